@@ -1,0 +1,1 @@
+"""The assessment bot: configuration, the assessment rules, the calendar, rendering and wiring."""

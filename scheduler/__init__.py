@@ -1,0 +1,1 @@
+"""The cycle's scheduled jobs (filled in by the scheduler issue)."""
