@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, sessions, the repository and the Alembic migrations."""

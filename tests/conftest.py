@@ -1,0 +1,136 @@
+"""Shared fixtures: a migrated database on SQLite and, where it answers, PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings, load_settings
+from storage.database import Database
+from storage.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_admin_url() -> str | None:
+    """$TEST_POSTGRES_URL, else the local server if it answers; 'off' disables PostgreSQL tests."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if url == "off":
+        return None
+    if url:
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return PG_DEFAULT
+    except OSError:
+        return None
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database or "postgres",
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's settings: no config file, none of the bot's variables."""
+    for name in list(os.environ):
+        if name.startswith("ASSESSMENT_") or name in {
+            "BOT_TOKEN",
+            "BOT_API_URL",
+            "DATABASE_URL",
+            "ADMIN_IDS",
+            "GROUP_CHAT_ID",
+        }:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the session, migrated once, dropped at the end."""
+    admin = postgres_admin_url()
+    if admin is None:
+        yield None
+        return
+    name = f"assessment_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(admin, f'CREATE DATABASE "{name}"'))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    asyncio.run(_pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(url: str) -> None:
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401
+
+    database = Database(url)
+    try:
+        async with database.engine.begin() as connection:
+            names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+            await connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """The URL of an empty, migrated database: each test runs once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    if url is None:
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432 (set TEST_POSTGRES_URL)")
+    asyncio.run(_truncate_all(url))
+    return url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database={"url": database_url})
+
+
+@pytest.fixture
+def rules():
+    return Settings().rules
