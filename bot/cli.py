@@ -1,0 +1,393 @@
+"""The command line for what admins do outside chat: migrate, import, compute, export, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.domain import BallotPart, Category, Quarter
+from bot.imports import BALLOT_COLUMNS, PART_LABELS, ROSTER_COLUMNS, NameIndex, PersonRef, parse_roster
+from bot.quarter import ComputedQuarter, ballot_context, compute_and_store, import_ballots
+from bot.rendering import label, render
+from bot.spreadsheets import TableError, read_table, write_table
+from storage.database import Database
+from storage.migrate import current_revision, upgrade
+from storage.repository import Repository
+
+CLI_ACTOR = "cli"
+ERROR_LIMIT = 200
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _print(text: str, *, error: bool = False) -> None:
+    print(text, file=sys.stderr if error else sys.stdout)
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid URL>"
+
+
+@asynccontextmanager
+async def repository(settings: Settings) -> AsyncIterator[Repository]:
+    """A repository over one transaction, on a migrated database."""
+    await asyncio.to_thread(upgrade, settings.database.url)
+    database = Database(settings.database.url, echo=settings.database.echo)
+    try:
+        async with database.session() as session:
+            yield Repository(session)
+    finally:
+        await database.dispose()
+
+
+def _read(path: str) -> Any:
+    try:
+        return read_table(path)
+    except TableError as exc:
+        _print(render("table_errors.j2", code=exc.code, detail=exc.detail), error=True)
+        return None
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.database.url)
+    revision = current_revision(settings.database.url)
+    _print(render("cli/migrated.j2", url=_safe_url(settings.database.url), revision=revision))
+    return EXIT_OK
+
+
+def cmd_roster_template(args: argparse.Namespace, settings: Settings) -> int:
+    path = write_table(args.output, ROSTER_COLUMNS, [])
+    _print(render("cli/template_written.j2", kind="roster", path=path, rows=0, quarter=None))
+    return EXIT_OK
+
+
+def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
+    table = _read(args.file)
+    if table is None:
+        return EXIT_INVALID
+    records, errors = parse_roster(table)
+
+    async def store() -> Any:
+        async with repository(settings) as repo:
+            return await repo.upsert_roster(records, CLI_ACTOR)
+
+    outcome = None if errors or args.dry_run else asyncio.run(store())
+    context = {"file": args.file, "records": records, "outcome": outcome, "errors": errors}
+    _print(
+        render("cli/import_roster.j2", dry_run=args.dry_run, limit=ERROR_LIMIT, **context), error=bool(errors)
+    )
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def cmd_ballots_template(args: argparse.Namespace, settings: Settings) -> int:
+    quarter = args.quarter
+
+    async def rows() -> list[list[Any]]:
+        async with repository(settings) as repo:
+            ctx = await ballot_context(repo, settings, quarter)
+        names = NameIndex(ctx.people)
+        by_id = {p.id: p for p in ctx.people}
+
+        def ref(person: PersonRef) -> str:
+            if isinstance(names.resolve(person.name), PersonRef):
+                return person.name
+            return f"{person.name}({person.birth_month:%Y-%m})"
+
+        out = []
+        for rater_id, ratee_id in sorted(ctx.pairs):
+            rater, ratee = by_id[rater_id], by_id[ratee_id]
+            parts = [
+                (BallotPart.COMMON, ctx.common_items),
+                (BallotPart.INDIVIDUAL, ctx.individual_items.get(ratee_id, ())),
+            ]
+            for part, items in parts:
+                for item in items:
+                    part_label = PART_LABELS[part]
+                    out.append(
+                        [str(quarter), ref(rater), ref(ratee), part_label, item.name, item.max_points, None]
+                    )
+        return out
+
+    data = asyncio.run(rows())
+    path = write_table(args.output or f"ballots-{quarter}.xlsx", BALLOT_COLUMNS, data)
+    _print(render("cli/template_written.j2", kind="ballots", path=path, rows=len(data), quarter=quarter))
+    return EXIT_OK
+
+
+def cmd_import_ballots(args: argparse.Namespace, settings: Settings) -> int:
+    table = _read(args.file)
+    if table is None:
+        return EXIT_INVALID
+
+    async def run() -> Any:
+        async with repository(settings) as repo:
+            outcome = await import_ballots(repo, settings, args.quarter, table, CLI_ACTOR)
+            if args.dry_run:
+                await repo.session.rollback()
+            return outcome
+
+    outcome = asyncio.run(run())
+    text = render(
+        "cli/import_ballots.j2",
+        file=args.file,
+        quarter=args.quarter,
+        outcome=outcome,
+        limit=ERROR_LIMIT,
+        dry_run=args.dry_run,
+    )
+    _print(text, error=bool(outcome.errors))
+    return EXIT_INVALID if outcome.errors else EXIT_OK
+
+
+async def _compute(settings: Settings, quarter: Quarter) -> ComputedQuarter:
+    async with repository(settings) as repo:
+        return await compute_and_store(repo, settings, quarter, CLI_ACTOR)
+
+
+def _rows_by_category(computed: ComputedQuarter) -> dict[Category, list[dict[str, Any]]]:
+    rows: dict[Category, list[dict[str, Any]]] = {c: [] for c in Category}
+    for r in computed.proposal.ratees:
+        person = computed.people[r.person_id]
+        rows[r.category].append(
+            {
+                "result": r,
+                "name": person.name,
+                "section": computed.sections.get(person.section_id, ""),
+                "post_title": person.post_title,
+            }
+        )
+    for items in rows.values():
+        items.sort(
+            key=lambda row: (row["result"].composite is None, -(row["result"].composite or 0), row["name"])
+        )
+    return {c: items for c, items in rows.items() if items}
+
+
+def results_table(computed: ComputedQuarter) -> str:
+    conflicts = [(c, [computed.people[i].name for i in c.person_ids]) for c in computed.proposal.conflicts]
+    return render("cli/results.j2", computed=computed, rows=_rows_by_category(computed), conflicts=conflicts)
+
+
+RESULT_COLUMNS = (
+    "quarter",
+    "name",
+    "section",
+    "category",
+    "post_title",
+    "principal_score",
+    "supervisor_score",
+    "peer_score",
+    "principal_ballots",
+    "supervisor_ballots",
+    "peer_ballots",
+    "composite",
+    "score_tier",
+    "override",
+    "exempt",
+    "proposed_tier",
+    "rank",
+    "flags",
+)
+
+
+def results_rows(computed: ComputedQuarter) -> tuple[list[str], list[list[Any]]]:
+    """The proposal as spreadsheet rows with Chinese headers and labels."""
+    headers = [label("column", c) for c in RESULT_COLUMNS]
+    out = []
+    for items in _rows_by_category(computed).values():
+        for row in items:
+            r = row["result"]
+
+            def fmt(value: Any) -> str:
+                return "" if value is None else f"{value:.{2}f}"
+
+            out.append(
+                [
+                    label("quarter", computed.quarter),
+                    row["name"],
+                    row["section"],
+                    label("category", r.category),
+                    row["post_title"],
+                    fmt(r.group_scores["principal"]),
+                    fmt(r.group_scores["supervisor"]),
+                    fmt(r.group_scores["peer"]),
+                    r.ballot_counts["principal"],
+                    r.ballot_counts["supervisor"],
+                    r.ballot_counts["peer"],
+                    fmt(r.composite),
+                    label("tier", r.score_tier) if r.score_tier else "",
+                    label("override", r.override),
+                    "；".join(label("exempt_reason", x) for x in r.exempt_reasons),
+                    "" if r.exempt else label("tier", r.proposed),
+                    r.rank or "",
+                    "；".join(label("flag", f) for f in sorted(r.flags)),
+                ]
+            )
+    return headers, out
+
+
+def results_json(computed: ComputedQuarter) -> str:
+    """Machine-readable proposal: codes, not labels; decimals as strings to stay exact."""
+    p = computed.proposal
+
+    def dec(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    data = {
+        "quarter": str(computed.quarter),
+        "can_confirm": p.can_confirm,
+        "quota": {
+            c.value: {"tiered": q.tiered, "quota": q.quota, "good": q.good, "affirmed": q.affirmed}
+            for c, q in p.quota.items()
+        },
+        "conflicts": [
+            {
+                "kind": c.kind.value,
+                "category": c.category.value,
+                "person_ids": list(c.person_ids),
+                "slots": c.slots,
+            }
+            for c in p.conflicts
+        ],
+        "ratees": [
+            {
+                "person_id": r.person_id,
+                "name": computed.people[r.person_id].name,
+                "section": computed.sections.get(computed.people[r.person_id].section_id, ""),
+                "category": r.category.value,
+                "group_scores": {g.value: dec(s) for g, s in r.group_scores.items()},
+                "ballot_counts": {g.value: n for g, n in r.ballot_counts.items()},
+                "composite": dec(r.composite),
+                "exempt_reasons": [x.value for x in r.exempt_reasons],
+                "override": r.override.value if r.override else None,
+                "score_tier": r.score_tier.value if r.score_tier else None,
+                "proposed_tier": r.proposed.value if r.proposed else None,
+                "rank": r.rank,
+                "flags": sorted(f.value for f in r.flags),
+            }
+            for r in p.ratees
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
+    computed = asyncio.run(_compute(settings, args.quarter))
+    if args.format == "json":
+        text = results_json(computed)
+    elif args.format == "csv":
+        headers, rows = results_rows(computed)
+        if args.output:
+            write_table(args.output, headers, rows)
+            _print(render("cli/exported.j2", quarter=args.quarter, paths=[args.output]))
+            return EXIT_OK
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headers)
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    else:
+        text = results_table(computed)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        _print(render("cli/exported.j2", quarter=args.quarter, paths=[args.output]))
+    else:
+        _print(text)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    computed = asyncio.run(_compute(settings, args.quarter))
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    headers, rows = results_rows(computed)
+    paths = [
+        write_table(folder / f"results-{args.quarter}.xlsx", headers, rows),
+        write_table(folder / f"results-{args.quarter}.csv", headers, rows),
+    ]
+    json_path = folder / f"results-{args.quarter}.json"
+    json_path.write_text(results_json(computed) + "\n", encoding="utf-8")
+    paths.append(json_path)
+    _print(render("cli/exported.j2", quarter=args.quarter, paths=paths))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.telegram.token is None:
+        _print(render("cli/run_missing_token.j2"), error=True)
+        return EXIT_USAGE
+    upgrade(settings.database.url)
+    _print(render("cli/run_not_available.j2", revision=current_revision(settings.database.url)), error=True)
+    return EXIT_USAGE
+
+
+# --- parser ---------------------------------------------------------------------------------------
+
+
+def _quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Quarterly staff assessment bot.")
+    parser.add_argument(
+        "--config", help="settings file (TOML); default $ASSESSMENT_CONFIG or ./assessment.toml"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("migrate", cmd_migrate, "apply the database migrations")
+    sub = add("roster-template", cmd_roster_template, "write an empty roster file (.xlsx or .csv)")
+    sub.add_argument("-o", "--output", default="roster.xlsx")
+    sub = add("import-roster", cmd_import_roster, "import the roster: all rows or none")
+    sub.add_argument("file")
+    sub.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    sub = add("ballots-template", cmd_ballots_template, "write a quarter's paper-ballot file, pre-filled")
+    sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
+    sub.add_argument("-o", "--output")
+    sub = add("import-ballots", cmd_import_ballots, "import paper ballots of a quarter: all rows or none")
+    sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
+    sub.add_argument("file")
+    sub.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    sub = add("results", cmd_results, "compute a quarter and show the proposal")
+    sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
+    sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    sub.add_argument("-o", "--output", help="write to this file instead of the screen")
+    sub = add("export", cmd_export, "compute a quarter and write its results (xlsx, csv, json) to a folder")
+    sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
+    sub.add_argument("-o", "--output", default="exports")
+    add("run", cmd_run, "start the bot")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        _print(render("cli/settings_error.j2", problems=exc.problems), error=True)
+        return EXIT_USAGE
+    return int(args.handler(args, settings))

@@ -1,0 +1,57 @@
+"""Text rendering: every text a user reads comes from a Jinja2 template under bot/templates."""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.imports import group_errors
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives `text` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(value: Any, width: int, align: str = "left") -> str:
+    """Pad to a display width, for tables mixing Chinese and digits."""
+    text = str(value)
+    gap = max(0, width - display_width(text))
+    return " " * gap + text if align == "right" else text + " " * gap
+
+
+def score(value: Decimal | None, places: int = 2) -> str:
+    """A score with fixed decimals, or a dash when there is none."""
+    if value is None:
+        return "-"
+    return f"{value:.{places}f}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        extensions=["jinja2.ext.do"],
+        loader=PackageLoader("bot", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(pad=pad, score=score, group_errors=group_errors)
+    return env
+
+
+def render(name: str, /, **context: Any) -> str:
+    """Render the template `name` (e.g. "cli/results.j2") with `context`."""
+    return environment().get_template(name).render(**context).strip("\n")
+
+
+def label(kind: str, value: Any) -> str:
+    """The Chinese label of an enum value, from the macros of labels.j2."""
+    macro = getattr(environment().get_template("labels.j2").module, kind)
+    return str(macro(value)).strip()
