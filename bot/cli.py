@@ -14,10 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain import BallotPart, Category, Quarter
-from bot.imports import BALLOT_COLUMNS, PART_LABELS, ROSTER_COLUMNS, NameIndex, PersonRef, parse_roster
+from bot.imports import (
+    BALLOT_COLUMNS,
+    PART_LABELS,
+    ROSTER_COLUMNS,
+    ExistingPerson,
+    NameIndex,
+    PersonRef,
+    parse_roster,
+)
 from bot.quarter import ComputedQuarter, ballot_context, compute_and_store, import_ballots
 from bot.rendering import label, render
 from bot.spreadsheets import TableError, read_table, write_table
@@ -81,13 +90,20 @@ def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
     table = _read(args.file)
     if table is None:
         return EXIT_INVALID
-    records, errors = parse_roster(table)
 
-    async def store() -> Any:
+    async def run() -> tuple[list, list, Any]:
         async with repository(settings) as repo:
-            return await repo.upsert_roster(records, CLI_ACTOR)
+            sections = {s.id: s.name for s in await repo.sections()}
+            existing = [
+                ExistingPerson(p.name, p.birth_month, p.role, sections.get(p.section_id), p.active)
+                for p in await repo.people()
+            ]
+            records, errors = parse_roster(table, known_sections=sections.values(), existing=existing)
+            if errors or args.dry_run:
+                return records, errors, None
+            return records, errors, await repo.upsert_roster(records, CLI_ACTOR)
 
-    outcome = None if errors or args.dry_run else asyncio.run(store())
+    records, errors, outcome = asyncio.run(run())
     context = {"file": args.file, "records": records, "outcome": outcome, "errors": errors}
     _print(
         render("cli/import_roster.j2", dry_run=args.dry_run, limit=ERROR_LIMIT, **context), error=bool(errors)
@@ -201,6 +217,7 @@ RESULT_COLUMNS = (
     "override",
     "exempt",
     "proposed_tier",
+    "final_tier",
     "rank",
     "flags",
 )
@@ -235,11 +252,19 @@ def results_rows(computed: ComputedQuarter) -> tuple[list[str], list[list[Any]]]
                     label("override", r.override),
                     "；".join(label("exempt_reason", x) for x in r.exempt_reasons),
                     "" if r.exempt else label("tier", r.proposed),
+                    ""
+                    if r.exempt or computed.final is None
+                    else label("tier", computed.final.get(r.person_id)),
                     r.rank or "",
                     "；".join(label("flag", f) for f in sorted(r.flags)),
                 ]
             )
     return headers, out
+
+
+def _final_code(computed: ComputedQuarter, person_id: int) -> str | None:
+    tier = computed.final.get(person_id) if computed.final is not None else None
+    return tier.value if tier is not None else None
 
 
 def results_json(computed: ComputedQuarter) -> str:
@@ -278,6 +303,7 @@ def results_json(computed: ComputedQuarter) -> str:
                 "override": r.override.value if r.override else None,
                 "score_tier": r.score_tier.value if r.score_tier else None,
                 "proposed_tier": r.proposed.value if r.proposed else None,
+                "final_tier": _final_code(computed, r.person_id),
                 "rank": r.rank,
                 "flags": sorted(f.value for f in r.flags),
             }
@@ -390,4 +416,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         _print(render("cli/settings_error.j2", problems=exc.problems), error=True)
         return EXIT_USAGE
-    return int(args.handler(args, settings))
+    try:
+        return int(args.handler(args, settings))
+    except TableError as exc:
+        _print(render("table_errors.j2", code=exc.code, detail=exc.detail), error=True)
+        return EXIT_INVALID
+    except (OperationalError, InterfaceError, OSError) as exc:
+        _print(
+            render("cli/database_error.j2", url=_safe_url(settings.database.url), error=str(exc)[:300]),
+            error=True,
+        )
+        return EXIT_USAGE

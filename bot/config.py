@@ -28,6 +28,8 @@ FLAT_ENV_NAMES: dict[str, tuple[str, ...]] = {
     "BOT_TOKEN": ("telegram", "token"),
     "BOT_API_URL": ("telegram", "api_url"),
     "GROUP_CHAT_ID": ("telegram", "group_chat_id"),
+    "WEBHOOK_URL": ("telegram", "webhook_url"),
+    "WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "DATABASE_URL": ("database", "url"),
     "ADMIN_IDS": ("admins", "ids"),
 }
@@ -40,7 +42,22 @@ class TelegramSettings(BaseModel):
 
     token: SecretStr | None = None
     api_url: str = "https://api.telegram.org/bot"
+    file_url: str | None = None  # default: api_url with /bot replaced by /file/bot
     group_chat_id: int | None = None
+    webhook_url: str | None = None  # set to use a webhook instead of long polling
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    webhook_path: str = "telegram"
+    concurrent_updates: int = Field(16, ge=1, le=256)
+
+    @property
+    def base_file_url(self) -> str:
+        if self.file_url:
+            return self.file_url
+        if self.api_url.endswith("/bot"):
+            return self.api_url[: -len("/bot")] + "/file/bot"
+        return self.api_url.rstrip("/") + "/file/bot"
 
 
 class DatabaseSettings(BaseModel):
@@ -49,11 +66,26 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite:///assessment.db"
     echo: bool = False
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value.replace("postgres://", "postgresql://", 1)).get_backend_name()
+        except ArgumentError:
+            raise ValueError("not a database URL (sqlite:///file.db or postgresql://user@host/db)") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+        return value
+
 
 class AdminSettings(BaseModel):
     """Bootstrap admins (督查指导科) by Telegram user id; more are granted in chat."""
 
     ids: list[int] = Field(default_factory=list)
+    invite_valid_days: int = Field(14, ge=1, le=365)
 
     @field_validator("ids", mode="before")
     @classmethod

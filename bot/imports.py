@@ -134,8 +134,21 @@ def _header_errors(table: Table, needed: Sequence[str]) -> list[RowError]:
     return [RowError(1, "missing_column", column=c) for c in needed if c not in present]
 
 
-def parse_roster(table: Table) -> tuple[list[PersonRecord], list[RowError]]:
-    """Validate every roster row; the records are good only when the error list is empty."""
+@dataclass(frozen=True)
+class ExistingPerson:
+    """Someone already on file, for the checks that span the file and the database."""
+
+    name: str
+    birth_month: dt.date
+    role: Role
+    section: str | None
+    active: bool
+
+
+def parse_roster(
+    table: Table, *, known_sections: Iterable[str] = (), existing: Iterable[ExistingPerson] = ()
+) -> tuple[list[PersonRecord], list[RowError]]:
+    """Validate every roster row against the file and what is on file; good only without errors."""
     errors = _header_errors(table, ROSTER_REQUIRED)
     if errors:
         return [], errors
@@ -147,7 +160,7 @@ def parse_roster(table: Table) -> tuple[list[PersonRecord], list[RowError]]:
         errors += row_errors
         if record is not None:
             records.append(record)
-    errors += _roster_cross_checks(records)
+    errors += _roster_cross_checks(records, set(known_sections), list(existing))
     if not table.rows:
         errors.append(RowError(1, "no_rows"))
     return records, sorted(errors, key=lambda e: (e.line, e.column or ""))
@@ -165,6 +178,9 @@ def _roster_row(line: int, row: Mapping[str, Cell]) -> tuple[PersonRecord | None
     def date(column: str, month_only: bool = False) -> dt.date | None:
         value = row.get(column)
         if value is None or _text(value) == "":
+            return None
+        if isinstance(value, float) and not value.is_integer():
+            errors.append(RowError(line, "date_as_number", column=column, value=_text(value)))
             return None
         try:
             return parse_date(value, month_only=month_only)
@@ -250,8 +266,30 @@ def _roster_row(line: int, row: Mapping[str, Cell]) -> tuple[PersonRecord | None
     )
 
 
-def _roster_cross_checks(records: Sequence[PersonRecord]) -> list[RowError]:
+def _roster_cross_checks(
+    records: Sequence[PersonRecord], known_sections: set[str], existing: list[ExistingPerson]
+) -> list[RowError]:
     errors: list[RowError] = []
+    sections = known_sections | {r.section for r in records if r.section}
+    for r in records:
+        for name in r.supervises:
+            if len(name) > 64:
+                errors.append(RowError(r.line, "too_long", column="分管科室", value=name, detail="64"))
+            elif name not in sections:
+                errors.append(RowError(r.line, "unknown_section", column="分管科室", value=name))
+    in_file = {r.key for r in records}
+    others = [p for p in existing if (p.name, p.birth_month) not in in_file and p.active]
+    for r in records:
+        if r.role is Role.SECTION_HEAD and r.active and r.section:
+            holder = next((p for p in others if p.role is Role.SECTION_HEAD and p.section == r.section), None)
+            if holder is not None:
+                errors.append(
+                    RowError(r.line, "head_exists", column="科室", value=r.section, detail=holder.name)
+                )
+        if r.role is Role.PRINCIPAL and r.active:
+            holder = next((p for p in others if p.role is Role.PRINCIPAL), None)
+            if holder is not None:
+                errors.append(RowError(r.line, "principal_exists", column="角色", detail=holder.name))
     first_line: dict[tuple[str, dt.date], int] = {}
     for r in records:
         if r.key in first_line:
@@ -331,11 +369,28 @@ class BallotContext:
 
 @dataclass
 class BallotImport:
-    """The outcome of checking a ballot file."""
+    """The outcome of checking a ballot file; `skipped` pairs had no score at all (not voted)."""
 
     new: list[ParsedBallot] = field(default_factory=list)
     unchanged: int = 0
+    skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+
+
+def _voted_rows(table: Table, outcome: BallotImport) -> list[tuple[int, Mapping[str, Cell]]]:
+    """Rows of the rater-ratee pairs that carry at least one score; a wholly blank pair was not voted."""
+    pairs: dict[tuple[str, str, str], list[tuple[int, Mapping[str, Cell]]]] = defaultdict(list)
+    for line, row in table.rows:
+        pairs[(_text(row.get("季度")), _text(row.get("评分人")), _text(row.get("被评人")))].append(
+            (line, row)
+        )
+    kept = []
+    for rows in pairs.values():
+        if all(_text(row.get("得分")) == "" for _line, row in rows):
+            outcome.skipped += 1
+        else:
+            kept += rows
+    return sorted(kept, key=lambda r: r[0])
 
 
 class NameIndex:
@@ -351,7 +406,10 @@ class NameIndex:
         match = _NAME_REF.match(text)
         if match:
             name = match.group(1).strip()
-            month = dt.date(int(match.group(2)), int(match.group(3)), 1)
+            try:
+                month = dt.date(int(match.group(2)), int(match.group(3)), 1)
+            except ValueError:
+                return "unknown_person"
             found = [p for p in self.by_name.get(name, []) if p.birth_month == month]
         else:
             found = self.by_name.get(text.strip(), [])
@@ -373,7 +431,7 @@ def parse_ballots(table: Table, ctx: BallotContext) -> BallotImport:
         return outcome
     names = NameIndex(ctx.people)
     groups: dict[tuple[int, int], list[tuple[int, BallotPart, str, int, int | None]]] = defaultdict(list)
-    for line, row in table.rows:
+    for line, row in _voted_rows(table, outcome):
         parsed = _ballot_row(line, row, ctx, names, outcome.errors)
         if parsed is not None:
             rater, ratee, part, item, max_points, points = parsed
@@ -385,6 +443,21 @@ def parse_ballots(table: Table, ctx: BallotContext) -> BallotImport:
         outcome.new.clear()
         outcome.unchanged = 0
     return outcome
+
+
+_DIGITS = re.compile(r"^[0-9]{1,3}(?:\.0+)?$")
+
+
+def whole_number(value: Cell) -> int | None:
+    """A whole number of points written with ASCII digits (17, 17.0), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = _text(value)
+    return int(float(text)) if _DIGITS.match(text) else None
 
 
 def _ballot_row(line, row, ctx: BallotContext, names: NameIndex, errors: list[RowError]):
@@ -425,12 +498,8 @@ def _ballot_row(line, row, ctx: BallotContext, names: NameIndex, errors: list[Ro
     if raw is None or _text(raw) == "":
         errors.append(RowError(line, "missing", column="得分"))
     else:
-        try:
-            number = float(_text(raw)) if not isinstance(raw, int | float) else float(raw)
-            if not number.is_integer():
-                raise ValueError
-            points = int(number)
-        except ValueError:
+        points = whole_number(raw)
+        if points is None:
             errors.append(RowError(line, "score_not_int", column="得分", value=_text(raw)))
     if rater is not None and ratee is not None:
         if rater.id == ratee.id:
@@ -450,7 +519,7 @@ def _ballot_row(line, row, ctx: BallotContext, names: NameIndex, errors: list[Ro
                     RowError(line, "score_range", column="得分", value=str(points), detail=str(max_points))
                 )
             stated = row.get("满分")
-            if stated is not None and _text(stated) not in ("", str(max_points)):
+            if stated is not None and _text(stated) != "" and whole_number(stated) != max_points:
                 errors.append(
                     RowError(line, "max_mismatch", column="满分", value=_text(stated), detail=str(max_points))
                 )

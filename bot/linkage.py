@@ -26,7 +26,7 @@ class QuarterOutcome:
 
 @dataclass(frozen=True)
 class AnnualResult:
-    """The recommendation with the counts behind it."""
+    """The recommendation with the counts behind it; `disqualified` (no honours this year) beside it."""
 
     recommendation: AnnualRecommendation
     tiered: int
@@ -41,6 +41,10 @@ def annual_linkage(outcomes: Iterable[QuarterOutcome]) -> AnnualResult:
     quarters = tuple(sorted(outcomes, key=lambda o: o.quarter))
     if len({o.quarter for o in quarters}) != len(quarters):
         raise ValueError("a quarter appears twice")
+    if len({o.quarter.year for o in quarters}) > 1:
+        raise ValueError("the quarters of one year only")
+    if any(not o.exempt and o.tier is None for o in quarters):
+        raise ValueError("a quarter that is not exempt has no final tier")
     tiered = [o.tier for o in quarters if not o.exempt and o.tier is not None]
     poor = tiered.count(Tier.POOR)
     good = tiered.count(Tier.GOOD)
@@ -51,7 +55,7 @@ def annual_linkage(outcomes: Iterable[QuarterOutcome]) -> AnnualResult:
         recommendation = AnnualRecommendation.BASIC
     elif poor == 1:
         recommendation = AnnualRecommendation.NOT_EXCELLENT
-    elif tiered and good == len(tiered) and not disqualified:
+    elif tiered and good == len(tiered):
         recommendation = AnnualRecommendation.PRIORITY_EXCELLENT
     else:
         recommendation = AnnualRecommendation.NONE

@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from bot.config import Settings
-from bot.domain import AssessmentStatus, BallotPart, ExemptionKind, Quarter
+from bot.domain import (
+    AssessmentStatus,
+    BallotPart,
+    Category,
+    ExemptionKind,
+    ExemptReason,
+    Flag,
+    OverrideKind,
+    Quarter,
+    RaterGroup,
+    Tier,
+)
 from bot.imports import BallotContext, BallotImport, PersonRef, parse_ballots
-from bot.raters import rater_pairs
+from bot.raters import counting_groups, rater_pairs
 from bot.scoring import Ballot, ItemScore
 from bot.spreadsheets import Table
-from bot.tiers import Period, QuarterInput, QuarterResult, RateeInput, compute_quarter
+from bot.tiers import (
+    Period,
+    QuarterInput,
+    QuarterResult,
+    QuotaCheck,
+    RateeInput,
+    RateeResult,
+    compute_quarter,
+    quota_for,
+)
 from bot.workcalendar import WorkCalendar
 from storage.models import Person
 from storage.repository import Repository, is_ratee
@@ -62,13 +83,17 @@ async def import_ballots(
 
 @dataclass
 class ComputedQuarter:
-    """The proposal with the people it names, for rendering."""
+    """The proposal with the people it names, for rendering; `final` once the leadership confirmed."""
 
     quarter: Quarter
     proposal: QuarterResult
     people: dict[int, Person]
     sections: dict[int, str]
     changed: int
+    final: dict[int, Tier | None] | None = None
+
+
+LOCKED = (AssessmentStatus.CONFIRMED, AssessmentStatus.PUBLICITY, AssessmentStatus.FINAL)
 
 
 async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) -> QuarterInput:
@@ -78,20 +103,28 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
     ratees = [p for p in await repo.people(active_only=True) if is_ratee(p)]
     records = await repo.ballots(assessment.id)
     items = await repo.ballot_items([b.id for b in records])
+    members = {m.person_id: m for m in await repo.members()}
     ballots_of: dict[int, list[Ballot]] = defaultdict(list)
     for record in records:
-        parts = {BallotPart.COMMON: [], BallotPart.INDIVIDUAL: []}
+        parts: dict[BallotPart, list[ItemScore]] = {BallotPart.COMMON: [], BallotPart.INDIVIDUAL: []}
         for item in sorted(items[record.id], key=lambda i: i.position):
-            parts[item.part].append(ItemScore(item.name, item.points or 0, item.max_points))
-        ballots_of[record.ratee_id].append(
-            Ballot(
-                record.rater_id,
-                record.ratee_id,
-                record.rater_group,
-                tuple(parts[BallotPart.COMMON]),
-                tuple(parts[BallotPart.INDIVIDUAL]),
-            )
+            if item.points is None:
+                raise ValueError(f"submitted ballot {record.id} has an unscored item {item.name!r}")
+            parts[item.part].append(ItemScore(item.name, item.points, item.max_points))
+        rater, ratee = members.get(record.rater_id), members.get(record.ratee_id)
+        groups = (
+            counting_groups(record.rater_group, rater, ratee) if rater and ratee else (record.rater_group,)
         )
+        for group in groups:
+            ballots_of[record.ratee_id].append(
+                Ballot(
+                    record.rater_id,
+                    record.ratee_id,
+                    group,
+                    tuple(parts[BallotPart.COMMON]),
+                    tuple(parts[BallotPart.INDIVIDUAL]),
+                )
+            )
     overrides: dict[int, set] = defaultdict(set)
     for override in await repo.overrides(assessment.id):
         overrides[override.person_id].add(override.kind)
@@ -122,11 +155,61 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
 async def compute_and_store(
     repo: Repository, settings: Settings, quarter: Quarter, actor: str
 ) -> ComputedQuarter:
-    """Compute the quarter's proposal from the database and store it."""
-    data = await quarter_input(repo, settings, quarter)
-    proposal = compute_quarter(data, settings.rules)
-    assessment = await repo.assessment(quarter)
-    changed = await repo.save_results(assessment.id, proposal, actor)
+    """Compute the quarter's proposal and store it; a confirmed quarter is read back, not redone."""
+    assessment = await repo.assessment(quarter, create=True)
     people = {p.id: p for p in await repo.people()}
     sections = {s.id: s.name for s in await repo.sections()}
+    if assessment.status in LOCKED:
+        proposal, final = await stored_results(repo, assessment.id, settings)
+        return ComputedQuarter(quarter, proposal, people, sections, 0, final)
+    data = await quarter_input(repo, settings, quarter)
+    proposal = compute_quarter(data, settings.rules)
+    changed = await repo.save_results(assessment.id, proposal, actor)
     return ComputedQuarter(quarter, proposal, people, sections, changed)
+
+
+async def stored_results(
+    repo: Repository, assessment_id: int, settings: Settings
+) -> tuple[QuarterResult, dict[int, Tier | None]]:
+    """The stored results of a quarter as the rules' objects, with the confirmed tiers."""
+    ratees, final = [], {}
+    for row in await repo.results(assessment_id):
+        ratees.append(
+            RateeResult(
+                person_id=row.person_id,
+                category=row.category,
+                group_scores={
+                    RaterGroup.PRINCIPAL: row.principal_score,
+                    RaterGroup.SUPERVISOR: row.supervisor_score,
+                    RaterGroup.PEER: row.peer_score,
+                },
+                ballot_counts={
+                    RaterGroup.PRINCIPAL: row.principal_ballots,
+                    RaterGroup.SUPERVISOR: row.supervisor_ballots,
+                    RaterGroup.PEER: row.peer_ballots,
+                },
+                composite=row.composite.quantize(Decimal(1).scaleb(-settings.rules.score_places))
+                if row.composite is not None
+                else None,
+                exempt_reasons=tuple(ExemptReason(x) for x in row.exempt_reasons.split(",") if x),
+                override=row.override,
+                score_tier=row.score_tier,
+                proposed=row.proposed_tier,
+                rank=row.rank,
+                flags={Flag(f) for f in row.flags.split(",") if f},
+            )
+        )
+        final[row.person_id] = row.final_tier
+    checks = {}
+    for category in Category:
+        members = [
+            r for r in ratees if r.category is category and not r.exempt and final[r.person_id] is not None
+        ]
+        checks[category] = QuotaCheck(
+            category,
+            len(members),
+            quota_for(len(members), settings.rules),
+            sum(1 for r in members if final[r.person_id] is Tier.GOOD),
+            sum(1 for r in members if r.override is OverrideKind.AFFIRMATION),
+        )
+    return QuarterResult(ratees, [], checks), final

@@ -32,6 +32,14 @@ def group_of(rater: Member, ratee: Member) -> RaterGroup:
     return RaterGroup.PEER
 
 
+def counting_groups(group: RaterGroup, rater: Member, ratee: Member) -> tuple[RaterGroup, ...]:
+    """The groups a ballot counts in: a principal who also supervises the ratee's section fills both
+    the principal's and the supervisor's place (he is that section's supervisor)."""
+    if group is RaterGroup.PRINCIPAL and ratee.section_id in rater.supervises:
+        return (RaterGroup.PRINCIPAL, RaterGroup.SUPERVISOR)
+    return (group,)
+
+
 def default_pairs(
     members: Iterable[Member], peer_scope: str = "section"
 ) -> dict[tuple[int, int], RaterGroup]:

@@ -31,6 +31,12 @@ def score(value: Decimal | None, places: int = 2) -> str:
     return f"{value:.{places}f}"
 
 
+def bar(done: int, total: int, width: int = 10) -> str:
+    """A text progress bar."""
+    filled = round(width * done / total) if total else 0
+    return "\u2588" * filled + "\u2591" * (width - filled)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -42,7 +48,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(pad=pad, score=score, group_errors=group_errors)
+    env.filters.update(pad=pad, score=score, group_errors=group_errors, bar=bar)
     return env
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -63,16 +62,17 @@ def _decode(data: bytes) -> str:
 def read_csv_bytes(data: bytes) -> Table:
     if b"\x00" in data:
         raise TableError("unreadable", "binary data")
-    reader = csv.reader(io.StringIO(_decode(data), newline=""))
-    return _table(list(reader))
+    try:
+        rows = list(csv.reader(io.StringIO(_decode(data), newline="")))
+    except csv.Error as exc:
+        raise TableError("unreadable", "csv") from exc
+    return _table(rows)
 
 
 def read_xlsx_bytes(data: bytes) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise TableError("unreadable", type(exc).__name__) from None
-    except Exception as exc:  # zipfile.BadZipFile and other corruptions
+    except Exception as exc:  # zipfile.BadZipFile, InvalidFileException and other corruptions
         raise TableError("unreadable", type(exc).__name__) from None
     try:
         sheet = workbook.worksheets[0]
@@ -86,6 +86,10 @@ def read_xlsx_bytes(data: bytes) -> Table:
             raw.append(values)
             if line > MAX_ROWS + 1:
                 raise TableError("too_many_rows", str(MAX_ROWS))
+    except TableError:
+        raise
+    except Exception as exc:  # broken sheet XML, a number cell holding text...
+        raise TableError("unreadable", type(exc).__name__) from None
     finally:
         workbook.close()
     return _table(raw)
@@ -102,6 +106,10 @@ def _table(raw: Sequence[Sequence[Any]]) -> Table:
     if not raw or not any(_clean(v) is not None for v in raw[0]):
         raise TableError("empty")
     headers = tuple(str(_clean(v) or "") for v in raw[0])
+    named = [h for h in headers if h]
+    duplicated = sorted({h for h in named if named.count(h) > 1})
+    if duplicated:
+        raise TableError("duplicate_header", "、".join(duplicated))
     if len(raw) - 1 > MAX_ROWS:
         raise TableError("too_many_rows", str(MAX_ROWS))
     rows = []
@@ -109,6 +117,8 @@ def _table(raw: Sequence[Sequence[Any]]) -> Table:
         cells = [_clean(v) for v in values]
         if not any(c is not None for c in cells):
             continue
+        if any(c is not None and (i >= len(headers) or not headers[i]) for i, c in enumerate(cells)):
+            raise TableError("cell_without_header", str(line))
         rows.append((line, {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(headers) if h}))
     return Table(headers, tuple(rows))
 

@@ -88,8 +88,11 @@ class WorkCalendar:
         return [d for d in _days(first, last) if self.is_workday(d)]
 
     def nth_workday_of_month(self, year: int, month: int, n: int) -> dt.date:
-        """The n-th (1-based) working day of a month."""
-        return self.nth_workday_from(dt.date(year, month, 1), n)
+        """The n-th (1-based) working day of a month; ValueError if the month has fewer."""
+        day = self.nth_workday_from(dt.date(year, month, 1), n)
+        if day.month != month:
+            raise ValueError(f"{year}-{month:02d} has fewer than {n} working days")
+        return day
 
     def last_workday_of_month(self, year: int, month: int) -> dt.date:
         day = _month_end(year, month)

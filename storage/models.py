@@ -484,3 +484,41 @@ class CalendarCorrection(SQLModel, table=True):
     note: str | None = _text(100, default=None, nullable=True)
     entered_by: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
     entered_at: dt.datetime = _when()
+
+
+class ButtonRecord(SQLModel, table=True):
+    """An inline button's server-side meaning: callback data carry only this short opaque token."""
+
+    __tablename__ = "button"
+
+    token: str = Field(sa_type=sa.String(16), primary_key=True)
+    kind: str = _text(32)
+    owner_id: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True, index=True)
+    payload: str = Field(default="{}", sa_type=sa.Text)
+    created_at: dt.datetime = _when()
+    expires_at: dt.datetime | None = _maybe_when()
+    used_at: dt.datetime | None = _maybe_when()
+
+
+class ChatState(SQLModel, table=True):
+    """What a user's next free text means (items of a summary, an opinion...); survives restarts."""
+
+    __tablename__ = "chat_state"
+
+    telegram_user_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    mode: str = _text(32)
+    payload: str = Field(default="{}", sa_type=sa.Text)
+    updated_at: dt.datetime = _when()
+
+
+class BotSetting(SQLModel, table=True):
+    """Values set in chat rather than in the settings file (the bureau's group chat)."""
+
+    __tablename__ = "bot_setting"
+
+    key: str = Field(sa_type=sa.String(64), primary_key=True)
+    value: str = Field(sa_type=sa.Text)
+    updated_by: int | None = Field(default=None, sa_type=sa.BigInteger, nullable=True)
+    updated_at: dt.datetime = _when()

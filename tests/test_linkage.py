@@ -41,11 +41,18 @@ def test_only_exempt_quarters_give_no_recommendation():
     assert result.recommendation is R.NONE and result.tiered == 0
 
 
-def test_not_taking_part_disqualifies_and_withholds_priority_excellent():
+def test_not_taking_part_disqualifies_beside_the_recommendation():
     outcomes = [*year(G, G, G), QuarterOutcome(Quarter(2026, 4), G, registered_on_time=False)]
     result = annual_linkage(outcomes)
     assert result.disqualified
-    assert result.recommendation is R.NONE
+    assert result.recommendation is R.PRIORITY_EXCELLENT  # both are reported, SPEC lists them apart
+
+
+def test_a_quarter_without_tier_must_be_exempt_and_one_year_only():
+    with pytest.raises(ValueError, match="no final tier"):
+        annual_linkage([QuarterOutcome(Quarter(2026, 1), G), QuarterOutcome(Quarter(2026, 2), None)])
+    with pytest.raises(ValueError, match="one year"):
+        annual_linkage([QuarterOutcome(Quarter(2025, 4), P), QuarterOutcome(Quarter(2026, 1), P)])
 
 
 def test_excused_or_exempt_quarter_is_not_a_failure_to_take_part():

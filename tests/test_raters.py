@@ -50,3 +50,16 @@ def test_admins_add_and_remove_raters():
     assert pairs[(12, 22)] is RaterGroup.PEER
     assert (12, 12) not in pairs and (1, 2) not in pairs  # not himself, not a leader as ratee
     assert (11, 12) not in pairs
+
+
+def test_a_principal_supervising_a_section_counts_in_both_groups():
+    from bot.raters import counting_groups
+
+    ratee = Member(31, Role.STAFF, 30)
+    assert rater_pairs([PRINCIPAL, ratee]) == {(1, 31): RaterGroup.PRINCIPAL}
+    assert counting_groups(RaterGroup.PRINCIPAL, PRINCIPAL, ratee) == (
+        RaterGroup.PRINCIPAL,
+        RaterGroup.SUPERVISOR,
+    )
+    assert counting_groups(RaterGroup.PRINCIPAL, PRINCIPAL, STAFF_A) == (RaterGroup.PRINCIPAL,)
+    assert counting_groups(RaterGroup.SUPERVISOR, SUP_A, STAFF_A) == (RaterGroup.SUPERVISOR,)

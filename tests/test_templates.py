@@ -140,6 +140,7 @@ def sample_contexts() -> dict[str, dict]:
         "cli/exported.j2": {"quarter": Quarter(2026, 3), "paths": ["a.xlsx"]},
         "cli/run_missing_token.j2": {},
         "cli/run_not_available.j2": {"revision": "0001"},
+        "cli/database_error.j2": {"url": "sqlite:///a.db", "error": "unable to open database file"},
     }
 
 

@@ -1,9 +1,11 @@
 """Tiers (SPEC section 6): exemptions, veto and affirmation, thresholds, the quota and its flags."""
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
 from bot.domain import Category, ExemptReason, Flag, OverrideKind, RaterGroup, Tier
+from bot.scoring import ItemScore
 from bot.tiers import (
     Change,
     DecisionProblem,
@@ -38,22 +40,22 @@ def test_thresholds_are_settings():
 
 
 def test_tier_is_taken_from_the_rounded_composite():
-    # principal 84.99, supervisor 85, peers 85.005 -> 84.996... rounds to 85.00 -> GOOD
+    # principal ballot: common 85, individual 3399/4000 = 84.975 -> 84.9875; supervisor and peers 85
+    # exact composite 0.4*84.9875 + 0.3*85 + 0.3*85 = 84.995 -> rounds half up to 85.00 -> GOOD
+    principal = ballot(1, RaterGroup.PRINCIPAL, 85, 85)
+    principal = dataclasses.replace(principal, individual=(ItemScore("i", 3399, 4000),))
     r = RateeInput(
         1,
         CS,
         (
-            ballot(1, RaterGroup.PRINCIPAL, 85, 85),
+            principal,
             ballot(1, RaterGroup.SUPERVISOR, 85, 85),
-            ballot(1, RaterGroup.PEER, 85, 85),
-            ballot(1, RaterGroup.PEER, 85, 85),
-            ballot(1, RaterGroup.PEER, 84, 85),
+            *[ballot(1, RaterGroup.PEER, 85, 85, i) for i in range(3)],
         ),
     )
-    result = by_id(compute_quarter(quarter(r, *[ratee_scoring(i, 50) for i in range(2, 6)]), rules()))[1]
-    # peers (85+85+84.5)/3 = 84.8333; composite 0.4*85 + 0.3*85 + 0.3*84.8333 = 84.95
-    assert result.composite == D("84.95")
-    assert result.score_tier is Tier.FAIR
+    result = by_id(compute_quarter(quarter(r), rules()))[1]
+    assert result.composite == Decimal("85.00")
+    assert result.score_tier is Tier.GOOD
 
 
 def test_probation_on_the_last_day_is_exempt_but_ended_before_is_not():
@@ -84,14 +86,17 @@ def test_leave_more_than_half_of_working_days_is_exempt_exactly_half_is_not():
 
 def test_leave_counts_working_days_only_and_overlaps_once():
     days = sorted(Q3_WORKDAYS)
-    # two overlapping periods covering the same working days, weekends included, count once
-    periods = (
-        Period(dt.date(2026, 7, 1), dt.date(2026, 8, 20)),
-        Period(dt.date(2026, 7, 10), dt.date(2026, 8, 20)),
-    )
-    covered = [d for d in days if d <= dt.date(2026, 8, 20)]
-    result = by_id(compute_quarter(quarter(ratee_scoring(1, 90, leave=periods)), rules()))[1]
-    assert result.exempt == (2 * len(covered) > len(days))
+    half = len(days) // 2
+    # two overlapping periods: together they cover exactly half the working days (not exempt),
+    # counted twice they would cover more than half
+    first = Period(days[0], days[half // 2])
+    second = Period(days[0], days[half - 1])
+    result = by_id(compute_quarter(quarter(ratee_scoring(1, 90, leave=(first, second))), rules()))[1]
+    assert not result.exempt
+    # weekends and holidays inside a period do not count: a period from the first working day to the
+    # day before the (half+1)-th working day holds exactly `half` working days whatever lies between
+    spanning = Period(days[0], days[half] - dt.timedelta(days=1))
+    assert not by_id(compute_quarter(quarter(ratee_scoring(2, 90, leave=(spanning,))), rules()))[2].exempt
 
 
 def test_disciplinary_period_overlapping_the_quarter_is_exempt():
@@ -153,6 +158,42 @@ def test_missing_group_and_few_peers_are_flagged():
     assert results[2].flags == {Flag.FEW_PEERS}
     assert results[3].flags == {Flag.MISSING_GROUP}
     assert results[3].missing_groups == (RaterGroup.PEER,)
+
+
+def test_a_single_peer_ballot_is_flagged():
+    result = by_id(compute_quarter(quarter(ratee_scoring(1, 80, peers=1)), rules()))[1]
+    assert result.flags == {Flag.FEW_PEERS}
+
+
+def test_only_the_peers_are_trimmed():
+    ballots = (
+        *[ballot(1, RaterGroup.SUPERVISOR, s, s, i) for i, s in enumerate((60, 80, 80, 80, 100))],
+        *[ballot(1, RaterGroup.PEER, s, s, 10 + i) for i, s in enumerate((60, 80, 80, 80, 100))],
+        ballot(1, RaterGroup.PRINCIPAL, 80, 80),
+    )
+    result = by_id(compute_quarter(quarter(RateeInput(1, CS, ballots)), rules(trim_peers=True)))[1]
+    assert result.group_scores[RaterGroup.PEER] == Decimal(80)  # 60 and 100 dropped
+    assert result.group_scores[RaterGroup.SUPERVISOR] == Decimal(80)  # mean of all five: 400/5
+    result = by_id(
+        compute_quarter(
+            quarter(RateeInput(1, CS, ballots[:5] + ballots[5:9] + ballots[10:])), rules(trim_peers=True)
+        )
+    )[1]
+    assert result.group_scores[RaterGroup.PEER] == Decimal(75)  # four peers: nothing dropped
+
+
+def test_affirmations_exactly_at_the_quota_are_no_conflict():
+    affirm = frozenset({OverrideKind.AFFIRMATION})
+    q = quarter(
+        ratee_scoring(1, 70, overrides=affirm),
+        ratee_scoring(2, 72, overrides=affirm),
+        *[ratee_scoring(i, 95 - i) for i in range(3, 6)],
+    )
+    proposal = compute_quarter(q, rules())
+    assert proposal.quota[CS].quota == 2 and not proposal.conflicts
+    results = by_id(proposal)
+    assert results[1].proposed is Tier.GOOD and results[2].proposed is Tier.GOOD
+    assert all(results[i].proposed is Tier.FAIR for i in range(3, 6))
 
 
 def test_min_peer_ballots_is_a_setting():

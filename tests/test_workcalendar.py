@@ -76,7 +76,21 @@ def test_publicity_takes_utc_input_in_the_bureau_time_zone(cal):
         cal.publicity_period(dt.datetime(2026, 10, 13, 3, 0))
 
 
-def test_unknown_year_falls_back_to_statutory_holidays_and_warns(cal):
+@pytest.fixture
+def unknown_2027(monkeypatch):
+    """The fallback, whatever the installed chinese-calendar knows by the time these tests run."""
+    from bot import workcalendar
+
+    real = workcalendar.library_knows
+    monkeypatch.setattr(workcalendar, "library_knows", lambda year: year < 2027 and real(year))
+
+
+def test_nth_working_day_must_fall_in_the_month(cal):
+    with pytest.raises(ValueError):
+        cal.nth_workday_of_month(2026, 10, 25)
+
+
+def test_unknown_year_falls_back_to_statutory_holidays_and_warns(cal, unknown_2027):
     assert cal.needs_warning(2027)
     assert not cal.needs_warning(2026)
     assert cal.source(d(2027, 2, 8)) is DaySource.FALLBACK
@@ -88,7 +102,7 @@ def test_unknown_year_falls_back_to_statutory_holidays_and_warns(cal):
     assert cal.nth_workday_of_month(2027, 1, 1) == d(2027, 1, 4)
 
 
-def test_corrections_override_library_and_fallback():
+def test_corrections_override_library_and_fallback(unknown_2027):
     cal = WorkCalendar(extra_workdays=[d(2027, 2, 20)], extra_holidays=[d(2027, 2, 11), d(2026, 10, 12)])
     assert cal.is_workday(d(2027, 2, 20))  # a Saturday made a working day
     assert not cal.is_workday(d(2027, 2, 11))
@@ -99,7 +113,7 @@ def test_corrections_override_library_and_fallback():
         WorkCalendar(extra_workdays=[d(2027, 1, 1)], extra_holidays=[d(2027, 1, 1)])
 
 
-def test_a_whole_fallback_year_never_fails():
+def test_a_whole_fallback_year_never_fails(unknown_2027):
     cal = WorkCalendar()
     for month in range(1, 13):
         assert cal.last_workday_of_month(2028, month).month == month

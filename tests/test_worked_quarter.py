@@ -276,7 +276,9 @@ def test_export_writes_xlsx_csv_and_json(cli, tmp_path):
 
 def test_migrate_command(cli):
     code, out = cli("migrate")
-    assert code == 0 and "0001" in out
+    from storage.migrate import head_revision
+
+    assert code == 0 and head_revision() in out
 
 
 def test_example_files_are_what_the_generator_writes(tmp_path):
@@ -290,3 +292,65 @@ def test_example_files_are_what_the_generator_writes(tmp_path):
     module.main()
     for name in ("roster.csv", "roster-one-bad-row.csv", "ballots-2026Q3.csv"):
         assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("roster-template", "-o", "roster.txt"),
+        ("ballots-template", "2026Q3", "-o", "b.ods"),
+        ("results", "2026Q3", "--format", "csv", "-o", "out.txt"),
+    ],
+)
+def test_wrong_output_types_get_a_clear_answer(cli, args):
+    code, out = cli(*args)
+    assert code == 1 and "不支持" in out and "Traceback" not in out
+
+
+def test_bad_database_urls_get_a_clear_answer(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "mysql://u@h/db")
+    assert main(["migrate"]) == 2
+    assert "database.url" in capsys.readouterr().err
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    assert main(["import-roster", str(ROSTER)]) == 2
+    assert "无法使用数据库" in capsys.readouterr().err
+
+
+def test_a_confirmed_quarter_is_read_back_not_recomputed(cli, database_url, tmp_path):
+    """After confirmation the roster may change (people leave); the quarter's results must not."""
+    from bot.domain import AssessmentStatus, Tier
+    from storage.models import Assessment, ResultRecord
+
+    assert cli("import-roster", ROSTER)[0] == 0
+    assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
+    assert cli("results", "2026Q3")[0] == 0
+
+    async def confirm() -> None:
+        database = Database(database_url)
+        try:
+            async with database.session() as session:
+                assessment = (await session.execute(select(Assessment))).scalar_one()
+                assessment.status = AssessmentStatus.CONFIRMED
+                for row in (await session.execute(select(ResultRecord))).scalars():
+                    row.final_tier = row.proposed_tier or (None if row.exempt_reasons else Tier.FAIR)
+        finally:
+            await database.dispose()
+
+    asyncio.run(confirm())
+    rows = list(csv.reader(ROSTER.open(encoding="utf-8-sig")))
+    for row in rows:
+        if row[0] == "周明远":
+            row[14] = "否"
+    left = tmp_path / "left.csv"
+    with left.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    assert cli("import-roster", left)[0] == 0
+    before = snapshot(database_url)["result"]
+    _code, out = cli("results", "2026Q3", "--format", "json")
+    data = json.loads(out)
+    names = {r["name"]: r for r in data["ratees"]}
+    assert "周明远" in names and names["周明远"]["final_tier"] == "good"
+    assert data["quota"]["civil_servant"]["tiered"] == 19
+    assert snapshot(database_url)["result"] == before
+    _code, table = cli("results", "2026Q3")
+    assert "已审定" in table
