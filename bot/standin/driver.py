@@ -24,6 +24,7 @@ from bot.standin.state import (
     State,
     StoredFile,
     User,
+    WebhookAttempt,
     scope_key,
 )
 
@@ -365,16 +366,20 @@ class Driver:
     def press(
         self,
         user_id: int,
-        message: MessageView | int,
+        message: MessageView | Any,
         callback_data: str | None = None,
         *,
         chat_id: int | None = None,
         label: str | None = None,
     ) -> str:
-        """The user presses an inline button (by its data or its label); returns the callback query id."""
+        """The user presses an inline button (by its data or its label); returns the callback query id.
+
+        `message` is a MessageView, PTB's Message, or a message id (in the user's private chat unless
+        chat_id says otherwise).
+        """
         user = self._user(user_id)
-        if isinstance(message, MessageView):
-            chat_id, message_id = message.chat_id, message.message_id
+        if hasattr(message, "message_id"):  # a MessageView or PTB's Message
+            chat_id, message_id = int(message.chat_id), int(message.message_id)
         else:
             message_id = int(message)
             chat_id = user.id if chat_id is None else chat_id
@@ -519,9 +524,19 @@ class Driver:
         return [copy.deepcopy(u.payload) for u in self.state.pending]
 
     @property
+    def polling(self) -> bool:
+        """Whether the bot is waiting in a long getUpdates call right now."""
+        return self.state.waiting_polls > 0
+
+    @property
     def webhook(self) -> JSON | None:
         hook = self.state.webhook
         return asdict(hook) if hook else None
+
+    @property
+    def webhook_attempts(self) -> list[WebhookAttempt]:
+        """Every POST of an update to a webhook, failed ones included, in order."""
+        return list(self.state.webhook_attempts)
 
     # -- waiting -------------------------------------------------------------------------------
 

@@ -504,7 +504,12 @@ async def get_updates(api: BotApi, params: Params) -> list[JSON]:
         remaining = deadline - loop_time()
         if batch or remaining <= 0 or state.closing:
             return [update.payload for update in batch]
-        await state.wait_change(remaining)
+        state.waiting_polls += 1
+        state.changed()
+        try:
+            await state.wait_change(remaining)
+        finally:
+            state.waiting_polls -= 1
 
 
 @api_method("setWebhook")

@@ -461,6 +461,7 @@ class StandIn:
             "requests": lambda b: [asdict(r) for r in d.requests],
             "pending_updates": lambda b: d.pending_updates,
             "webhook": lambda b: d.webhook,
+            "webhook_attempts": lambda b: [asdict(a) for a in d.webhook_attempts],
             "wait_for_bot_messages": wait_messages,
             "wait_for_callback_answer": wait_answer,
             "wait_until_confirmed": wait_confirmed,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import itertools
 import json
 import secrets
 import time
@@ -246,8 +245,9 @@ class State:
         self.webhook_attempts: list[WebhookAttempt] = []
         self.poll_generation = 0
         self.closing = False
-        self._update_ids = itertools.count(first_update_id)
-        self._file_numbers = itertools.count(1)
+        self.waiting_polls = 0  # getUpdates calls waiting for an update right now
+        self._next_update_id = first_update_id
+        self._file_number = 0
         self._changed = asyncio.Event()
 
     # -- change notification -------------------------------------------------------------------
@@ -318,7 +318,8 @@ class State:
     # -- files ---------------------------------------------------------------------------------
 
     def store_file(self, kind: str, data: bytes, **fields: Any) -> StoredFile:
-        number = next(self._file_numbers)
+        self._file_number += 1
+        number = self._file_number
         stored = StoredFile(
             file_id=("BQACAgUAAxkB" if kind == "document" else "AgACAgUAAxkB") + secrets.token_urlsafe(30),
             file_unique_id="AgAD" + secrets.token_urlsafe(9),
@@ -347,10 +348,11 @@ class State:
         """Queue an update (its id assigned unless given); None when allowed_updates filters it out."""
         payload = copy.deepcopy(payload)
         if "update_id" not in payload:
-            payload = {"update_id": next(self._update_ids), **payload}
+            payload = {"update_id": self._next_update_id, **payload}
         if not self.is_allowed(update_type(payload)):
             return None
         update_id = int(payload["update_id"])
+        self._next_update_id = max(self._next_update_id, update_id + 1)  # ids only grow, as Telegram's
         self.archive[update_id] = payload
         self.pending.append(PendingUpdate(update_id, payload))
         self.changed()
