@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -367,9 +368,13 @@ async def test_blocked_user_is_forbidden_and_a_stranger_is_not_found(api: StandI
         await bot.send_message(424242, "hello")
     d.send_text(ANN, "hi")
     await bot.send_message(ANN, "hello")
+    assert await bot.send_chat_action(ANN, "typing") is True
+    assert (await bot.get_chat(ANN)).first_name == "Ann"
     d.block(ANN)
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
         await bot.send_message(ANN, "still there?")
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_chat_action(ANN, "typing")
     with pytest.raises(DriverError):
         d.send_text(ANN, "typing to a blocked bot")
     d.unblock(ANN)
@@ -385,6 +390,7 @@ async def test_blocked_user_is_forbidden_and_a_stranger_is_not_found(api: StandI
         ("sendMessage", BEN, 400),
         ("sendMessage", 424242, 400),
         ("sendMessage", ANN, 403),
+        ("sendChatAction", ANN, 403),
     ]
 
 
@@ -396,6 +402,7 @@ async def test_group_privacy_mode_and_addressed_commands(api: StandIn, bot: Bot)
     d.add_user(ANN, "Ann")
     d.add_user(BEN, "Ben")
     d.add_group(GROUP, "Section 1", [ANN, BEN])
+    assert (await bot.get_chat(GROUP)).title == "Section 1"
     async with running(api, CommandHandler("report", report)):
         chatter = d.send_text(ANN, "lunch?", GROUP)
         d.send_command(BEN, "report", chat_id=GROUP, mention=True)
@@ -433,7 +440,12 @@ async def test_documents_and_photos_sent_by_the_bot(api: StandIn, bot: Bot):
     assert again.document.file_unique_id == sent.document.file_unique_id
     photo = await bot.send_photo(ANN, tiny_png(3, 2))
     assert (photo.photo[-1].width, photo.photo[-1].height) == (3, 2)
-    assert d.last_bot_message(ANN).photo.data == tiny_png(3, 2)
+    stored = d.last_bot_message(ANN).photo
+    assert (stored.data, stored.size, stored.file_path.endswith(".jpg")) == (
+        tiny_png(3, 2),
+        len(tiny_png(3, 2)),
+        True,
+    )
     with pytest.raises(BadRequest, match="Image_process_failed"):
         await bot.send_photo(ANN, b"not an image")
     with pytest.raises(BadRequest, match="Wrong file identifier/http url specified"):
@@ -586,7 +598,10 @@ async def test_webhook_posts_in_order_with_the_secret_and_retries_after_a_500():
         async with StandIn(TOKEN, webhook_retry_delay=0.05) as api, make_bot(api) as bot:
             d = api.driver
             d.add_user(ANN, "Ann")
-            assert await bot.set_webhook(url, secret_token="s3cret_token-1") is True
+            d.send_text(ANN, "before the webhook")
+            assert (
+                await bot.set_webhook(url, secret_token="s3cret_token-1", drop_pending_updates=True) is True
+            )
             with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
                 await bot.get_updates()
             d.send_text(ANN, "one")
@@ -605,6 +620,26 @@ async def test_webhook_posts_in_order_with_the_secret_and_retries_after_a_500():
     assert {secret for secret, _ in received} == {"s3cret_token-1"}
     assert [body["message"]["text"] for _, body in received] == ["one", "one", "two", "two"]
     assert received[1][1] == received[0][1]  # the same update, same id, after the 500
+
+
+async def test_an_unreachable_webhook_keeps_the_updates_in_order():
+    async with (
+        StandIn(TOKEN, webhook_retry_delay=0.01, webhook_max_retry_delay=0.02) as api,
+        make_bot(api) as bot,
+    ):
+        d = api.driver
+        d.add_user(ANN, "Ann")
+        with socket.socket() as probe:  # a port nobody listens on any more
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        await bot.set_webhook(f"http://127.0.0.1:{port}/nobody-listens")
+        d.send_text(ANN, "one")
+        d.send_text(ANN, "two")
+        await d.wait_for(lambda: len(d.webhook_attempts) >= 3)
+        assert {(a.status, a.error) for a in d.webhook_attempts} == {(None, "Connection refused")}
+        assert (await bot.get_webhook_info()).last_error_message == "Connection refused"
+        await bot.delete_webhook()
+        assert [u.message.text for u in await bot.get_updates()] == ["one", "two"]
 
 
 # -- flood limits and faults ----------------------------------------------------------------------
@@ -723,6 +758,7 @@ async def test_driver_http_endpoints(api: StandIn, bot: Bot):
         assert base64.b64decode(history[1]["document"]["data"]) == b"abc"
         waited = await call("wait_for_bot_messages", chat_id=ANN, after=2, timeout=1)
         assert [m["text"] for m in waited] == ["hi Ann"]
+        assert (await call("wait_for_bot_message", chat_id=ANN, timeout=1))["text"] == "hi Ann"
         assert (await call("last_bot_message", chat_id=ANN))["message_id"] == 3
         assert [r["method"] for r in await call("requests")][-1] == "sendMessage"
         async with http.post("send_text", json={"user_id": 5, "text": "who?"}) as response:

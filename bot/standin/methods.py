@@ -440,14 +440,21 @@ class BotApi:
                 raise bad_request("Bad Request: file must be non-empty")
             if len(upload.data) > MAX_UPLOAD:
                 raise ApiError(413, "Request Entity Too Large")
+            mime_type = upload.content_type
+            if not mime_type or mime_type == "application/octet-stream":
+                mime_type = mimetypes.guess_type(upload.filename or "")[0] or mime_type
             if kind == "photo":
                 size = image_size(upload.data)
                 if size is None:
                     raise bad_request("Bad Request: IMAGE_PROCESS_FAILED")
-                return self.state.store_file("photo", upload.data, width=size[0], height=size[1])
-            mime_type = upload.content_type
-            if not mime_type or mime_type == "application/octet-stream":
-                mime_type = mimetypes.guess_type(upload.filename or "")[0] or mime_type
+                return self.state.store_file(
+                    "photo",
+                    upload.data,
+                    file_name=upload.filename,
+                    mime_type=mime_type,
+                    width=size[0],
+                    height=size[1],
+                )
             return self.state.store_file(kind, upload.data, file_name=upload.filename, mime_type=mime_type)
         if not reference:
             raise bad_request(f"Bad Request: there is no {kind} in the request")

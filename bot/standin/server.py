@@ -364,6 +364,9 @@ class StandIn:
             )
             return [view.to_dict() for view in views]
 
+        async def wait_message(body: JSON) -> JSON:
+            return (await wait_messages(body))[-1]
+
         async def wait_answer(body: JSON) -> JSON:
             answer = await d.wait_for_callback_answer(
                 str(body["query_id"]), timeout=float(body.get("timeout", 5.0))
@@ -463,6 +466,7 @@ class StandIn:
             "webhook": lambda b: d.webhook,
             "webhook_attempts": lambda b: [asdict(a) for a in d.webhook_attempts],
             "wait_for_bot_messages": wait_messages,
+            "wait_for_bot_message": wait_message,
             "wait_for_callback_answer": wait_answer,
             "wait_until_confirmed": wait_confirmed,
         }

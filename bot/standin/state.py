@@ -327,11 +327,9 @@ class State:
             data=data,
             **fields,
         )
-        extension = ""
-        if stored.file_name and "." in stored.file_name:
+        extension = ".jpg" if kind == "photo" else ""  # Telegram re-encodes photos as JPEG
+        if kind == "document" and stored.file_name and "." in stored.file_name:
             extension = "." + stored.file_name.rsplit(".", 1)[1]
-        elif kind == "photo":
-            extension = ".jpg"
         stored.file_path = f"{'documents' if kind == 'document' else 'photos'}/file_{number}{extension}"
         self.files[stored.file_id] = stored
         self.files_by_path[stored.file_path] = stored
