@@ -420,6 +420,25 @@ async def test_group_privacy_mode_and_addressed_commands(api: StandIn, bot: Bot)
         await bot.send_message(GROUP, "still here?")
 
 
+async def test_group_roles_and_pinning(api: StandIn, bot: Bot):
+    d = api.driver
+    for user_id, name in ((ANN, "Ann"), (BEN, "Ben"), (CAI, "Cai"), (1004, "Dan")):
+        d.add_user(user_id, name)
+    d.add_group(GROUP, "Bureau", [CAI], admins=[BEN], creator=ANN)
+    statuses = [(await bot.get_chat_member(GROUP, u)).status for u in (ANN, BEN, CAI, 1004, 123)]
+    assert statuses == ["creator", "administrator", "member", "left", "member"]
+    assert [m.user.id for m in await bot.get_chat_administrators(GROUP)] == [ANN, BEN]
+    notice = await bot.send_message(GROUP, "Publicity notice")
+    with pytest.raises(BadRequest, match="Not enough rights to manage pinned messages in the chat"):
+        await bot.pin_chat_message(GROUP, notice.message_id)
+    d.add_group(-2, "Bot is admin", [ANN], bot_admin=True)
+    pinned = await bot.send_message(-2, "Pinned notice")
+    assert await bot.pin_chat_message(-2, pinned.message_id) is True
+    assert d.last_bot_message(-2).pinned
+    assert await bot.unpin_chat_message(-2) is True and not d.last_bot_message(-2).pinned
+    assert [m.user.id for m in await bot.get_chat_administrators(-2)] == [123]
+
+
 # -- files ----------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from bot.standin.state import (
     StoredFile,
     User,
     WebhookAttempt,
+    chat_member,
     scope_key,
 )
 
@@ -92,6 +93,7 @@ class MessageView:
     edits: int
     edit_date: int | None
     deleted: bool
+    pinned: bool
     delivered: bool
     document: FileView | None
     photo: FileView | None
@@ -115,6 +117,7 @@ class MessageView:
             edits=message.edits,
             edit_date=message.edit_date,
             deleted=message.deleted,
+            pinned=message.pinned,
             delivered=message.delivered,
             document=FileView.of(message.document) if message.document else None,
             photo=FileView.of(message.photo) if message.photo else None,
@@ -241,22 +244,30 @@ class Driver:
         title: str,
         members: Iterable[int] = (),
         *,
+        admins: Iterable[int] = (),
+        creator: int | None = None,
         supergroup: bool = False,
         bot_admin: bool = False,
     ) -> JSON:
-        """A group the bot is in (as an administrator if bot_admin); returns the Telegram Chat object."""
+        """A group the bot is in (as an administrator if bot_admin); returns the Telegram Chat object.
+
+        Admins and the creator are members too; getChatMember and getChatAdministrators report them.
+        """
         if chat_id >= 0:
             raise DriverError("a group's id is negative")
         if chat_id in self.state.chats:
             raise DriverError(f"chat {chat_id} exists already")
-        members = set(members)
-        for user_id in members:
+        admin_ids = set(admins)
+        member_ids = set(members) | admin_ids | ({creator} if creator is not None else set())
+        for user_id in member_ids:
             self._user(user_id)
         chat = Chat(
             id=chat_id,
             type="supergroup" if supergroup else "group",
             title=title,
-            members=members,
+            members=member_ids,
+            admins=admin_ids,
+            creator=creator,
             bot_status="administrator" if bot_admin else "member",
         )
         return self.state.add_group(chat).to_api()
@@ -673,40 +684,15 @@ class Driver:
         return MessageView.of(message)
 
     def _my_chat_member(self, chat: Chat, by: User, old: str, new: str) -> None:
-        def member(status: str) -> JSON:
-            data: JSON = {"status": status, "user": self.state.bot.to_api()}
-            if status == "kicked":
-                data["until_date"] = 0
-            if status == "administrator":
-                data.update(
-                    {
-                        key: True
-                        for key in (
-                            "can_be_edited",
-                            "can_manage_chat",
-                            "can_delete_messages",
-                            "can_manage_video_chats",
-                            "can_restrict_members",
-                            "can_promote_members",
-                            "can_change_info",
-                            "can_invite_users",
-                            "can_post_stories",
-                            "can_edit_stories",
-                            "can_delete_stories",
-                        )
-                    },
-                    is_anonymous=False,
-                )
-            return data
-
+        bot = self.state.bot
         self.state.enqueue(
             {
                 "my_chat_member": {
                     "chat": chat.to_api(),
                     "from": by.to_api(),
                     "date": int(time.time()),
-                    "old_chat_member": member(old),
-                    "new_chat_member": member(new),
+                    "old_chat_member": chat_member(bot, old),
+                    "new_chat_member": chat_member(bot, new),
                 }
             }
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.standin.formatting import ParseError, parse, trim
 from bot.standin.limits import Clock
-from bot.standin.state import JSON, Chat, Message, State, StoredFile, Webhook, scope_key
+from bot.standin.state import JSON, Chat, Message, State, StoredFile, Webhook, chat_member, scope_key
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -745,6 +745,86 @@ async def get_chat(api: BotApi, params: Params) -> JSON:
             "gifts_from_channels": False,
         },
     }
+
+
+@api_method("getChatMember")
+async def get_chat_member(api: BotApi, params: Params) -> JSON:
+    chat = api.find_chat(params.chat_id())
+    if chat is None:
+        raise bad_request(CHAT_NOT_FOUND)
+    user_id = params.integer("user_id")
+    bot = api.state.bot
+    if user_id == bot.id:
+        return chat_member(bot, chat.bot_status if chat.is_group else "member")
+    user = api.state.users.get(user_id or 0)
+    if user is None:
+        raise bad_request("Bad Request: user not found")
+    if not chat.is_group:
+        return chat_member(user, "member" if user.id == chat.id else "left")
+    if user.id == chat.creator:
+        status = "creator"
+    elif user.id in chat.admins:
+        status = "administrator"
+    else:
+        status = "member" if user.id in chat.members else "left"
+    return chat_member(user, status)
+
+
+@api_method("getChatAdministrators")
+async def get_chat_administrators(api: BotApi, params: Params) -> list[JSON]:
+    chat = api.find_chat(params.chat_id())
+    if chat is None:
+        raise bad_request(CHAT_NOT_FOUND)
+    if not chat.is_group:
+        raise bad_request("Bad Request: there are no administrators in the private chat")
+    users = api.state.users
+    found = [chat_member(users[chat.creator], "creator")] if chat.creator in users else []
+    found += [chat_member(users[i], "administrator") for i in sorted(chat.admins) if i in users]
+    if chat.bot_status == "administrator":
+        found.append(chat_member(api.state.bot, "administrator"))
+    return found
+
+
+@api_method("getChatMemberCount")
+async def get_chat_member_count(api: BotApi, params: Params) -> int:
+    chat = api.find_chat(params.chat_id())
+    if chat is None:
+        raise bad_request(CHAT_NOT_FOUND)
+    if not chat.is_group:
+        return 2
+    return len(chat.members) + (1 if chat.bot_status in ("member", "administrator") else 0)
+
+
+def _pinnable(api: BotApi, params: Params) -> Chat:
+    chat = api.chat_for_writing(params)
+    if chat.is_group and chat.bot_status != "administrator":
+        raise bad_request("Bad Request: not enough rights to manage pinned messages in the chat")
+    return chat
+
+
+@api_method("pinChatMessage")
+async def pin_chat_message(api: BotApi, params: Params) -> bool:
+    chat = _pinnable(api, params)
+    message = api.state.find_message(chat.id, params.integer("message_id") or 0)
+    if message is None or message.deleted:
+        raise bad_request("Bad Request: message to pin not found")
+    message.pinned = True
+    api.state.changed()
+    return True
+
+
+@api_method("unpinChatMessage")
+async def unpin_chat_message(api: BotApi, params: Params) -> bool:
+    chat = _pinnable(api, params)
+    pinned = [m for m in api.state.messages.get(chat.id, []) if m.pinned and not m.deleted]
+    message_id = params.integer("message_id")
+    if message_id:
+        pinned = [m for m in pinned if m.message_id == message_id]
+    if not pinned:
+        raise bad_request("Bad Request: message to unpin not found")
+    pinned[-1].pinned = False
+    api.state.changed()
+    return True
 
 
 # -- files ----------------------------------------------------------------------------------------

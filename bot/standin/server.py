@@ -165,6 +165,9 @@ class StandIn:
             return _api_error(ApiError(401, "Unauthorized"))
         method = find_method(name)
         if method is None:
+            _log.warning(
+                "the stand-in has no Bot API method %r: answered 404 (PTB raises InvalidToken)", name
+            )
             self._log(name, None, 404, "Not Found")
             return _api_error(ApiError(404, "Not Found"))
         try:
@@ -393,6 +396,8 @@ class StandIn:
                 int(b["id"]),
                 b["title"],
                 [int(m) for m in b.get("members", [])],
+                admins=[int(m) for m in b.get("admins", [])],
+                creator=number(b, "creator"),
                 supergroup=bool(b.get("supergroup", False)),
                 bot_admin=bool(b.get("bot_admin", False)),
             ),

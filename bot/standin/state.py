@@ -51,6 +51,8 @@ class Chat:
     title: str | None = None
     user: User | None = None  # the other party of a private chat
     members: set[int] = field(default_factory=set)
+    admins: set[int] = field(default_factory=set)
+    creator: int | None = None
     bot_status: str = "member"  # in groups: member, administrator, left or kicked
     chat_instance: str = field(default_factory=lambda: str(secrets.randbits(62)))
     last_message_id: int = 0
@@ -124,6 +126,7 @@ class Message:
     edits: int = 0
     edit_date: int | None = None
     deleted: bool = False
+    pinned: bool = False
     delivered: bool = True  # a user's message reached the bot (privacy mode may withhold it)
 
     def to_api(self, *, with_reply: bool = True) -> JSON:
@@ -209,6 +212,35 @@ class WebhookAttempt:
     update_id: int
     status: int | None
     error: str | None = None
+
+
+_ADMIN_RIGHTS = (
+    "can_be_edited",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+    "can_pin_messages",
+)
+
+
+def chat_member(user: User, status: str) -> JSON:
+    """A ChatMember object: creator, administrator (every right), member, left or kicked."""
+    data: JSON = {"status": status, "user": user.to_api()}
+    if status == "kicked":
+        data["until_date"] = 0
+    elif status == "creator":
+        data["is_anonymous"] = False
+    elif status == "administrator":
+        data.update(dict.fromkeys(_ADMIN_RIGHTS, True), is_anonymous=False)
+        data["can_be_edited"] = False
+    return data
 
 
 def update_type(payload: JSON) -> str:
