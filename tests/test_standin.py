@@ -411,6 +411,10 @@ async def test_group_privacy_mode_and_addressed_commands(api: StandIn, bot: Bot)
     assert chatter.delivered is False  # privacy mode: plain group talk does not reach the bot
     assert d.history(GROUP)[1].text == "/report@assessment_test_bot"
     assert reply.text == "report for Section 1" and reply.reply_to_message_id == 2  # PTB quotes in groups
+    with pytest.raises(Forbidden, match="bot can't initiate conversation with a user"):
+        await bot.send_message(BEN, "hi")  # seen in the group, never opened a private chat
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await bot.send_message(ANN, "hi")  # her group talk never reached the bot
     with pytest.raises(DriverError):
         d.send_text(CAI, "not a user yet", GROUP)
     with pytest.raises(BadRequest, match="Chat not found"):
