@@ -311,7 +311,12 @@ def final_tiers(
         if not r.exempt and tiers[r.person_id] is None:
             problems.append(Problem(DecisionProblem.UNDECIDED, r.person_id, r.category))
     for category in Category:
-        members = [r for r in proposal.ratees if r.category is category and tiers[r.person_id] is not None]
+        # N: everyone of the category who gets a tier, the ones still undecided included
+        members = [
+            r
+            for r in proposal.ratees
+            if r.category is category and not r.exempt and (tiers[r.person_id] is not None or _has_tier(r))
+        ]
         quota = quota_for(len(members), rules)
         good = sum(1 for r in members if tiers[r.person_id] is Tier.GOOD)
         if good > quota:

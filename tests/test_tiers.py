@@ -318,6 +318,20 @@ def test_final_tiers_settle_a_tie_within_the_quota():
     assert tiers == {1: Tier.GOOD, 2: Tier.GOOD, 3: Tier.FAIR, 4: Tier.FAIR, 5: Tier.AVERAGE}
 
 
+def test_the_undecided_count_in_n_while_the_tie_is_settled_one_by_one():
+    q = quarter(
+        ratee_scoring(1, 95),
+        ratee_scoring(2, 90),
+        ratee_scoring(3, 90),
+        ratee_scoring(4, 86),
+        ratee_scoring(5, 70),
+    )
+    proposal = compute_quarter(q, rules())
+    tiers, problems = final_tiers(proposal, {2: Change(2, Tier.GOOD, "班子研究")}, rules())
+    assert [p.kind for p in problems] == [DecisionProblem.UNDECIDED]  # 3 is open; quota is still 2 of 5
+    assert tiers[2] is Tier.GOOD and tiers[3] is None
+
+
 def test_final_tiers_refuse_going_over_the_quota_an_exempt_person_and_no_reason():
     q = quarter(*[ratee_scoring(i, 90 - i) for i in range(1, 6)], ratee_scoring(6, 90, admin_exempt=True))
     proposal = compute_quarter(q, rules())
