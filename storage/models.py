@@ -177,6 +177,7 @@ class Goal(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")
     status: ReviewStatus = _enum(ReviewStatus, default=ReviewStatus.DRAFT)
     from_template: bool = True
+    submissions: int = 0  # how many times it was submitted: a reviewer's buttons name one submission
     submitted_at: dt.datetime | None = _maybe_when()
     reviewer_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
     opinion: str | None = _text(500, default=None, nullable=True)
@@ -208,6 +209,7 @@ class MonthlySummary(SQLModel, table=True):
     year: int
     month: int = Field(ge=1, le=12)
     status: ReviewStatus = _enum(ReviewStatus, default=ReviewStatus.DRAFT)
+    submissions: int = 0  # how many times it was submitted: a reviewer's buttons name one submission
     submitted_at: dt.datetime | None = _maybe_when()
     reviewer_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
     opinion: str | None = _text(500, default=None, nullable=True)
@@ -234,6 +236,7 @@ class Registration(SQLModel, table=True):
     assessment_id: int = Field(foreign_key="assessment.id")
     person_id: int = Field(foreign_key="person.id")
     status: ReviewStatus = _enum(ReviewStatus, default=ReviewStatus.DRAFT)
+    submissions: int = 0  # how many times it was submitted: a reviewer's buttons name one submission
     submitted_at: dt.datetime | None = _maybe_when()
     reviewer_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
     opinion: str | None = _text(500, default=None, nullable=True)

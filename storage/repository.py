@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import IndicatorItem, IndicatorSettings
 from bot.domain import (
+    AssessmentStatus,
     BallotPart,
     BallotSource,
     BallotStatus,
@@ -201,6 +202,12 @@ class Repository:
             self.session.add(found)
             await self.session.flush()
         return found
+
+    async def assessments(self, status: AssessmentStatus | None = None) -> list[Assessment]:
+        query = select(Assessment).order_by(Assessment.year, Assessment.quarter)
+        if status is not None:
+            query = query.where(Assessment.status == status)
+        return list((await self.session.scalars(query)).all())
 
     async def rater_changes(self, assessment_id: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         rows = (
