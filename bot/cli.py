@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -358,9 +359,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram.token is None:
         _print(render("cli/run_missing_token.j2"), error=True)
         return EXIT_USAGE
-    upgrade(settings.database.url)
-    _print(render("cli/run_not_available.j2", revision=current_revision(settings.database.url)), error=True)
-    return EXIT_USAGE
+    from bot.app import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    run(settings)
+    return EXIT_OK
 
 
 # --- parser ---------------------------------------------------------------------------------------

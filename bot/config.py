@@ -119,6 +119,14 @@ class ScheduleSettings(BaseModel):
         return self
 
 
+class DeliverySettings(BaseModel):
+    """How fast the outbox sends: under Telegram's limits (30/s overall, 1/s per chat, 20/min a group)."""
+
+    per_second: float = Field(28.0, gt=0, le=1000)
+    per_chat_interval: float = Field(1.05, ge=0, le=60)
+    group_per_minute: int = Field(19, ge=1, le=1000)
+
+
 class IndicatorItem(BaseModel):
     """One scored item: a name and the most points it can get."""
 
@@ -253,6 +261,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     admins: AdminSettings = Field(default_factory=AdminSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     indicators: IndicatorSettings = Field(default_factory=IndicatorSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)

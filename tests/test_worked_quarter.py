@@ -12,12 +12,12 @@ from fractions import Fraction
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
-from sqlmodel import SQLModel
 
 from bot.cli import main
 from bot.spreadsheets import read_table, write_table
 from storage.database import Database
 from tests.conftest import EXAMPLES
+from tests.dbsnapshot import snapshot
 
 ROSTER = EXAMPLES / "roster.csv"
 BAD_ROSTER = EXAMPLES / "roster-one-bad-row.csv"
@@ -35,24 +35,6 @@ def cli(database_url, monkeypatch, capsys):
         return code, out.out + out.err
 
     return run
-
-
-def snapshot(url: str) -> dict[str, list[tuple]]:
-    """Every row of every table, for 'this changed nothing' checks."""
-
-    async def dump() -> dict[str, list[tuple]]:
-        database = Database(url)
-        try:
-            async with database.engine.connect() as connection:
-                result = {}
-                for table in SQLModel.metadata.sorted_tables:
-                    rows = (await connection.execute(select(table))).all()
-                    result[table.name] = sorted(tuple(map(str, r)) for r in rows)
-                return result
-        finally:
-            await database.dispose()
-
-    return asyncio.run(dump())
 
 
 def expected_composites() -> dict[str, Fraction]:

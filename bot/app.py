@@ -1,0 +1,188 @@
+"""Wiring: the python-telegram-bot Application with every handler, the outbox sender and the menus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.delivery import OutboxSender
+from bot.quarter import work_calendar
+from bot.rendering import label
+from bot.services import SERVICES_KEY, Services
+from handlers import admin, buttons, cycle, inputs, leaders, rating, reminders, staff, start
+from handlers.catalogue import Audience, commands_for
+from storage.database import Database
+from storage.migrate import upgrade_async
+from storage.models import Admin, Person, SectionSupervisor
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+SENDER_KEY = "outbox_sender"
+
+PRIVATE_COMMANDS = {
+    "start": start.start,
+    "help": start.help_command,
+    "me": staff.my_status,
+    "summary": staff.summary,
+    "goals": staff.goals,
+    "registration": staff.registration,
+    "objection": staff.objection,
+    "feedback": staff.feedback,
+    "review": leaders.review,
+    "rate": rating.rate,
+    "status": cycle.status,
+    "invite": admin.invite,
+    "open": cycle.open_phase,
+    "extend": cycle.extend_phase,
+    "close": cycle.close_phase,
+    "remind": reminders.remind,
+    "affirm": admin.affirm,
+    "veto": admin.veto,
+    "exempt": admin.exempt,
+    "leave": admin.leave,
+    "raters": admin.raters,
+    "results": cycle.results,
+    "confirm": cycle.confirm,
+    "change": cycle.change,
+    "publish": cycle.publish,
+    "objections": cycle.objections,
+    "resolve": cycle.resolve,
+    "calendar": reminders.calendar,
+    "admins": admin.admins,
+}
+
+
+def register(application: Application) -> None:
+    """Every handler, private chats and the group kept apart; edited messages are not commands."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    for name, callback in PRIVATE_COMMANDS.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(
+        CommandHandler(
+            "bindgroup", cycle.bind_group, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+        )
+    )
+    application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inputs.text_received))
+    application.add_handler(CallbackQueryHandler(buttons.pressed))
+
+
+def build_application(settings: Settings, services: Services | None = None) -> Application:
+    """The application, talking to the Bot API at the configured base URL."""
+    if settings.telegram.token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram.token.get_secret_value())
+        .base_url(settings.telegram.api_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .concurrent_updates(settings.telegram.concurrent_updates)
+        .post_init(_on_start)
+        .post_shutdown(_on_stop)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = services or Services(settings, Database(settings.database.url))
+    register(application)
+    return application
+
+
+async def _on_start(application: Application) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
+    await upgrade_async(services.database.url)
+    async with services.database.session() as session:
+        services.calendar = await work_calendar(Repository(session), services.settings)
+    await refresh_menus(application)
+    sender = OutboxSender(application.bot, services)
+    sender.start()
+    application.bot_data[SENDER_KEY] = sender
+    services.outbox_wakeup.set()
+
+
+async def _on_stop(application: Application) -> None:
+    sender: OutboxSender | None = application.bot_data.get(SENDER_KEY)
+    if sender is not None:
+        await sender.stop()
+    await application.bot_data[SERVICES_KEY].database.dispose()
+
+
+def _commands(*audiences: Audience) -> list[BotCommand]:
+    return [BotCommand(c.name, label("command", c.name)[:256]) for c in commands_for(*audiences)]
+
+
+async def refresh_menus(application: Application) -> None:
+    """Command menus per scope: staff by default, leaders and admins in their own chats."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    bot = application.bot
+    async with services.database.session() as session:
+        admins = set(services.settings.admins.ids) | set(
+            await session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
+        )
+        supervisors = set(await session.scalars(select(SectionSupervisor.person_id)))
+        leaders_ = {
+            p.telegram_user_id
+            for p in (await session.scalars(select(Person).where(Person.telegram_user_id.is_not(None)))).all()
+            if p.active and (p.role.is_leader or p.role.value == "section_head" or p.id in supervisors)
+        }
+    menus = [
+        (_commands(Audience.STAFF), BotCommandScopeDefault()),
+        ([BotCommand("bindgroup", label("command", "bindgroup"))], BotCommandScopeAllGroupChats()),
+    ]
+    menus += [
+        (_commands(Audience.STAFF, Audience.LEADER), BotCommandScopeChat(c))
+        for c in sorted(leaders_ - admins)
+    ]
+    everything = _commands(Audience.STAFF, Audience.LEADER, Audience.ADMIN)
+    menus += [(everything, BotCommandScopeChat(c)) for c in sorted(admins)]
+    for commands, scope in menus:
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:  # a chat that has not opened the bot yet: its menu comes later
+            log.info("menu for %s not set: %s", scope, exc)
+
+
+def run(settings: Settings) -> None:
+    """Run until interrupted: long polling, or a webhook when telegram.webhook_url is set."""
+    application = build_application(settings)
+    telegram = settings.telegram
+    if telegram.webhook_url:
+        log.info(
+            "listening for webhook updates on %s:%s/%s (public URL %s)",
+            telegram.webhook_listen,
+            telegram.webhook_port,
+            telegram.webhook_path,
+            telegram.webhook_url,
+        )
+        application.run_webhook(
+            listen=telegram.webhook_listen,
+            port=telegram.webhook_port,
+            url_path=telegram.webhook_path,
+            webhook_url=telegram.webhook_url,
+            secret_token=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        log.info("polling %s for updates", telegram.api_url)
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+__all__ = ["asyncio", "build_application", "refresh_menus", "register", "run"]

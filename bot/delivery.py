@@ -1,0 +1,213 @@
+"""The outbox sender: messages the bot sends on its own leave the database once, within Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections import deque
+
+from sqlalchemy import select
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.domain import OutboxStatus
+from bot.rendering import render
+from bot.services import Services
+from handlers.turn import keyboard_from_json, markup
+from storage.models import Admin, OutboxMessage, Person, utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+MAX_BACKOFF = 300.0
+
+
+class Pacer:
+    """Telegram's limits: about 30 messages a second overall, 1 a second per chat, 20 a minute per group."""
+
+    def __init__(
+        self, per_second: float = 28.0, per_chat_interval: float = 1.05, group_per_minute: int = 19
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self.per_chat_interval = per_chat_interval
+        self.group_per_minute = group_per_minute
+        self.next_global = 0.0
+        self.next_chat: dict[int, float] = {}
+        self.group_sent: dict[int, deque[float]] = {}
+
+    def ready_at(self, chat_id: int) -> float:
+        """When a message to `chat_id` may go (monotonic seconds)."""
+        at = max(self.next_global, self.next_chat.get(chat_id, 0.0))
+        if chat_id < 0:
+            sent = self.group_sent.get(chat_id, deque())
+            if len(sent) >= self.group_per_minute:
+                at = max(at, sent[-self.group_per_minute] + 60.0)
+        return at
+
+    def sent(self, chat_id: int, at: float) -> None:
+        self.next_global = max(self.next_global, at) + self.interval
+        self.next_chat[chat_id] = at + self.per_chat_interval
+        if chat_id < 0:
+            window = self.group_sent.setdefault(chat_id, deque())
+            window.append(at)
+            while window and window[0] < at - 60.0:
+                window.popleft()
+
+    def pause(self, seconds: float) -> None:
+        self.next_global = max(self.next_global, time.monotonic() + seconds)
+
+
+class OutboxSender:
+    """Drains pending outbox rows; a row is marked sent only after Telegram accepted it."""
+
+    def __init__(self, bot: Bot, services: Services, pacer: Pacer | None = None) -> None:
+        self.bot = bot
+        self.services = services
+        limits = services.settings.delivery
+        self.pacer = pacer or Pacer(limits.per_second, limits.per_chat_interval, limits.group_per_minute)
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.services.outbox_wakeup.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                delay = await self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed")
+                delay = 5.0
+            wakeup = self.services.outbox_wakeup
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), timeout=delay)
+            wakeup.clear()
+
+    async def pending(self) -> list[OutboxMessage]:
+        async with self.services.database.session() as session:
+            rows = await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= utcnow())
+                .order_by(OutboxMessage.id)
+                .limit(BATCH)
+            )
+            return list(rows.all())
+
+    async def drain_once(self) -> float:
+        """Send what is due; returns how long to wait before looking again."""
+        rows = await self.pending()
+        if not rows:
+            return 5.0
+        waiting: list[OutboxMessage] = list(rows)
+        while waiting and not self._stopping:
+            now = time.monotonic()
+            ready = [r for r in waiting if self.pacer.ready_at(r.chat_id) <= now]
+            if not ready:
+                soonest = min(self.pacer.ready_at(r.chat_id) for r in waiting)
+                await asyncio.sleep(max(0.0, soonest - now))
+                continue
+            row = ready[0]
+            waiting.remove(row)
+            self.pacer.sent(row.chat_id, time.monotonic())
+            retry = await self.send(row)
+            if retry is not None:
+                self.pacer.pause(retry)
+                return retry
+        return 0.0
+
+    async def send(self, row: OutboxMessage) -> float | None:
+        """Send one row and record the outcome; returns a pause when Telegram asked for one."""
+        try:
+            message = await self.bot.send_message(
+                row.chat_id, row.text, reply_markup=markup(keyboard_from_json(row.reply_markup))
+            )
+        except RetryAfter as exc:
+            seconds = (
+                exc.retry_after.total_seconds()
+                if isinstance(exc.retry_after, dt.timedelta)
+                else exc.retry_after
+            )
+            log.warning("outbox: Telegram asks to wait %ss", seconds)
+            return float(seconds)
+        except Forbidden as exc:
+            await self._unreachable(row, str(exc))
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                await self._unreachable(row, str(exc))
+            else:
+                await self._mark(row, OutboxStatus.FAILED, error=str(exc))
+        except (TimedOut, NetworkError) as exc:
+            await self._retry_later(row, str(exc))
+        except TelegramError as exc:
+            await self._retry_later(row, str(exc))
+        else:
+            await self._mark(row, OutboxStatus.SENT, message_id=message.message_id)
+        return None
+
+    async def _mark(
+        self,
+        row: OutboxMessage,
+        status: OutboxStatus,
+        *,
+        message_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self.services.database.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            stored.status = status
+            stored.attempts += 1
+            if status is OutboxStatus.SENT:
+                stored.sent_at = utcnow()
+                stored.message_id = message_id
+            stored.last_error = error[:500] if error else None
+
+    async def _retry_later(self, row: OutboxMessage, error: str) -> None:
+        async with self.services.database.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            stored.attempts += 1
+            backoff = min(MAX_BACKOFF, 2.0 ** min(stored.attempts, 8))
+            stored.not_before = utcnow() + dt.timedelta(seconds=backoff)
+            stored.last_error = error[:500]
+
+    async def _unreachable(self, row: OutboxMessage, error: str) -> None:
+        """The user blocked the bot or never opened it: mark him and tell the admins once."""
+        async with self.services.database.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            stored.status = OutboxStatus.UNREACHABLE
+            stored.attempts += 1
+            stored.last_error = error[:500]
+            if row.person_id is None:
+                return
+            person = await session.get(Person, row.person_id)
+            if person is not None and person.unreachable_since is None:
+                person.unreachable_since = utcnow()
+            admins = set(self.services.settings.admins.ids) | set(
+                await session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
+            )
+            for admin_id in sorted(admins):
+                key = f"unreachable:{row.person_id}:{admin_id}"
+                if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is None:
+                    session.add(
+                        OutboxMessage(
+                            key=key,
+                            kind="unreachable",
+                            chat_id=admin_id,
+                            text=render(
+                                "chat/admin/unreachable.j2",
+                                name=person.name if person else "",
+                                blocked="blocked" in error.lower(),
+                            ),
+                        )
+                    )
+        self.services.outbox_wakeup.set()

@@ -1,0 +1,44 @@
+"""Free text: what it means depends on the user's current input mode, kept in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.roles import Access
+from handlers.turn import Refusal, Turn, on
+
+ModeFn = Callable[[Turn, dict[str, Any], str], Awaitable[None]]
+MODES: dict[str, tuple[Access, ModeFn]] = {}
+MAX_TEXT = 4000
+
+
+def input_mode(name: str, access: Access = Access.BOUND) -> Callable[[ModeFn], ModeFn]:
+    """Register what free text means in a mode and who may be in it."""
+
+    def decorate(fn: ModeFn) -> ModeFn:
+        if name in MODES:
+            raise ValueError(f"input mode {name!r} registered twice")
+        MODES[name] = (access, fn)
+        return fn
+
+    return decorate
+
+
+@on(Access.ANYONE)
+async def text_received(turn: Turn) -> None:
+    """A private text message that is not a command."""
+    if turn.identity.is_stranger:
+        raise Refusal("chat/errors/stranger.j2")
+    text = (turn.update.effective_message.text or "").strip()
+    mode, payload = await turn.mode()
+    if mode is None or mode not in MODES:
+        raise Refusal("chat/errors/no_input_expected.j2")
+    access, action = MODES[mode]
+    if not turn.identity.allows(access):
+        raise Refusal("chat/errors/not_allowed.j2")
+    if not text:
+        raise Refusal("chat/errors/no_input_expected.j2")
+    if len(text) > MAX_TEXT:
+        raise Refusal("chat/staff/text_too_long.j2", limit=MAX_TEXT)
+    await action(turn, payload, text)

@@ -1,0 +1,108 @@
+"""Progress of a quarter by section, for /status."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from bot.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
+from bot.periods import summary_month
+from bot.raters import rater_pairs
+from handlers.turn import Turn
+from storage.models import Goal, MonthlySummary, Registration
+
+DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
+
+
+@dataclass
+class Line:
+    section: str
+    done: int = 0
+    total: int = 0
+
+
+@dataclass
+class Report:
+    quarter: Quarter
+    status: AssessmentStatus | None
+    month: tuple[int, int]
+    summaries: list[Line] = field(default_factory=list)
+    goals: list[Line] = field(default_factory=list)
+    registrations: list[Line] = field(default_factory=list)
+    ballots: list[Line] = field(default_factory=list)
+    open_phases: list[Phase] = field(default_factory=list)
+
+
+def _lines(sections: dict[int, str], totals: dict[int, int], done: dict[int, int]) -> list[Line]:
+    return [
+        Line(sections.get(s, ""), done.get(s, 0), n)
+        for s, n in sorted(totals.items(), key=lambda x: sections.get(x[0], ""))
+    ]
+
+
+async def progress_report(turn: Turn, quarter: Quarter) -> Report:
+    from handlers.cycle import is_open  # cycle imports this module for /status
+
+    session = turn.repo.session
+    calendar = turn.services.work_calendar()
+    sections = {s.id: s.name for s in await turn.repo.sections()}
+    people = await turn.repo.people(active_only=True)
+    ratees = [p for p in people if not p.role.is_leader]
+    section_of = {p.id: p.section_id for p in people}
+    per_section: dict[int, int] = defaultdict(int)
+    for p in ratees:
+        per_section[p.section_id] += 1
+    month = summary_month(turn.now, calendar, turn.settings.schedule)
+    assessment = await turn.repo.assessment(quarter)
+    report = Report(quarter, assessment.status if assessment else None, month)
+
+    summaries = (
+        await session.scalars(
+            select(MonthlySummary).where(
+                MonthlySummary.year == month[0],
+                MonthlySummary.month == month[1],
+                MonthlySummary.status.in_(DONE),
+            )
+        )
+    ).all()
+    done: dict[int, int] = defaultdict(int)
+    for row in summaries:
+        if row.person_id in section_of:
+            done[section_of[row.person_id]] += 1
+    report.summaries = _lines(sections, per_section, done)
+    if assessment is None:
+        return report
+    for phase, model, target in (
+        (Phase.GOALS, Goal, "goals"),
+        (Phase.REGISTRATION, Registration, "registrations"),
+    ):
+        rows = (
+            await session.scalars(
+                select(model).where(model.assessment_id == assessment.id, model.status.in_(DONE))
+            )
+        ).all()
+        done = defaultdict(int)
+        for row in rows:
+            if row.person_id in section_of:
+                done[section_of[row.person_id]] += 1
+        setattr(report, target, _lines(sections, per_section, done))
+        if await is_open(turn, assessment, phase):
+            report.open_phases.append(phase)
+    if assessment.status in (AssessmentStatus.RATING, AssessmentStatus.COMPUTED):
+        added, removed = await turn.repo.rater_changes(assessment.id)
+        pairs = rater_pairs(
+            await turn.repo.members(), peer_scope=turn.settings.rules.peer_scope, added=added, removed=removed
+        )
+        submitted = {(b.rater_id, b.ratee_id) for b in await turn.repo.ballots(assessment.id)}
+        totals: dict[int, int] = defaultdict(int)
+        done = defaultdict(int)
+        for rater_id, ratee_id in pairs:
+            totals[section_of.get(ratee_id)] += 1
+            if (rater_id, ratee_id) in submitted:
+                done[section_of.get(ratee_id)] += 1
+        report.ballots = _lines(sections, totals, done)
+        if assessment.status is AssessmentStatus.RATING:
+            report.open_phases.append(Phase.RATING)
+    return report

@@ -1,0 +1,374 @@
+"""One update's unit of work: who is asking, one transaction, and the answers sent once it commits."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.domain import Role
+from bot.rendering import label, render
+from bot.roles import Access, Identity, PersonView
+from bot.services import SERVICES_KEY, Services
+from storage.models import (
+    Admin,
+    ButtonRecord,
+    ChatState,
+    OutboxMessage,
+    Person,
+    ProcessedUpdate,
+    SectionSupervisor,
+    utcnow,
+)
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 9  # 12 url-safe characters
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button to show: its label and its callback data (a server-side token and an argument)."""
+
+    text: str
+    data: str
+
+
+Keyboard = list[list[Button]]
+
+
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+    )
+
+
+def markup_json(keyboard: Keyboard | None) -> str | None:
+    if not keyboard:
+        return None
+    return json.dumps(
+        [[{"text": b.text, "data": b.data} for b in row] for row in keyboard], ensure_ascii=False
+    )
+
+
+def keyboard_from_json(text: str | None) -> Keyboard | None:
+    if not text:
+        return None
+    return [[Button(b["text"], b["data"]) for b in row] for row in json.loads(text)]
+
+
+class Refusal(Exception):
+    """Raised by a handler: nothing is written, the user gets this template's answer.
+
+    The text is rendered at once, while the records it names are still loaded (the rollback expires them).
+    """
+
+    def __init__(self, template: str, alert: bool = False, **context: Any) -> None:
+        self.template, self.alert = template, alert
+        self.text = render(template, **context)
+        super().__init__(template)
+
+
+@dataclass
+class Effects:
+    """What to send once the transaction has committed."""
+
+    replies: list[tuple[str, Keyboard | None]] = field(default_factory=list)
+    edit: tuple[str, Keyboard | None] | None = None
+    answer: tuple[str | None, bool] | None = None
+    outbox: bool = False
+
+
+class Turn:
+    """The handler's view of one update: the user, the repository, and what to answer."""
+
+    def __init__(self, update: Update, services: Services, repo: Repository, identity: Identity) -> None:
+        self.update = update
+        self.services = services
+        self.repo = repo
+        self.identity = identity
+        self.effects = Effects()
+
+    @property
+    def settings(self):
+        return self.services.settings
+
+    @property
+    def now(self):
+        return self.services.clock.now()
+
+    @property
+    def user_id(self) -> int:
+        return self.update.effective_user.id
+
+    @property
+    def person(self):
+        return self.identity.person
+
+    # --- answers ---------------------------------------------------------------------------------
+
+    def reply(self, template: str, keyboard: Keyboard | None = None, /, **context: Any) -> None:
+        self.effects.replies.append((render(template, **context), keyboard))
+
+    def edit(self, template: str, keyboard: Keyboard | None = None, /, **context: Any) -> None:
+        """Replace the text of the message whose button was pressed (or reply, for a text update)."""
+        if self.update.callback_query is None:
+            self.reply(template, keyboard, **context)
+        else:
+            self.effects.edit = (render(template, **context), keyboard)
+
+    def answer(self, template: str | None = None, /, alert: bool = False, **context: Any) -> None:
+        self.effects.answer = (render(template, **context) if template else None, alert)
+
+    async def notify(
+        self,
+        key: str,
+        chat_id: int | None,
+        template: str,
+        keyboard: Keyboard | None = None,
+        /,
+        *,
+        person_id: int | None = None,
+        kind: str = "notice",
+        **context: Any,
+    ) -> bool:
+        """Queue a message to another chat in the outbox, in this transaction; once per key."""
+        if chat_id is None:
+            return False
+        exists = await self.repo.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
+        if exists is not None:
+            return False
+        self.repo.session.add(
+            OutboxMessage(
+                key=key,
+                kind=kind,
+                person_id=person_id,
+                chat_id=chat_id,
+                text=render(template, **context),
+                reply_markup=markup_json(keyboard),
+            )
+        )
+        self.effects.outbox = True
+        return True
+
+    # --- buttons and input modes -----------------------------------------------------------------
+
+    async def button(
+        self,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        owner_id: int | None = None,
+        expires_at=None,
+    ) -> str:
+        """A new server-side button; returns its token."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        self.repo.session.add(
+            ButtonRecord(
+                token=token,
+                kind=kind,
+                owner_id=self.user_id if owner_id is None else owner_id,
+                payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+                expires_at=expires_at,
+            )
+        )
+        return token
+
+    def label(self, kind: str, value: Any) -> str:
+        return label(kind, value)
+
+    async def set_mode(self, mode: str, payload: dict[str, Any] | None = None) -> None:
+        state = await self.repo.session.get(ChatState, self.user_id)
+        text = json.dumps(payload or {}, ensure_ascii=False, default=str)
+        if state is None:
+            self.repo.session.add(ChatState(telegram_user_id=self.user_id, mode=mode, payload=text))
+        elif state.mode != mode or state.payload != text:
+            state.mode, state.payload, state.updated_at = mode, text, utcnow()
+
+    async def mode(self) -> tuple[str | None, dict[str, Any]]:
+        state = await self.repo.session.get(ChatState, self.user_id)
+        if state is None:
+            return None, {}
+        return state.mode, json.loads(state.payload)
+
+    async def clear_mode(self) -> None:
+        state = await self.repo.session.get(ChatState, self.user_id)
+        if state is not None:
+            await self.repo.session.delete(state)
+
+
+HandlerFn = Callable[[Turn], Awaitable[None]]
+
+
+async def load_identity(repo: Repository, telegram_user_id: int, bootstrap_admins: list[int]) -> Identity:
+    """Who the user is now, from the records: a bound person, an admin, or a stranger."""
+    session = repo.session
+    person = await session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    admin = (
+        telegram_user_id in bootstrap_admins
+        or (
+            await session.scalar(
+                select(Admin.id).where(Admin.telegram_user_id == telegram_user_id, Admin.revoked_at.is_(None))
+            )
+        )
+        is not None
+    )
+    if person is None:
+        return Identity(telegram_user_id, None, admin)
+    supervises = frozenset(
+        await session.scalars(
+            select(SectionSupervisor.section_id).where(SectionSupervisor.person_id == person.id)
+        )
+    )
+    view = PersonView(person.id, person.name, person.role, person.section_id, person.active, supervises)
+    heads = person.section_id if person.role is Role.SECTION_HEAD and person.active else None
+    return Identity(telegram_user_id, view, admin, heads)
+
+
+def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data[SERVICES_KEY]
+
+
+async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: HandlerFn, access: Access) -> None:
+    """Identify the user, check access, run the handler in one transaction, then send its answers.
+
+    The update id is stored in the same transaction as the handler's writes, so a re-sent update
+    changes nothing and a crash before the commit loses nothing (Telegram sends the update again).
+    A refusal or an error rolls everything back.
+    """
+    services = services_of(context)
+    user_id = update.effective_user.id if update.effective_user else 0
+    started = time.perf_counter()
+    effects = Effects()
+    outcome = "ok"
+    try:
+        async with services.database.session() as session:
+            repo = Repository(session)
+            # A re-sent update runs again but its id collides at the end and everything rolls back.
+            session.add(ProcessedUpdate(update_id=update.update_id))
+            await session.flush()
+            identity = await load_identity(repo, user_id, services.settings.admins.ids)
+            if not identity.allows(access):
+                outcome = "refused"
+                raise Refusal(_refusal_template(identity), alert=True)
+            turn = Turn(update, services, repo, identity)
+            await fn(turn)
+            await session.flush()
+            effects = turn.effects
+    except Refusal as refusal:
+        outcome = "refused" if outcome == "refused" else "rejected"
+        effects = _spoken(update, refusal.text, refusal.alert)
+    except IntegrityError:
+        outcome = "duplicate"  # a concurrent copy of this update, or a second tap, got there first
+        effects = (
+            _spoken(update, render("chat/errors/already_done.j2"), False)
+            if update.callback_query
+            else Effects()
+        )
+    except (OperationalError, InterfaceError, OSError) as exc:
+        outcome = "unavailable"
+        log.warning("database unavailable for update %s: %s", update.update_id, exc)
+        effects = _spoken(update, render("chat/errors/retry_later.j2"), True)
+    except Exception:
+        outcome = "error"
+        log.exception("handler %s failed on update %s", fn.__name__, update.update_id)
+        effects = _spoken(update, render("chat/errors/internal.j2"), True)
+    finally:
+        await send_effects(context, update, effects, services)
+        log.info(
+            "update=%s handler=%s user=%s outcome=%s ms=%.1f",
+            update.update_id,
+            fn.__name__,
+            user_id,
+            outcome,
+            (time.perf_counter() - started) * 1000,
+        )
+
+
+def _spoken(update: Update, text: str, alert: bool) -> Effects:
+    """An answer as a callback answer for a button, else as a reply."""
+    effects = Effects()
+    if update.callback_query is not None:
+        effects.answer = (text, alert)
+    else:
+        effects.replies.append((text, None))
+    return effects
+
+
+def _refusal_template(identity: Identity) -> str:
+    if identity.is_stranger:
+        return "chat/errors/stranger.j2"
+    return "chat/errors/not_allowed.j2"
+
+
+async def _answer(update: Update, text: str | None, alert: bool) -> None:
+    try:
+        await update.callback_query.answer(text=text, show_alert=alert)
+    except BadRequest as exc:  # too old, or already answered (a re-sent update)
+        log.info("callback %s not answered: %s", update.callback_query.id, exc)
+    except TelegramError as exc:
+        log.warning("callback %s not answered: %s", update.callback_query.id, exc)
+
+
+async def send_effects(
+    context: ContextTypes.DEFAULT_TYPE, update: Update, effects: Effects, services: Services
+) -> None:
+    """Send what the turn decided, after its transaction committed; a lost answer never undoes the work.
+
+    The callback query is answered last, so its answer means every edit and reply has gone out.
+    """
+    query = update.callback_query
+    if query is not None and effects.edit is not None and query.message is not None:
+        text, keyboard = effects.edit
+        try:
+            await query.edit_message_text(text, reply_markup=markup(keyboard))
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                log.warning("edit failed: %s", exc)
+        except TelegramError as exc:
+            log.warning("edit failed: %s", exc)
+    chat = update.effective_chat
+    for text, keyboard in effects.replies:
+        if chat is None:
+            break
+        try:
+            await context.bot.send_message(chat.id, text, reply_markup=markup(keyboard))
+        except (Forbidden, BadRequest) as exc:
+            log.info("reply to %s not delivered: %s", chat.id, exc)
+            break
+        except TelegramError as exc:
+            log.warning("reply to %s failed: %s", chat.id, exc)
+            break
+    if effects.outbox:
+        services.outbox_wakeup.set()
+    if query is not None:
+        text, alert = effects.answer or (None, False)
+        await _answer(update, text, alert)
+
+
+def on(access: Access = Access.BOUND) -> Callable[[HandlerFn], Callable[..., Awaitable[None]]]:
+    """Declare a handler and the access it needs; the check runs on the server for every update."""
+
+    def decorate(fn: HandlerFn) -> Callable[..., Awaitable[None]]:
+        @functools.wraps(fn)
+        async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await run_turn(update, context, fn, access)
+
+        callback.access = access  # type: ignore[attr-defined]
+        return callback
+
+    return decorate

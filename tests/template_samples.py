@@ -1,0 +1,241 @@
+"""Sample data for rendering every template: a pool of values, and per-template replacements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace as Row
+from zoneinfo import ZoneInfo
+
+from bot.config import IndicatorItem
+from bot.domain import (
+    AssessmentStatus,
+    BallotPart,
+    Category,
+    ExemptReason,
+    Flag,
+    LeaveKind,
+    OverrideKind,
+    Phase,
+    Quarter,
+    RaterGroup,
+    Tier,
+)
+from bot.publicity import Notice, NoticeEntry
+from bot.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
+from bot.workcalendar import PublicityPeriod
+from handlers.catalogue import Audience, commands_for
+from handlers.progress import Line, Report
+
+TZ = ZoneInfo("Asia/Shanghai")
+Q3 = Quarter(2026, 3)
+WHEN = dt.datetime(2026, 10, 23, 18, 0, tzinfo=TZ)
+PERSON = Row(id=1, name="周明远", section_id=1, post_title="科长")
+PEOPLE = {1: PERSON, 2: Row(id=2, name="陶思琪", section_id=2, post_title="窗口科员")}
+SECTIONS = {1: "综合科", 2: "政务服务科"}
+RESULT_ROW = Row(final_tier=Tier.GOOD, composite=Decimal("93.52"), exempt_reasons="")
+PROPOSAL = QuarterResult(
+    [
+        RateeResult(
+            1,
+            Category.CIVIL_SERVANT,
+            {g: Decimal("93.5") for g in RaterGroup},
+            {g: 3 for g in RaterGroup},
+            Decimal("93.52"),
+            score_tier=Tier.GOOD,
+            proposed=Tier.GOOD,
+            rank=1,
+        ),
+        RateeResult(
+            2,
+            Category.INSTITUTION,
+            {g: Decimal("89.56") for g in RaterGroup},
+            {g: 2 for g in RaterGroup},
+            Decimal("89.56"),
+            exempt_reasons=(),
+            override=OverrideKind.AFFIRMATION,
+            score_tier=Tier.GOOD,
+            proposed=None,
+            flags={Flag.QUOTA_TIE, Flag.FEW_PEERS},
+        ),
+    ],
+    [Conflict(Flag.QUOTA_TIE, Category.INSTITUTION, (2,), 1)],
+    {
+        Category.CIVIL_SERVANT: QuotaCheck(Category.CIVIL_SERVANT, 19, 7, 7, 0),
+        Category.INSTITUTION: QuotaCheck(Category.INSTITUTION, 13, 5, 4, 1),
+    },
+)
+BALLOT_ITEMS = [
+    Row(part=BallotPart.COMMON, name="政治素质", max_points=20, points=19),
+    Row(part=BallotPart.INDIVIDUAL, name="履职能力", max_points=20, points=None),
+]
+PROBLEMS = [
+    Problem(DecisionProblem.UNDECIDED, 2, Category.INSTITUTION),
+    Problem(DecisionProblem.OVER_QUOTA, None, Category.CIVIL_SERVANT, 8, 7),
+    Problem(DecisionProblem.EXEMPT_PERSON, 1),
+    Problem(DecisionProblem.NO_REASON, 1),
+    Problem(DecisionProblem.UNKNOWN_PERSON, 99),
+]
+
+POOL = {
+    "quarter": Q3,
+    "name": "周明远",
+    "limit": 50,
+    "count": 3,
+    "user_id": 123456789,
+    "granted": True,
+    "until": WHEN,
+    "deadline": WHEN,
+    "ends_at": WHEN,
+    "expires": WHEN,
+    "total": 100,
+    "title": {"quarter": Q3},
+    "number": 7,
+    "status": AssessmentStatus.COMPUTED,
+    "event": "confirm",
+    "phase": Phase.RATING,
+    "notified": 33,
+    "reason": "经班子研究",
+    "recomputed": True,
+    "kind": OverrideKind.VETO,
+    "command": "veto",
+    "grounds": range(1, 5),
+    "items": ["完成审批事项若干", ("业务办理", 60)],
+    "reviewers": 1,
+    "doc_kind": "registration",
+    "author": "吴晓燕",
+    "approved": False,
+    "opinion": "请补充",
+    "reviewer": "周明远",
+    "upheld": True,
+    "text": "评分不够客观",
+    "line": "窗口业务 三十",
+    "most": 20,
+    "ratee": PERSON,
+    "section": "综合科",
+    "score": Decimal("87.5"),
+    "note": "陶思琪",
+    "index": 1,
+    "item": BALLOT_ITEMS[1],
+    "part": BallotPart.INDIVIDUAL,
+    "done": 12,
+    "expected": 37,
+    "day": dt.date(2027, 2, 11),
+    "action": "holiday",
+    "workday": False,
+    "before": None,
+    "after": Tier.GOOD,
+    "undecided": 0,
+    "category": Category.CIVIL_SERVANT,
+    "quota": 7,
+    "blocked": True,
+    "exempt": True,
+    "year": 2026,
+    "month": 7,
+    "bureau": "市行政审批服务局",
+    "bot": "assessment_bot",
+    "round": 2,
+    "commands": commands_for(*Audience),
+    "audiences": list(Audience),
+    "people": PEOPLE,
+    "sections": SECTIONS,
+    "proposal": PROPOSAL,
+    "conflicts": 1,
+    "problems": PROBLEMS,
+    "result": RESULT_ROW,
+    "period": PublicityPeriod(dt.date(2026, 10, 21), WHEN),
+    "notice": Notice((NoticeEntry("周明远", "综合科"),), {t: 1 for t in Tier}, 1),
+}
+
+OVERRIDES: dict[str, dict] = {
+    "chat/admin/invites.j2": {"links": [(PERSON, "abcDEF123")]},
+    "chat/admin/admins.j2": {"admins": [Row(telegram_user_id=5)], "bootstrap": [1, 2]},
+    "chat/admin/calendar_list.j2": {
+        "rows": [Row(day=dt.date(2027, 2, 20), is_workday=True, note="调休")],
+        "year": 2027,
+        "fallback": [2027],
+    },
+    "chat/admin/confirm_ask.j2": {"counts": {t: 2 for t in Tier}, "changes": 1, "quota": PROPOSAL.quota},
+    "chat/admin/results.j2": {
+        "changes": {2: Change(2, Tier.GOOD, "班子研究")},
+        "tiers": {1: Tier.GOOD, 2: Tier.GOOD},
+    },
+    "chat/admin/objections.j2": {
+        "objections": [
+            Row(
+                id=1, status="open", author_person_id=1, author_telegram_id=5, text="有异议", resolution=None
+            ),
+            Row(
+                id=2,
+                status="dismissed",
+                author_person_id=None,
+                author_telegram_id=6,
+                text="再议",
+                resolution="驳回",
+            ),
+        ]
+    },
+    "chat/admin/objection_resolved.j2": {"status": "dismissed"},
+    "chat/admin/reminded.j2": {"counts": {"summary": 3, "rating": 2}},
+    "chat/admin/status.j2": {
+        "report": Report(
+            Q3,
+            AssessmentStatus.RATING,
+            (2026, 10),
+            [Line("综合科", 4, 10)],
+            [Line("综合科", 10, 10)],
+            [],
+            [Line("综合科", 80, 110)],
+            [Phase.RATING, Phase.GOALS],
+        )
+    },
+    "chat/admin/leave_recorded.j2": {
+        "kind": LeaveKind.SICK,
+        "start": dt.date(2026, 7, 1),
+        "end": dt.date(2026, 7, 10),
+        "workdays": 8,
+        "recomputed": [Q3],
+    },
+    "chat/admin/grounds.j2": {"kind": OverrideKind.AFFIRMATION},
+    "chat/admin/calendar_changed.j2": {"action": "remove"},
+    "chat/leaders/ballot_item.j2": {"items": BALLOT_ITEMS},
+    "chat/leaders/ballot_review.j2": {"items": [BALLOT_ITEMS[0]]},
+    "chat/leaders/ballot_submitted.j2": {"items": [BALLOT_ITEMS[0]]},
+    "chat/leaders/rate_list.j2": {"rows": [("周明远", "综合科", "submitted")]},
+    "chat/staff/goals.j2": {
+        "goal": Row(status="returned", opinion="请细化"),
+        "items": [Row(name="业务办理", max_points=60)],
+        "template": [IndicatorItem(name="履职能力", max_points=20)],
+    },
+    "chat/staff/goals_custom.j2": {"items": [("业务办理", 60), ("学习", 30)], "total": 90},
+    "chat/staff/goals_template_used.j2": {"items": [IndicatorItem(name="履职能力", max_points=20)]},
+    "chat/staff/submitted.j2": {"kind": "goals"},
+    "chat/staff/summary.j2": {"summary": Row(year=2026, month=7, status="returned", opinion="请补充")},
+    "chat/staff/summary_approved.j2": {"summary": Row(year=2026, month=7)},
+    "chat/staff/summary_preview.j2": {"summary": Row(year=2026, month=7)},
+    "chat/staff/registration.j2": {"registration": Row(status="returned", opinion="请补充")},
+    "chat/staff/me.j2": {
+        "due": [
+            ("summary", {"year": 2026, "month": 7}, None, WHEN),
+            ("goals", {"quarter": Q3}, "submitted", None),
+        ],
+        "sent": [("registration", {"quarter": Q3}, "approved")],
+        "ballots": [(Q3, 3, 10)],
+        "results": [
+            (Q3, Row(final_tier=Tier.FAIR, composite=Decimal("80.1"), exempt_reasons="")),
+            (Quarter(2026, 2), Row(final_tier=None, composite=None, exempt_reasons="probation")),
+        ],
+    },
+    "chat/staff/phase_closed.j2": {"phase": Phase.GOALS},
+    "chat/group/bound.j2": {"title": "市行政审批服务局工作群"},
+    "chat/errors/usage.j2": {"command": "veto", "problem": "bad_ground"},
+    "chat/admin/change_not_possible.j2": {"exempt": False},
+    "chat/admin/override_recorded.j2": {"number": 2},
+    "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
+}
+
+del ExemptReason  # imported for readers of the samples: exempt reasons are strings on result rows
+
+
+def context_for(name: str) -> dict:
+    return {**POOL, **OVERRIDES.get(name, {})}

@@ -1,0 +1,149 @@
+"""The bot in chat, through the stand-in: binding, refusals, and that refusals change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
+from tests.conftest import EXAMPLES
+from tests.dbsnapshot import snapshot_async
+
+STRANGER = 777_000_001
+
+
+def without_processed(rows: dict) -> dict:
+    return {k: v for k, v in rows.items() if k != "processed_update"}
+
+
+@pytest.fixture
+async def bureau(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
+        await bind_everyone(bureau)
+        yield bureau
+
+
+async def test_every_person_is_bound_by_an_invite_and_greeted(bureau):
+    reply = bureau.last(bureau.user("周明远"))
+    assert "绑定成功" in reply.text and "周明远" in reply.text
+    me = await bureau.command(bureau.user("周明远"), "me")
+    assert "工作小结" in me.text
+
+
+async def test_a_stranger_is_refused_politely_and_nothing_changes(bureau, database_url):
+    bureau.driver.add_user(STRANGER, "Stranger")
+    before = await snapshot_async(database_url)
+    for command in ("start", "me", "summary", "status", "rate"):
+        reply = await bureau.command(STRANGER, command)
+        assert "邀请链接" in reply.text, command
+    reply = await bureau.text(STRANGER, "你好")
+    assert "邀请链接" in reply.text
+    assert await snapshot_async(database_url) == before
+
+
+async def test_a_used_unknown_or_forged_invite_binds_nothing(bureau, database_url):
+    bureau.driver.add_user(STRANGER, "Stranger")
+    before = await snapshot_async(database_url)
+    assert "无效" in (await bureau.command(STRANGER, "start", "not-a-real-token")).text
+    assert "无效" in (await bureau.command(STRANGER, "start", "x" * 80)).text
+    assert await snapshot_async(database_url) == before
+
+
+async def test_staff_cannot_use_admin_commands(bureau, database_url):
+    staff = bureau.user("吴晓燕")
+    before = without_processed(await snapshot_async(database_url))
+    for command, args in (("status", ""), ("veto", "周明远 1 理由"), ("publish", ""), ("invite", "all")):
+        reply = await bureau.command(staff, command, args)
+        assert "没有权限" in reply.text, command
+    assert without_processed(await snapshot_async(database_url)) == before
+
+
+async def test_malformed_admin_commands_get_their_usage(bureau, database_url):
+    before = without_processed(await snapshot_async(database_url))
+    cases = [
+        ("veto", "周明远 9 理由", "依据编号不正确"),
+        ("veto", "查无此人 1 理由", "没有在职人员"),
+        ("change", "周明远 优秀 理由", "等次应为"),
+        ("open", "everything", "阶段应为"),
+        ("leave", "周明远 年假 2026-07-01 2026-07-02", "假别应为"),
+        ("extend", "rating 2026-13-01", "日期格式不正确"),
+        ("resolve", "abc dismiss 理由", "编号应为数字"),
+    ]
+    for command, args, expected in cases:
+        reply = await bureau.command(ADMIN, command, args)
+        assert expected in reply.text, (command, reply.text)
+        assert "用法" in reply.text or "没有在职人员" in expected
+    reply = await bureau.command(ADMIN, "nosuchcommand")
+    assert "无法识别的命令" in reply.text
+    assert without_processed(await snapshot_async(database_url)) == before
+
+
+async def test_forged_stale_and_foreign_buttons_change_nothing(bureau, database_url):
+    author, leader, other = bureau.user("吴晓燕"), bureau.user("周明远"), bureau.user("郑海涛")
+    await bureau.command(author, "summary")
+    preview = await bureau.text(author, "完成一项审批\n整理档案")
+    _answer, submitted = await bureau.press(author, preview, "提交")
+    assert "已提交" in submitted.text
+    request = await bureau.expect(leader, "请审核")
+    assert "吴晓燕" in request.text and "完成一项审批" in request.text
+    before = without_processed(await snapshot_async(database_url))
+
+    # another staff member cannot press the leader's button (it is not in his chat: forge the update)
+    forged = {
+        "callback_query": {
+            "id": "1",
+            "from": bureau.driver.state.users[other].to_api(),
+            "message": bureau.driver.state.find_message(leader, request.message_id).to_api(),
+            "chat_instance": "x",
+            "data": request.callback_data("通过"),
+        }
+    }
+    bureau.driver.push_update(forged)
+    bureau.driver.push_update(
+        {
+            "callback_query": {
+                "id": "2",
+                "from": bureau.driver.state.users[leader].to_api(),
+                "message": forged["callback_query"]["message"],
+                "chat_instance": "x",
+                "data": "nonsense:ok",
+            }
+        }
+    )
+    await bureau.driver.wait_until_confirmed()
+    await bureau.settle()
+    assert without_processed(await snapshot_async(database_url)) == before
+    answers = [r for r in bureau.driver.requests_for("answerCallbackQuery")]
+    assert len(answers) >= 2
+
+    # the real leader approves; a second tap (a stale keyboard on his phone) is refused, changes nothing
+    data = request.callback_data("通过")
+    _answer, approved = await bureau.press(leader, request, "通过")
+    assert "已审核通过" in approved.text
+    after = without_processed(await snapshot_async(database_url))
+    bureau.driver.push_update(
+        {
+            "callback_query": {
+                "id": "3",
+                "from": bureau.driver.state.users[leader].to_api(),
+                "message": forged["callback_query"]["message"],
+                "chat_instance": "x",
+                "data": data,
+            }
+        }
+    )
+    await bureau.driver.wait_until_confirmed()
+    await bureau.settle()
+    assert without_processed(await snapshot_async(database_url)) == after
+    await bureau.expect(author, "审核通过")
+
+
+async def test_the_group_is_bound_and_nothing_else_is_said_there(bureau):
+    members = [ADMIN, bureau.user("周明远")]
+    bureau.driver.add_group(GROUP, "市行政审批服务局工作群", members)
+    reply = await bureau.command(ADMIN, "bindgroup", chat_id=GROUP)
+    assert "公示群" in reply.text
+    bureau.driver.send_text(bureau.user("周明远"), "大家好", chat_id=GROUP)
+    bureau.driver.send_command(bureau.user("周明远"), "me", chat_id=GROUP)
+    await bureau.driver.wait_until_confirmed()
+    assert [m.text for m in bureau.driver.bot_messages(GROUP)] == [reply.text]
