@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from telegram import BotCommand
 
+from bot.domain import Role
+from bot.rendering import label
 from bot.roles import Access
 from handlers.catalogue import Audience, commands_for
 from handlers.turn import Refusal, Turn, on
@@ -16,6 +19,12 @@ INVITE_TOKEN_MAX = 64
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_menu(turn: Turn, audiences_: list[Audience]) -> None:
+    """Give this user the command menu of his roles (sent after the turn commits)."""
+    commands = [BotCommand(c.name, label("command", c.name)[:256]) for c in commands_for(*audiences_)]
+    turn.effects.menu = (turn.user_id, commands)
 
 
 def audiences(turn: Turn) -> list[Audience]:
@@ -38,6 +47,7 @@ async def start(turn: Turn) -> None:
         if turn.identity.is_stranger:
             raise Refusal("chat/errors/stranger.j2")
         turn.reply("chat/start/welcome.j2", name=_name(turn), commands=commands_for(*audiences(turn)))
+        set_menu(turn, audiences(turn))
         return
     if len(token) > INVITE_TOKEN_MAX:
         raise Refusal("chat/start/invite_unknown.j2")
@@ -66,6 +76,13 @@ async def start(turn: Turn) -> None:
         f"tg:{turn.user_id}", "account_bound", person_id=person.id, invite_id=invite.id, previous=previous
     )
     turn.reply("chat/start/bound.j2", name=person.name)
+    found = [Audience.STAFF]
+    supervises = await turn.repo.supervision()
+    if person.role.is_leader or person.role is Role.SECTION_HEAD or supervises.get(person.id):
+        found.append(Audience.LEADER)
+    if turn.identity.is_admin:
+        found.append(Audience.ADMIN)
+    set_menu(turn, found)
 
 
 def _name(turn: Turn) -> str:
@@ -81,6 +98,7 @@ async def help_command(turn: Turn) -> None:
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
     turn.reply("chat/start/help.j2", commands=commands_for(*audiences(turn)), audiences=audiences(turn))
+    set_menu(turn, audiences(turn))
 
 
 @on(Access.ANYONE)

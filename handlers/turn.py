@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -91,6 +91,7 @@ class Effects:
     edit: tuple[str, Keyboard | None] | None = None
     answer: tuple[str | None, bool] | None = None
     outbox: bool = False
+    menu: tuple[int, list] | None = None  # (chat id, commands): this user's command menu is due
 
 
 class Turn:
@@ -355,6 +356,12 @@ async def send_effects(
             break
     if effects.outbox:
         services.outbox_wakeup.set()
+    if effects.menu is not None:
+        chat_id, commands = effects.menu
+        try:
+            await context.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:
+            log.info("menu for %s not set: %s", chat_id, exc)
     if query is not None:
         text, alert = effects.answer or (None, False)
         await _answer(update, text, alert)

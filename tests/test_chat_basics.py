@@ -147,3 +147,18 @@ async def test_the_group_is_bound_and_nothing_else_is_said_there(bureau):
     bureau.driver.send_command(bureau.user("周明远"), "me", chat_id=GROUP)
     await bureau.driver.wait_until_confirmed()
     assert [m.text for m in bureau.driver.bot_messages(GROUP)] == [reply.text]
+
+
+async def test_command_menus_follow_the_roles(bureau):
+    def names(chat_id: int) -> set[str]:
+        return {c["command"] for c in bureau.driver.commands({"type": "chat", "chat_id": chat_id})}
+
+    await bureau.settle()
+    staff, head = bureau.user("吴晓燕"), bureau.user("周明远")
+    assert "summary" in names(staff) and "rate" not in names(staff) and "publish" not in names(staff)
+    assert {"summary", "rate", "review"} <= names(head) and "publish" not in names(head)
+    await bureau.command(ADMIN, "help")
+    await bureau.settle()
+    assert {"status", "publish", "veto", "invite"} <= names(ADMIN)
+    default = {c["command"] for c in bureau.driver.commands({"type": "default"})}
+    assert "summary" in default and "publish" not in default
