@@ -31,6 +31,31 @@ def score(value: Decimal | None, places: int = 2) -> str:
     return f"{value:.{places}f}"
 
 
+MESSAGE_LIMIT = 4096
+
+
+def chunks(text: str, limit: int = MESSAGE_LIMIT - 96) -> list[str]:
+    """Split a text into messages Telegram accepts, on line boundaries where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
 def bar(done: int, total: int, width: int = 10) -> str:
     """A text progress bar."""
     filled = round(width * done / total) if total else 0

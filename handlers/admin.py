@@ -22,10 +22,6 @@ REASON_MAX = 500
 EDITABLE = (AssessmentStatus.PREPARING, AssessmentStatus.RATING, AssessmentStatus.COMPUTED)
 
 
-def actor(turn: Turn) -> str:
-    return f"tg:{turn.user_id}"
-
-
 def reason_of(words: list[str], command: str) -> str:
     reason = " ".join(words).strip()
     if not reason:
@@ -56,7 +52,7 @@ async def invite(turn: Turn) -> None:
         )
         links.append((person, token))
     await turn.repo.audit(
-        actor(turn), "invites_created", count=len(links), person_ids=[p.id for p, _ in links]
+        turn.actor, "invites_created", count=len(links), person_ids=[p.id for p, _ in links]
     )
     turn.reply(
         "chat/admin/invites.j2",
@@ -79,10 +75,9 @@ async def admins(turn: Turn) -> None:
         return
     if len(args) != 2 or args[0] not in ("grant", "revoke"):
         raise usage("admins", "bad_action")
-    try:
-        target = int(args[1])
-    except ValueError:
-        raise usage("admins", "bad_user_id") from None
+    if not (args[1].isascii() and args[1].isdecimal()) or not 0 < int(args[1]) < 2**52:
+        raise usage("admins", "bad_user_id")
+    target = int(args[1])
     row = await session.scalar(select(Admin).where(Admin.telegram_user_id == target))
     if args[0] == "grant":
         if row is None:
@@ -102,7 +97,7 @@ async def admins(turn: Turn) -> None:
         if row is None or row.revoked_at is not None:
             raise Refusal("chat/admin/admin_unchanged.j2", user_id=target, granted=False)
         row.revoked_at = turn.now
-    await turn.repo.audit(actor(turn), f"admin_{args[0]}", target=target)
+    await turn.repo.audit(turn.actor, f"admin_{args[0]}", target=target)
     turn.reply("chat/admin/admin_changed.j2", user_id=target, granted=args[0] == "grant")
 
 
@@ -153,7 +148,7 @@ async def _override(turn: Turn, kind: OverrideKind, command: str) -> None:
             None,
         )
     await turn.repo.audit(
-        actor(turn),
+        turn.actor,
         f"override_{kind.value}",
         assessment_id=assessment.id,
         person_id=person.id,
@@ -215,7 +210,7 @@ async def exempt(turn: Turn) -> None:
     else:
         row.reason, row.recorded_by, row.recorded_at, row.revoked_at = reason, turn.user_id, turn.now, None
     await turn.repo.audit(
-        actor(turn), "exemption", assessment_id=assessment.id, person_id=person.id, reason=reason
+        turn.actor, "exemption", assessment_id=assessment.id, person_id=person.id, reason=reason
     )
     recomputed = await recompute_if_computed(turn, assessment, quarter)
     turn.reply(
@@ -253,7 +248,7 @@ async def leave(turn: Turn) -> None:
             recorded_by=turn.user_id,
         )
     )
-    await turn.repo.audit(actor(turn), "leave", person_id=person.id, kind=kind.value, start=start, end=end)
+    await turn.repo.audit(turn.actor, "leave", person_id=person.id, kind=kind.value, start=start, end=end)
     await turn.repo.session.flush()
     recomputed = []
     for assessment in await turn.repo.assessments(AssessmentStatus.COMPUTED):
@@ -308,7 +303,7 @@ async def raters(turn: Turn) -> None:
     else:
         row.action, row.changed_by, row.changed_at = action, turn.user_id, turn.now
     await turn.repo.audit(
-        actor(turn),
+        turn.actor,
         f"rater_{action.value}",
         assessment_id=assessment.id,
         person_id=ratee.id,
@@ -327,5 +322,5 @@ async def recompute_if_computed(turn: Turn, assessment, quarter) -> bool:
     """Results already computed are computed again when an input changes before confirmation."""
     if assessment.status is not AssessmentStatus.COMPUTED:
         return False
-    await compute_and_store(turn.repo, turn.settings, quarter, actor(turn))
+    await compute_and_store(turn.repo, turn.settings, quarter, turn.actor)
     return True

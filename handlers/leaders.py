@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.domain import Quarter, ReviewStatus
+from bot.domain import AssessmentStatus, Quarter, ReviewStatus
 from bot.roles import Access, PersonView
 from handlers.buttons import button, consume, data
 from handlers.inputs import input_mode
@@ -27,9 +27,16 @@ async def _reviewers(turn: Turn, kind: str, author: Person) -> list[int]:
 async def _doc_for_review(turn: Turn, kind: str, doc_id, stamp) -> tuple[object, Person]:
     """The document, if it is still awaiting this leader's review in the version he was sent."""
     model = MODELS[kind]
-    doc = await turn.repo.session.get(model, doc_id) if isinstance(doc_id, int) else None
+    # the author's edits lock the same row: an approval never covers items the leader did not see
+    doc = (
+        await turn.repo.session.get(model, doc_id, with_for_update=True) if isinstance(doc_id, int) else None
+    )
     if doc is None:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    if kind == "goals":
+        assessment = await turn.repo.session.get(Assessment, doc.assessment_id)
+        if assessment.status is not AssessmentStatus.PREPARING:  # ballots may carry the indicators already
+            raise Refusal("chat/leaders/review_stale.j2", alert=True)
     author = await turn.repo.session.get(Person, doc.person_id)
     if turn.identity.person is None or turn.identity.person.id not in await _reviewers(turn, kind, author):
         raise Refusal("chat/errors/not_allowed.j2", alert=True)
@@ -56,7 +63,7 @@ async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record
             turn.now,
             None,
         )
-        await turn.repo.audit(f"tg:{turn.user_id}", f"{kind}_approved", person_id=author.id, doc_id=doc.id)
+        await turn.repo.audit(turn.actor, f"{kind}_approved", person_id=author.id, doc_id=doc.id)
         await turn.notify(
             f"reviewed:{kind}:{doc.id}:{payload.get('stamp')}",
             author.telegram_user_id,
@@ -107,7 +114,7 @@ async def return_opinion(turn: Turn, payload: dict, text: str) -> None:
         opinion,
     )
     await turn.clear_mode()
-    await turn.repo.audit(f"tg:{turn.user_id}", f"{kind}_returned", person_id=author.id, doc_id=doc.id)
+    await turn.repo.audit(turn.actor, f"{kind}_returned", person_id=author.id, doc_id=doc.id)
     title = await _title(turn, kind, doc)
     await turn.notify(
         f"reviewed:{kind}:{doc.id}:{payload.get('stamp')}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.rendering import chunks
 from bot.roles import Access
 from handlers.buttons import button, data
 from handlers.turn import Button, Keyboard, Refusal, Turn
@@ -10,24 +11,8 @@ PAGE_LIMIT = 3800  # room for the page marker under Telegram's 4,096
 
 
 def paginate(text: str, limit: int = PAGE_LIMIT) -> list[str]:
-    """Split on line boundaries; a single over-long line is cut."""
-    pages: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pages.append(current)
-                current = ""
-            pages.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pages.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not pages:
-        pages.append(current)
+    """Split on line boundaries, each page marked (n/m) when there are several."""
+    pages = chunks(text, limit)
     if len(pages) > 1:
         pages = [f"{page}\n\n({number}/{len(pages)})" for number, page in enumerate(pages, start=1)]
     return pages
@@ -44,6 +29,8 @@ def page_keyboard(turn: Turn, token: str, index: int, count: int) -> Keyboard:
 
 @button("page", Access.ANYONE)
 async def turn_page(turn: Turn, payload: dict, arg: str, record) -> None:
+    if payload.get("admin") and not turn.identity.is_admin:
+        raise Refusal("chat/errors/not_allowed.j2", alert=True)
     pages = payload.get("pages", [])
     if not arg.isdigit() or not 0 <= int(arg) < len(pages):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)

@@ -264,10 +264,14 @@ def _score(turn: Turn, screen: Screen):
 
 @button("ballot", Access.RATER)
 async def ballot_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    ballot = await turn.repo.session.get(BallotRecord, payload.get("ballot_id"))
+    session = turn.repo.session
+    ballot = await session.get(BallotRecord, payload.get("ballot_id"))
     if ballot is None or ballot.rater_id != turn.identity.person.id:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
-    assessment = await turn.repo.session.get(Assessment, ballot.assessment_id)
+    # Shared lock on the quarter (closing rating takes it exclusively), then the ballot itself: a tap
+    # never lands after the close, and a tap and a submit of the same ballot take turns.
+    assessment = await session.get(Assessment, ballot.assessment_id, with_for_update={"read": True})
+    ballot = await session.get(BallotRecord, ballot.id, with_for_update=True, populate_existing=True)
     if arg == "l":
         await _show_list(turn, await _open_assessment(turn, assessment.id), 0, edit=True)
         return
@@ -296,7 +300,7 @@ async def ballot_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
             raise Refusal("chat/leaders/not_your_ratee.j2", alert=True)
         ballot.status, ballot.submitted_at = BallotStatus.SUBMITTED, turn.now
         await turn.repo.audit(
-            f"tg:{turn.user_id}",
+            turn.actor,
             "ballot_submitted",
             assessment_id=assessment.id,
             person_id=ballot.ratee_id,

@@ -101,7 +101,20 @@ async def ask_review(turn: Turn, kind: str, doc, reviewer_ids: list[int], *, tit
 
 
 async def current_summary(turn: Turn, *, create: bool) -> MonthlySummary | None:
+    """The summary /summary opens: an earlier one still to be put right first, else this month's."""
     year, month = summary_month(turn.now, turn.services.work_calendar(), turn.settings.schedule)
+    earlier = await turn.repo.session.scalar(
+        select(MonthlySummary)
+        .where(
+            MonthlySummary.person_id == me(turn).id,
+            (MonthlySummary.year * 12 + MonthlySummary.month) < year * 12 + month,
+            (MonthlySummary.status == ReviewStatus.RETURNED)
+            | ((MonthlySummary.status == ReviewStatus.DRAFT) & (MonthlySummary.submissions > 0)),
+        )
+        .order_by(MonthlySummary.year.desc(), MonthlySummary.month.desc())
+    )
+    if earlier is not None:
+        return earlier
     row = await turn.repo.session.scalar(
         select(MonthlySummary).where(
             MonthlySummary.person_id == me(turn).id,
@@ -148,7 +161,11 @@ async def summary_text(turn: Turn, payload: dict, text: str) -> None:
 
 
 async def _own_doc(turn: Turn, kind: Kind, doc_id):
-    row = await turn.repo.session.get(kind.model, doc_id) if isinstance(doc_id, int) else None
+    row = (
+        await turn.repo.session.get(kind.model, doc_id, with_for_update=True)
+        if isinstance(doc_id, int)
+        else None
+    )
     if row is None or row.person_id != me(turn).id:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     if row.status is ReviewStatus.APPROVED:
@@ -179,9 +196,7 @@ async def _edit_pressed(turn: Turn, kind: Kind, payload: dict, arg: str) -> None
         row.status, row.submitted_at = ReviewStatus.SUBMITTED, turn.now
         row.submissions += 1
         await turn.clear_mode()
-        await turn.repo.audit(
-            f"tg:{turn.user_id}", f"{kind.name}_submitted", person_id=row.person_id, doc_id=row.id
-        )
+        await turn.repo.audit(turn.actor, f"{kind.name}_submitted", person_id=row.person_id, doc_id=row.id)
         if kind is SUMMARY:
             reviewers = await reviewers_of_summary(turn, me(turn))
             title = {"year": row.year, "month": row.month}
@@ -341,7 +356,7 @@ async def goals_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         goal.opinion, goal.reviewer_id, goal.reviewed_at = None, None, turn.now
         await turn.clear_mode()
         await turn.repo.audit(
-            f"tg:{turn.user_id}", "goals_template", assessment_id=goal.assessment_id, person_id=goal.person_id
+            turn.actor, "goals_template", assessment_id=goal.assessment_id, person_id=goal.person_id
         )
         turn.edit("chat/staff/goals_template_used.j2", items=template)
     elif arg == "custom":
@@ -364,7 +379,7 @@ async def goals_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         goal.submissions += 1
         await turn.clear_mode()
         await turn.repo.audit(
-            f"tg:{turn.user_id}",
+            turn.actor,
             "goals_submitted",
             assessment_id=goal.assessment_id,
             person_id=goal.person_id,
@@ -397,7 +412,12 @@ async def goals_text(turn: Turn, payload: dict, text: str) -> None:
     for line in split_items(text):
         name, _, points = line.rpartition(" ")
         name = name.strip()
-        if not name or not points.isdigit() or not 1 <= int(points) <= 100 or len(name) > 40:
+        if (
+            not name
+            or not (points.isascii() and points.isdecimal())
+            or not 1 <= int(points) <= 100
+            or len(name) > 40
+        ):
             raise Refusal("chat/staff/goal_line_bad.j2", line=line[:60])
         if any(n == name for n, _p in items):
             raise Refusal("chat/staff/goal_duplicate.j2", name=name)
@@ -453,9 +473,7 @@ async def objection_text(turn: Turn, payload: dict, text: str) -> None:
     turn.repo.session.add(row)
     await turn.repo.session.flush()
     await turn.clear_mode()
-    await turn.repo.audit(
-        f"tg:{turn.user_id}", "objection_received", assessment_id=assessment.id, objection_id=row.id
-    )
+    await turn.repo.audit(turn.actor, "objection_received", assessment_id=assessment.id, objection_id=row.id)
     quarter = Quarter(assessment.year, assessment.quarter)
     for admin_id in await admin_chat_ids(turn):
         await turn.notify(
@@ -503,9 +521,7 @@ async def feedback_text(turn: Turn, payload: dict, text: str) -> None:
         raise Refusal("chat/staff/no_final.j2")
     turn.repo.session.add(Feedback(assessment_id=assessment.id, person_id=me(turn).id, text=text[:2000]))
     await turn.clear_mode()
-    await turn.repo.audit(
-        f"tg:{turn.user_id}", "feedback_recorded", assessment_id=assessment.id, person_id=me(turn).id
-    )
+    await turn.repo.audit(turn.actor, "feedback_recorded", assessment_id=assessment.id, person_id=me(turn).id)
     turn.reply("chat/staff/feedback_receipt.j2", quarter=Quarter(assessment.year, assessment.quarter))
 
 

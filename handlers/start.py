@@ -67,15 +67,41 @@ async def start(turn: Turn) -> None:
     if turn.identity.person is not None and turn.identity.person.id != person.id:
         raise Refusal("chat/start/bound_to_other.j2", name=turn.identity.person.name)
     previous = person.telegram_user_id
+    others = await turn.repo.session.scalars(
+        select(Invite).where(Invite.person_id == person.id, Invite.used_at.is_(None), Invite.id != invite.id)
+    )
+    for other in others:  # one binding per record: older links of the same person stop working
+        other.expires_at = turn.now
     person.telegram_user_id = turn.user_id
     person.telegram_bound_at = turn.now
     person.unreachable_since = None
     invite.used_at = turn.now
     invite.used_by = turn.user_id
     await turn.repo.audit(
-        f"tg:{turn.user_id}", "account_bound", person_id=person.id, invite_id=invite.id, previous=previous
+        turn.actor, "account_bound", person_id=person.id, invite_id=invite.id, previous=previous
     )
     turn.reply("chat/start/bound.j2", name=person.name)
+    if previous is not None and previous != turn.user_id:
+        from handlers.staff import admin_chat_ids
+
+        stamp = int(turn.now.timestamp())
+        await turn.notify(
+            f"rebound:{person.id}:{stamp}:old",
+            previous,
+            "chat/start/rebound_old.j2",
+            kind="rebound",
+            name=person.name,
+        )
+        for admin_id in await admin_chat_ids(turn):
+            await turn.notify(
+                f"rebound:{person.id}:{stamp}:{admin_id}",
+                admin_id,
+                "chat/admin/rebound.j2",
+                kind="rebound",
+                name=person.name,
+                old=previous,
+                new=turn.user_id,
+            )
     found = [Audience.STAFF]
     supervises = await turn.repo.supervision()
     if person.role.is_leader or person.role is Role.SECTION_HEAD or supervises.get(person.id):

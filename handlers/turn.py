@@ -18,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain import Role
-from bot.rendering import label, render
+from bot.rendering import MESSAGE_LIMIT, chunks, label, render
 from bot.roles import Access, Identity, PersonView
 from bot.services import SERVICES_KEY, Services
 from storage.models import (
@@ -97,7 +97,9 @@ class Effects:
 class Turn:
     """The handler's view of one update: the user, the repository, and what to answer."""
 
-    def __init__(self, update: Update, services: Services, repo: Repository, identity: Identity) -> None:
+    def __init__(
+        self, update: Update | None, services: Services, repo: Repository, identity: Identity
+    ) -> None:
         self.update = update
         self.services = services
         self.repo = repo
@@ -114,7 +116,15 @@ class Turn:
 
     @property
     def user_id(self) -> int:
+        """The Telegram user of the update; 0 for the scheduler's own turns."""
+        if self.update is None or self.update.effective_user is None:
+            return 0
         return self.update.effective_user.id
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names: the Telegram user, or the scheduler."""
+        return f"tg:{self.user_id}" if self.user_id else "scheduler"
 
     @property
     def person(self):
@@ -127,7 +137,7 @@ class Turn:
 
     def edit(self, template: str, keyboard: Keyboard | None = None, /, **context: Any) -> None:
         """Replace the text of the message whose button was pressed (or reply, for a text update)."""
-        if self.update.callback_query is None:
+        if self.update is None or self.update.callback_query is None:
             self.reply(template, keyboard, **context)
         else:
             self.effects.edit = (render(template, **context), keyboard)
@@ -161,6 +171,7 @@ class Turn:
                 chat_id=chat_id,
                 text=render(template, **context),
                 reply_markup=markup_json(keyboard),
+                created_at=self.now,
             )
         )
         self.effects.outbox = True
@@ -301,11 +312,11 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
 
 
 def _spoken(update: Update, text: str, alert: bool) -> Effects:
-    """An answer as a callback answer for a button, else as a reply."""
+    """An answer as a callback answer for a button, else as a reply; never a refusal in the group."""
     effects = Effects()
     if update.callback_query is not None:
         effects.answer = (text, alert)
-    else:
+    elif update.effective_chat is None or update.effective_chat.type == "private":
         effects.replies.append((text, None))
     return effects
 
@@ -335,6 +346,8 @@ async def send_effects(
     query = update.callback_query
     if query is not None and effects.edit is not None and query.message is not None:
         text, keyboard = effects.edit
+        if len(text) > MESSAGE_LIMIT:
+            text = chunks(text)[0] + "\n…"
         try:
             await query.edit_message_text(text, reply_markup=markup(keyboard))
         except BadRequest as exc:
@@ -343,7 +356,13 @@ async def send_effects(
         except TelegramError as exc:
             log.warning("edit failed: %s", exc)
     chat = update.effective_chat
-    for text, keyboard in effects.replies:
+    messages = [
+        (part, keyboard if index == len(parts) - 1 else None)
+        for text, keyboard in effects.replies
+        for parts in [chunks(text)]
+        for index, part in enumerate(parts)
+    ]
+    for text, keyboard in messages:
         if chat is None:
             break
         try:

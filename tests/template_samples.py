@@ -7,8 +7,10 @@ from decimal import Decimal
 from types import SimpleNamespace as Row
 from zoneinfo import ZoneInfo
 
+from bot.annual import AnnualLine, AnnualReport
 from bot.config import IndicatorItem
 from bot.domain import (
+    AnnualRecommendation,
     AssessmentStatus,
     BallotPart,
     Category,
@@ -21,6 +23,7 @@ from bot.domain import (
     RaterGroup,
     Tier,
 )
+from bot.linkage import QuarterOutcome, annual_linkage
 from bot.publicity import Notice, NoticeEntry
 from bot.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
 from bot.workcalendar import PublicityPeriod
@@ -76,6 +79,27 @@ PROBLEMS = [
     Problem(DecisionProblem.NO_REASON, 1),
     Problem(DecisionProblem.UNKNOWN_PERSON, 99),
 ]
+
+ANNUAL = AnnualReport(
+    2026,
+    (
+        AnnualLine(
+            "周明远",
+            "综合科",
+            annual_linkage([QuarterOutcome(Quarter(2026, n), Tier.GOOD) for n in (1, 2, 3, 4)]),
+        ),
+        AnnualLine(
+            "韩志刚",
+            "信息科",
+            annual_linkage(
+                [QuarterOutcome(Quarter(2026, n), Tier.POOR) for n in (1, 2)]
+                + [QuarterOutcome(Quarter(2026, 3), Tier.FAIR, registered_on_time=False)]
+            ),
+        ),
+    ),
+    {r: 1 for r in AnnualRecommendation},
+    1,
+)
 
 POOL = {
     "quarter": Q3,
@@ -231,6 +255,11 @@ OVERRIDES: dict[str, dict] = {
     "chat/errors/usage.j2": {"command": "veto", "problem": "bad_ground"},
     "chat/admin/change_not_possible.j2": {"exempt": False},
     "chat/admin/override_recorded.j2": {"number": 2},
+    "chat/leaders/summary_missing.j2": {"names": ["吴晓燕", "郑海涛"]},
+    "chat/admin/summary_missing.j2": {"rows": [("吴晓燕", "综合科")]},
+    "chat/admin/annual.j2": {"report": ANNUAL},
+    "chat/admin/group_undelivered.j2": {"kind": "publicity_notice", "error": "Forbidden: bot was kicked"},
+    "chat/admin/rebound.j2": {"old": 1, "new": 2},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
 }
 

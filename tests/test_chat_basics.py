@@ -162,3 +162,72 @@ async def test_command_menus_follow_the_roles(bureau):
     assert {"status", "publish", "veto", "invite"} <= names(ADMIN)
     default = {c["command"] for c in bureau.driver.commands({"type": "default"})}
     assert "summary" in default and "publish" not in default
+
+
+async def test_admins_correct_the_calendar(bureau):
+    reply = await bureau.command(ADMIN, "calendar", "holiday 2027-02-11 春节")
+    assert "2027年2月11日现为休息日" in reply.text
+    assert not bureau.services.work_calendar().is_workday(__import__("datetime").date(2027, 2, 11))
+    reply = await bureau.command(ADMIN, "calendar", "list 2027")
+    assert "2027年2月11日：放假（春节）" in reply.text
+    reply = await bureau.command(ADMIN, "calendar", "remove 2027-02-11")
+    assert "已删除" in reply.text
+
+
+async def test_a_summary_returned_after_its_deadline_is_put_right_not_lost(bureau):
+    author, head = bureau.user("吴晓燕"), bureau.user("周明远")
+    await bureau.command(author, "summary")
+    preview = await bureau.text(author, "七月工作")
+    await bureau.press(author, preview, "提交")
+    request = await bureau.expect(head, "请审核")
+    bureau.clock.set(at(2026, 8, 10))  # past July's deadline (Aug 5, 18:00)
+    await bureau.press(head, request, "退回")
+    await bureau.text(head, "请补充")
+    await bureau.settle()
+    editor = await bureau.command(author, "summary")
+    assert "2026年7月工作小结" in editor.text and "已退回" in editor.text
+
+
+async def test_refusals_are_not_said_in_the_group(bureau):
+    bureau.driver.add_group(GROUP, "工作群", [ADMIN, bureau.user("吴晓燕")])
+    bureau.driver.send_command(bureau.user("吴晓燕"), "bindgroup", chat_id=GROUP)
+    await bureau.driver.wait_until_confirmed()
+    await bureau.settle()
+    assert bureau.driver.bot_messages(GROUP) == []
+
+
+async def test_an_out_of_range_score_is_refused_and_changes_nothing(bureau, database_url):
+    bureau.clock.set(at(2026, 10, 14, 9, 30))
+    await bureau.command(ADMIN, "open", "rating")
+    await bureau.settle()
+    principal = bureau.user("赵建国")
+    listing = await bureau.command(principal, "rate")
+    first = next(b for row in listing.buttons for b in row)
+    _answer, screen = await bureau.press(principal, listing, data=first["callback_data"])
+    token = screen.buttons[0][0]["callback_data"].split(":", 1)[0]
+    before = without_processed(await snapshot_async(database_url))
+    for forged in (f"{token}:s0.21", f"{token}:s0.-1", f"{token}:s99.5", f"{token}:x" + "9" * 60):
+        bureau.driver.push_update(
+            {
+                "callback_query": {
+                    "id": forged[-8:],
+                    "from": bureau.driver.state.users[principal].to_api(),
+                    "message": bureau.driver.state.find_message(principal, screen.message_id).to_api(),
+                    "chat_instance": "x",
+                    "data": forged[:64],
+                }
+            }
+        )
+    await bureau.driver.wait_until_confirmed()
+    await bureau.settle()
+    assert without_processed(await snapshot_async(database_url)) == before
+    answers = [r for r in bureau.driver.requests_for("answerCallbackQuery")]
+    assert len(answers) >= 4
+
+
+async def test_the_cycle_runs_on_the_job_queue(database_url, database):
+    from bot.rehearsal import running_bot as play
+
+    async with play(database_url, at(2026, 7, 31), schedule={"tick_seconds": 3600}) as bureau:
+        application = bureau.application
+        assert [job.name for job in application.job_queue.jobs()] == ["cycle"]

@@ -141,6 +141,21 @@ def sample_contexts() -> dict[str, dict]:
         "cli/exported.j2": {"quarter": Quarter(2026, 3), "paths": ["a.xlsx"]},
         "cli/run_missing_token.j2": {},
         "cli/database_error.j2": {"url": "sqlite:///a.db", "error": "unable to open database file"},
+        "cli/demo_step.j2": {
+            "step": "rating",
+            "moment": dt.datetime(2026, 10, 14, 9, 0),
+            "taps": 375,
+            "paper": 356,
+            "counts": {"rating_request": 36},
+            "sample": "赵建国，您好！",
+            "seconds": 22.5,
+        },
+        "cli/demo_end.j2": {
+            "notice": "【公示】……",
+            "folder": "/tmp/demo",
+            "paths": ["/tmp/demo/a.xlsx"],
+            "seconds": 36.0,
+        },
     }
 
 
