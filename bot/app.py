@@ -30,6 +30,7 @@ from bot.rendering import label
 from bot.services import SERVICES_KEY, Services
 from handlers import admin, buttons, cycle, inputs, leaders, rating, reminders, staff, start
 from handlers.catalogue import Audience, commands_for
+from scheduler.jobs import Scheduler
 from storage.database import Database
 from storage.migrate import upgrade_async
 from storage.models import Admin, Person, SectionSupervisor
@@ -116,6 +117,12 @@ async def _on_start(application: Application) -> None:
     sender.start()
     application.bot_data[SENDER_KEY] = sender
     services.outbox_wakeup.set()
+    interval = services.settings.schedule.tick_seconds
+    if interval and application.job_queue is not None:
+        scheduler = Scheduler(services)
+        application.job_queue.run_repeating(
+            lambda _context: scheduler.tick(), interval=interval, first=1, name="cycle"
+        )
 
 
 async def _on_stop(application: Application) -> None:

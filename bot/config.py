@@ -111,6 +111,7 @@ class ScheduleSettings(BaseModel):
     publicity_workdays: int = Field(3, ge=1, le=20)
     publicity_same_day_before: dt.time = dt.time(12, 0)
     publicity_end_time: dt.time = dt.time(18, 0)
+    tick_seconds: int = Field(60, ge=0, le=3600)  # how often the scheduler looks at what is due; 0: never
 
     @model_validator(mode="after")
     def _rating_window_in_order(self) -> ScheduleSettings:

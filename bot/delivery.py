@@ -9,12 +9,12 @@ import logging
 import time
 from collections import deque
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.domain import OutboxStatus
-from bot.rendering import render
+from bot.rendering import chunks, render
 from bot.services import Services
 from handlers.turn import keyboard_from_json, markup
 from storage.models import Admin, OutboxMessage, Person, utcnow
@@ -104,11 +104,21 @@ class OutboxSender:
             )
             return list(rows.all())
 
+    async def next_due_in(self, longest: float = 5.0) -> float:
+        """Seconds until the earliest pending row that waits (a retry's back-off), at most `longest`."""
+        async with self.services.database.session() as session:
+            soonest = await session.scalar(
+                select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == OutboxStatus.PENDING)
+            )
+        if soonest is None:
+            return longest
+        return min(longest, max(0.05, (soonest - utcnow()).total_seconds()))
+
     async def drain_once(self) -> float:
         """Send what is due; returns how long to wait before looking again."""
         rows = await self.pending()
         if not rows:
-            return 5.0
+            return await self.next_due_in()
         waiting: list[OutboxMessage] = list(rows)
         while waiting and not self._stopping:
             now = time.monotonic()
@@ -129,8 +139,11 @@ class OutboxSender:
     async def send(self, row: OutboxMessage) -> float | None:
         """Send one row and record the outcome; returns a pause when Telegram asked for one."""
         try:
+            parts = chunks(row.text)
+            for part in parts[:-1]:  # a long text goes as several messages, the buttons on the last
+                await self.bot.send_message(row.chat_id, part)
             message = await self.bot.send_message(
-                row.chat_id, row.text, reply_markup=markup(keyboard_from_json(row.reply_markup))
+                row.chat_id, parts[-1], reply_markup=markup(keyboard_from_json(row.reply_markup))
             )
         except RetryAfter as exc:
             seconds = (
@@ -147,6 +160,7 @@ class OutboxSender:
                 await self._unreachable(row, str(exc))
             else:
                 await self._mark(row, OutboxStatus.FAILED, error=str(exc))
+                await self._tell_admins_about_group(row, str(exc))
         except (TimedOut, NetworkError) as exc:
             await self._retry_later(row, str(exc))
         except TelegramError as exc:
@@ -172,6 +186,28 @@ class OutboxSender:
                 stored.message_id = message_id
             stored.last_error = error[:500] if error else None
 
+    async def _tell_admins(self, session, key: str, kind: str, text: str) -> None:
+        """One message to every admin, once per key (bootstrap admins and those granted in chat)."""
+        admins = set(self.services.settings.admins.ids) | set(
+            await session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
+        )
+        for admin_id in sorted(admins):
+            full = f"{key}:{admin_id}"
+            if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == full)) is None:
+                session.add(OutboxMessage(key=full, kind=kind, chat_id=admin_id, text=text))
+        self.services.outbox_wakeup.set()
+
+    async def _tell_admins_about_group(self, row: OutboxMessage, error: str, session=None) -> None:
+        """A message to the group that cannot go (bot removed, group changed): the admins must know."""
+        if row.chat_id >= 0:
+            return
+        if session is None:
+            async with self.services.database.session() as own:
+                await self._tell_admins_about_group(row, error, own)
+            return
+        text = render("chat/admin/group_undelivered.j2", kind=row.kind, error=error[:200])
+        await self._tell_admins(session, f"group_undelivered:{row.id}", "group_undelivered", text)
+
     async def _retry_later(self, row: OutboxMessage, error: str) -> None:
         async with self.services.database.session() as session:
             stored = await session.get(OutboxMessage, row.id)
@@ -188,26 +224,15 @@ class OutboxSender:
             stored.attempts += 1
             stored.last_error = error[:500]
             if row.person_id is None:
+                await self._tell_admins_about_group(row, error, session)
                 return
             person = await session.get(Person, row.person_id)
             if person is not None and person.unreachable_since is None:
                 person.unreachable_since = utcnow()
-            admins = set(self.services.settings.admins.ids) | set(
-                await session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
+            text = render(
+                "chat/admin/unreachable.j2",
+                name=person.name if person else "",
+                blocked="blocked" in error.lower(),
             )
-            for admin_id in sorted(admins):
-                key = f"unreachable:{row.person_id}:{admin_id}"
-                if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is None:
-                    session.add(
-                        OutboxMessage(
-                            key=key,
-                            kind="unreachable",
-                            chat_id=admin_id,
-                            text=render(
-                                "chat/admin/unreachable.j2",
-                                name=person.name if person else "",
-                                blocked="blocked" in error.lower(),
-                            ),
-                        )
-                    )
+            await self._tell_admins(session, f"unreachable:{row.person_id}", "unreachable", text)
         self.services.outbox_wakeup.set()

@@ -17,7 +17,7 @@ from bot.rendering import render
 from bot.roles import Access
 from bot.tiers import Change, DecisionProblem, compute_quarter, final_tiers
 from bot.vocabulary import TIER_WORDS
-from handlers.admin import actor, reason_of
+from handlers.admin import reason_of
 from handlers.buttons import button, consume, data
 from handlers.lookup import args_of, assessed_quarter, find_person, parse_day, take_quarter, usage
 from handlers.paging import page_keyboard, paginate
@@ -108,6 +108,16 @@ async def pairs_for(turn: Turn, assessment: Assessment):
     )
 
 
+async def outstanding_ballots(turn: Turn, assessment: Assessment) -> dict[int, int]:
+    """Rater id -> how many of his ballots are not submitted yet."""
+    submitted = {(b.rater_id, b.ratee_id) for b in await turn.repo.ballots(assessment.id)}
+    missing: dict[int, int] = defaultdict(int)
+    for pair in await pairs_for(turn, assessment):
+        if pair not in submitted:
+            missing[pair[0]] += 1
+    return dict(missing)
+
+
 async def pair_group(turn: Turn, assessment: Assessment, rater_id: int, ratee_id: int) -> RaterGroup | None:
     """The group a rater's ballot on a ratee counts in this quarter, or None: one pair, few queries."""
     session = turn.repo.session
@@ -165,7 +175,7 @@ async def open_phase(turn: Turn) -> None:
         turn.repo.session.add(row)
     row.opens_at, row.closes_at, row.closed_at = turn.now, until, None
     await turn.repo.audit(
-        actor(turn), "phase_opened", assessment_id=assessment.id, phase=phase.value, until=until
+        turn.actor, "phase_opened", assessment_id=assessment.id, phase=phase.value, until=until
     )
     sent = await announce_phase(turn, assessment, quarter, phase, until)
     turn.reply("chat/admin/phase_opened.j2", quarter=quarter, phase=phase, until=until, notified=sent)
@@ -234,7 +244,7 @@ async def extend_phase(turn: Turn) -> None:
         turn.repo.session.add(row)
     row.closes_at, row.closed_at = until, None
     await turn.repo.audit(
-        actor(turn), "phase_extended", assessment_id=assessment.id, phase=phase.value, until=until
+        turn.actor, "phase_extended", assessment_id=assessment.id, phase=phase.value, until=until
     )
     turn.reply("chat/admin/phase_extended.j2", quarter=quarter, phase=phase, until=until)
 
@@ -279,7 +289,7 @@ async def close_phase(turn: Turn) -> None:
         row = PhaseWindow(assessment_id=assessment.id, phase=phase)
         turn.repo.session.add(row)
     row.closed_at = turn.now
-    await turn.repo.audit(actor(turn), "phase_closed", assessment_id=assessment.id, phase=phase.value)
+    await turn.repo.audit(turn.actor, "phase_closed", assessment_id=assessment.id, phase=phase.value)
     turn.reply("chat/admin/phase_closed.j2", quarter=quarter, phase=phase)
 
 
@@ -312,20 +322,26 @@ async def close_rating_pressed(turn: Turn, payload: dict, arg: str, record) -> N
         turn.edit("chat/admin/cancelled.j2")
         return
     quarter, assessment = await _assessment_from(turn, payload)
-    _transition(assessment, Event.CLOSE_RATING, turn, quarter)
-    row = await phase_override(turn, assessment, Phase.RATING)
-    if row is None:
-        row = PhaseWindow(assessment_id=assessment.id, phase=Phase.RATING)
-        turn.repo.session.add(row)
-    row.closed_at = turn.now
-    await turn.repo.audit(actor(turn), "phase_closed", assessment_id=assessment.id, phase=Phase.RATING.value)
-    computed = await compute_and_store(turn.repo, turn.settings, quarter, actor(turn))
+    computed = await close_rating(turn, assessment, quarter)
     turn.edit(
         "chat/admin/rating_closed.j2",
         quarter=quarter,
         proposal=computed.proposal,
         conflicts=len(computed.proposal.conflicts),
     )
+
+
+async def close_rating(turn: Turn, assessment: Assessment, quarter: Quarter):
+    """End rating: ballots locked, scores and proposed tiers computed (by an admin or the scheduler)."""
+    await turn.repo.session.refresh(assessment, with_for_update=True)  # waits for taps in flight
+    _transition(assessment, Event.CLOSE_RATING, turn, quarter)
+    row = await phase_override(turn, assessment, Phase.RATING)
+    if row is None:
+        row = PhaseWindow(assessment_id=assessment.id, phase=Phase.RATING)
+        turn.repo.session.add(row)
+    row.closed_at = turn.now
+    await turn.repo.audit(turn.actor, "phase_closed", assessment_id=assessment.id, phase=Phase.RATING.value)
+    return await compute_and_store(turn.repo, turn.settings, quarter, turn.actor)
 
 
 # --- results, changes, confirmation ---------------------------------------------------------------
@@ -375,7 +391,8 @@ async def send_paged(turn: Turn, template: str, **context) -> None:
     if len(pages) == 1:
         turn.effects.replies.append((pages[0], None))
         return
-    token = await turn.button("page", {"pages": pages})
+    expires = turn.now + dt.timedelta(days=1)
+    token = await turn.button("page", {"pages": pages, "admin": turn.identity.is_admin}, expires_at=expires)
     turn.effects.replies.append((pages[0], page_keyboard(turn, token, 0, len(pages))))
 
 
@@ -434,7 +451,7 @@ async def change(turn: Turn) -> None:
     else:
         row.tier, row.reason, row.decided_by, row.decided_at = tier, reason, turn.user_id, turn.now
     await turn.repo.audit(
-        actor(turn),
+        turn.actor,
         "tier_changed",
         assessment_id=assessment.id,
         person_id=person.id,
@@ -493,7 +510,7 @@ async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         raise Refusal(
             "chat/admin/wrong_status.j2", quarter=quarter, status=assessment.status, event="confirm"
         )
-    await compute_and_store(turn.repo, turn.settings, quarter, actor(turn))
+    await compute_and_store(turn.repo, turn.settings, quarter, turn.actor)
     _proposal, _changes, tiers, problems = await proposal_with_decisions(turn, quarter, assessment)
     if problems:
         people = {p.id: p for p in await turn.repo.people()}
@@ -508,7 +525,7 @@ async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     )
     _transition(assessment, Event.CONFIRM, turn, quarter)
     await turn.repo.audit(
-        actor(turn),
+        turn.actor,
         "results_confirmed",
         assessment_id=assessment.id,
         round=(rounds or 0) + 1,
@@ -604,7 +621,7 @@ async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         round=number,
     )
     await turn.repo.audit(
-        actor(turn),
+        turn.actor,
         "published",
         assessment_id=assessment.id,
         round=number,
@@ -687,7 +704,7 @@ async def finish_publicity(turn: Turn, assessment: Assessment, quarter: Quarter)
             quarter=quarter,
             result=row,
         )
-    await turn.repo.audit(actor(turn), "publicity_closed", assessment_id=assessment.id, round=publicity.round)
+    await turn.repo.audit(turn.actor, "publicity_closed", assessment_id=assessment.id, round=publicity.round)
 
 
 # --- objections ---------------------------------------------------------------------------------
@@ -716,7 +733,7 @@ async def resolve(turn: Turn) -> None:
     args = args_of(turn)
     if len(args) < 3 or args[1] not in ("dismiss", "uphold"):
         raise usage("resolve", "missing" if len(args) < 3 else "bad_action")
-    if not args[0].isdigit():
+    if not (args[0].isascii() and args[0].isdecimal()) or len(args[0]) > 9:
         raise usage("resolve", "bad_number")
     reason = reason_of(args[2:], "resolve")
     objection = await turn.repo.session.get(Objection, int(args[0]))
@@ -733,9 +750,10 @@ async def resolve(turn: Turn) -> None:
         publicity = await current_publicity(turn, assessment)
         if publicity is not None:
             publicity.closed_at = turn.now
-        _transition(assessment, Event.UPHOLD_OBJECTION, turn, quarter)
+        if assessment.status is AssessmentStatus.PUBLICITY:  # a second upheld objection finds it back already
+            _transition(assessment, Event.UPHOLD_OBJECTION, turn, quarter)
     await turn.repo.audit(
-        actor(turn),
+        turn.actor,
         f"objection_{objection.status.value}",
         assessment_id=assessment.id,
         objection_id=objection.id,
@@ -770,7 +788,7 @@ async def bind_group(turn: Turn) -> None:
         session.add(BotSetting(key=GROUP_KEY, value=str(chat.id), updated_by=turn.user_id))
     else:
         row.value, row.updated_by, row.updated_at = str(chat.id), turn.user_id, turn.now
-    await turn.repo.audit(actor(turn), "group_bound", chat_id=chat.id, title=chat.title)
+    await turn.repo.audit(turn.actor, "group_bound", chat_id=chat.id, title=chat.title)
     turn.reply("chat/group/bound.j2", title=chat.title or "")
 
 

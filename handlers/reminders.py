@@ -6,15 +6,14 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, BallotStatus, Phase, Quarter, ReviewStatus
+from bot.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
 from bot.periods import goals_quarter, registration_quarter, summary_deadline, summary_month
 from bot.quarter import work_calendar
 from bot.roles import Access
-from handlers.admin import actor
-from handlers.cycle import is_open, pairs_for, window_of
+from handlers.cycle import is_open, outstanding_ballots, window_of
 from handlers.lookup import args_of, local_today, parse_day, usage
 from handlers.turn import Refusal, Turn, on
-from storage.models import Assessment, BallotRecord, CalendarCorrection, Goal, MonthlySummary, Registration
+from storage.models import Assessment, CalendarCorrection, Goal, MonthlySummary, Registration
 
 DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
 
@@ -42,7 +41,7 @@ async def remind(turn: Turn) -> None:
     for p in ratees:
         if p.id not in done:
             counts["summary"] += await turn.notify(
-                f"remind:summary:{year}-{month}:{p.id}:{today}",
+                f"summary:{year}-{month:02d}:{p.id}:{today}",
                 p.telegram_user_id,
                 "chat/staff/summary_reminder.j2",
                 person_id=p.id,
@@ -95,21 +94,7 @@ async def remind(turn: Turn) -> None:
         if not await is_open(turn, assessment, Phase.RATING):
             continue
         quarter = Quarter(assessment.year, assessment.quarter)
-        submitted = {
-            (b.rater_id, b.ratee_id)
-            for b in (
-                await session.scalars(
-                    select(BallotRecord).where(
-                        BallotRecord.assessment_id == assessment.id,
-                        BallotRecord.status == BallotStatus.SUBMITTED,
-                    )
-                )
-            ).all()
-        }
-        missing: dict[int, int] = defaultdict(int)
-        for pair in await pairs_for(turn, assessment):
-            if pair not in submitted:
-                missing[pair[0]] += 1
+        missing = await outstanding_ballots(turn, assessment)
         window = await window_of(turn, assessment, Phase.RATING)
         until = window.closes.astimezone(calendar.tz) if window.closes else None
         by_id = {p.id: p for p in people}
@@ -117,7 +102,7 @@ async def remind(turn: Turn) -> None:
             p = by_id.get(rater_id)
             if p is not None:
                 counts["rating"] += await turn.notify(
-                    f"remind:rating:{quarter}:{rater_id}:{today}",
+                    f"rating_reminder:{quarter}:{rater_id}:{today}",
                     p.telegram_user_id,
                     "chat/leaders/rating_reminder.j2",
                     person_id=rater_id,
@@ -136,7 +121,13 @@ async def calendar(turn: Turn) -> None:
     args = args_of(turn)
     session = turn.repo.session
     if not args or args[0] == "list":
-        year = int(args[1]) if len(args) > 1 and args[1].isdigit() else local_today(turn).year
+        year = (
+            int(args[1])
+            if len(args) > 1 and args[1].isdecimal() and len(args[1]) == 4
+            else local_today(turn).year
+        )
+        if not 2000 <= year <= 2099:
+            raise usage("calendar", "bad_date")
         rows = (await session.scalars(select(CalendarCorrection).order_by(CalendarCorrection.day))).all()
         rows = [r for r in rows if r.day.year in (year, year + 1)]
         cal = turn.services.work_calendar()
@@ -165,7 +156,7 @@ async def calendar(turn: Turn) -> None:
         else:
             row.is_workday, row.note, row.entered_by, row.entered_at = workday, note, turn.user_id, turn.now
     await session.flush()
-    await turn.repo.audit(actor(turn), "calendar_corrected", day=day, action=args[0])
+    await turn.repo.audit(turn.actor, "calendar_corrected", day=day, change=args[0])
     turn.services.calendar = await work_calendar(turn.repo, turn.settings)
     turn.reply(
         "chat/admin/calendar_changed.j2",

@@ -1,0 +1,277 @@
+"""The cycle's jobs: on every tick, what is due is derived from the calendar and the database, and done once.
+
+Nothing about what is due lives in memory: a tick after downtime catches up (a reminder still useful
+goes out once), and admins' /open, /extend and /close change what the ticks do. Every message goes
+through the outbox with a key, so a tick that runs twice sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from sqlalchemy import func, select
+
+from bot.cycle import Event, advance
+from bot.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter, ReviewStatus
+from bot.periods import previous_month, summary_deadline
+from bot.roles import Identity, PersonView
+from bot.services import Services
+from handlers.cycle import (
+    announce_phase,
+    close_rating,
+    current_publicity,
+    finish_publicity,
+    outstanding_ballots,
+    window_of,
+)
+from handlers.staff import admin_chat_ids, reviewers_of_summary
+from handlers.turn import Turn
+from storage.models import Assessment, MonthlySummary, Objection
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
+MISSING_LIST_DAYS = 3  # working days after the deadline in which the missing list is still worth sending
+
+
+class Scheduler:
+    """Runs the cycle: call tick() every minute (PTB's JobQueue does) or whenever the clock moves."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def tick(self) -> None:
+        """Do everything due now, each step in its own transaction."""
+        for step in (self.monthly, self.quarterly, self.calendar_warning):
+            try:
+                async with self.services.database.session() as session:
+                    turn = Turn(None, self.services, Repository(session), Identity(0))
+                    await step(turn)
+                if turn.effects.outbox:
+                    self.services.outbox_wakeup.set()
+            except Exception:
+                log.exception("scheduler step %s failed", step.__name__)
+
+    # --- month ---------------------------------------------------------------------------------
+
+    async def monthly(self, turn: Turn) -> None:
+        calendar = turn.services.work_calendar()
+        schedule = turn.settings.schedule
+        local = calendar.localize(turn.now)
+        today = local.date()
+        for year, month in (previous_month(local.year, local.month), (local.year, local.month)):
+            last = calendar.last_workday_of_month(year, month)
+            starts = dt.datetime.combine(last, schedule.reminder_time, tzinfo=calendar.tz)
+            deadline = summary_deadline(year, month, calendar, schedule)
+            if starts <= local < deadline:
+                if calendar.is_workday(today) and local.time() >= schedule.reminder_time:
+                    await self.summary_reminders(turn, year, month, today, deadline, first=today == last)
+            elif deadline <= local and today <= calendar.add_workdays(deadline.date(), MISSING_LIST_DAYS):
+                await self.missing_list(turn, year, month, deadline)
+
+    async def _missing(self, turn: Turn, year: int, month: int):
+        done = set(
+            await turn.repo.session.scalars(
+                select(MonthlySummary.person_id).where(
+                    MonthlySummary.year == year,
+                    MonthlySummary.month == month,
+                    MonthlySummary.status.in_(DONE),
+                )
+            )
+        )
+        return [
+            p for p in await turn.repo.people(active_only=True) if not p.role.is_leader and p.id not in done
+        ]
+
+    async def summary_reminders(self, turn: Turn, year: int, month: int, day: dt.date, deadline, first: bool):
+        local_deadline = deadline.astimezone(turn.services.work_calendar().tz)
+        template = "chat/staff/summary_request.j2" if first else "chat/staff/summary_reminder.j2"
+        for person in await self._missing(turn, year, month):
+            await turn.notify(
+                f"summary:{year}-{month:02d}:{person.id}:{day}",
+                person.telegram_user_id,
+                template,
+                person_id=person.id,
+                kind="summary_reminder",
+                name=person.name,
+                year=year,
+                month=month,
+                deadline=local_deadline,
+            )
+
+    async def missing_list(self, turn: Turn, year: int, month: int, deadline) -> None:
+        missing = await self._missing(turn, year, month)
+        if not missing:
+            return
+        by_leader: dict[int, list[str]] = defaultdict(list)
+        for person in missing:
+            view = PersonView(person.id, person.name, person.role, person.section_id, person.active)
+            for leader_id in await reviewers_of_summary(turn, view):
+                by_leader[leader_id].append(person.name)
+        people = {p.id: p for p in await turn.repo.people(active_only=True)}
+        for leader_id, names in sorted(by_leader.items()):
+            leader = people.get(leader_id)
+            if leader is not None:
+                await turn.notify(
+                    f"summary_missing:{year}-{month:02d}:{leader_id}",
+                    leader.telegram_user_id,
+                    "chat/leaders/summary_missing.j2",
+                    person_id=leader_id,
+                    kind="missing_list",
+                    year=year,
+                    month=month,
+                    names=names,
+                )
+        sections = {s.id: s.name for s in await turn.repo.sections()}
+        rows = [(p.name, sections.get(p.section_id, "")) for p in missing]
+        for admin_id in await admin_chat_ids(turn):
+            await turn.notify(
+                f"summary_missing:{year}-{month:02d}:admin:{admin_id}",
+                admin_id,
+                "chat/admin/summary_missing.j2",
+                kind="missing_list",
+                year=year,
+                month=month,
+                rows=rows,
+            )
+
+    # --- quarter -------------------------------------------------------------------------------
+
+    async def quarterly(self, turn: Turn) -> None:
+        calendar = turn.services.work_calendar()
+        local = calendar.localize(turn.now)
+        current = Quarter.containing(local.date())
+        for quarter in (current.previous(), current):
+            assessment = await turn.repo.assessment(quarter, create=quarter == current)
+            if assessment is None:
+                continue
+            await self.phase_requests(turn, assessment, quarter)
+            await self.rating(turn, assessment, quarter)
+            await self.publicity(turn, assessment, quarter)
+        await self.annual(turn, current)
+
+    async def phase_requests(self, turn: Turn, assessment: Assessment, quarter: Quarter) -> None:
+        """Goals at the start of the quarter, registration with its last month-end reminder: once each."""
+        for phase in (Phase.GOALS, Phase.REGISTRATION):
+            window = await window_of(turn, assessment, phase)
+            if window.contains(turn.now) and turn.services.work_calendar().is_workday(
+                turn.services.work_calendar().localize(turn.now).date()
+            ):
+                until = window.closes.astimezone(turn.services.work_calendar().tz) if window.closes else None
+                await announce_phase(turn, assessment, quarter, phase, until)
+
+    async def rating(self, turn: Turn, assessment: Assessment, quarter: Quarter) -> None:
+        window = await window_of(turn, assessment, Phase.RATING)
+        calendar = turn.services.work_calendar()
+        local = calendar.localize(turn.now)
+        if window.contains(turn.now):
+            if assessment.status is AssessmentStatus.PREPARING:
+                assessment.status = advance(assessment.status, Event.OPEN_RATING)
+                await turn.repo.audit(turn.actor, "phase_opened", assessment_id=assessment.id, phase="rating")
+                until = window.closes.astimezone(calendar.tz) if window.closes else None
+                await announce_phase(turn, assessment, quarter, Phase.RATING, until)
+            elif (
+                assessment.status is AssessmentStatus.RATING
+                and calendar.is_workday(local.date())
+                and local.time() >= turn.settings.schedule.reminder_time
+                and local.date() > calendar.localize(window.opens).date()
+            ):
+                await self.rating_reminders(turn, assessment, quarter, local.date(), window)
+        elif (
+            assessment.status is AssessmentStatus.RATING
+            and window.closes is not None
+            and turn.now >= window.closes
+        ):
+            computed = await close_rating(turn, assessment, quarter)
+            for admin_id in await admin_chat_ids(turn):
+                await turn.notify(
+                    f"rating_closed:{quarter}:{assessment.updated_at.timestamp():.0f}:{admin_id}",
+                    admin_id,
+                    "chat/admin/rating_closed.j2",
+                    kind="results",
+                    quarter=quarter,
+                    proposal=computed.proposal,
+                    conflicts=len(computed.proposal.conflicts),
+                )
+
+    async def rating_reminders(self, turn: Turn, assessment, quarter: Quarter, day: dt.date, window) -> None:
+        missing = await outstanding_ballots(turn, assessment)
+        people = {p.id: p for p in await turn.repo.people(active_only=True)}
+        until = window.closes.astimezone(turn.services.work_calendar().tz) if window.closes else None
+        for rater_id, count in sorted(missing.items()):
+            person = people.get(rater_id)
+            if person is not None:
+                await turn.notify(
+                    f"rating_reminder:{quarter}:{rater_id}:{day}",
+                    person.telegram_user_id,
+                    "chat/leaders/rating_reminder.j2",
+                    person_id=rater_id,
+                    kind="rating_reminder",
+                    name=person.name,
+                    quarter=quarter,
+                    count=count,
+                    until=until,
+                )
+
+    async def publicity(self, turn: Turn, assessment: Assessment, quarter: Quarter) -> None:
+        if assessment.status is not AssessmentStatus.PUBLICITY:
+            return
+        publicity = await current_publicity(turn, assessment)
+        if publicity is None or turn.now < publicity.ends_at:
+            return
+        open_objections = await turn.repo.session.scalar(
+            select(func.count())
+            .select_from(Objection)
+            .where(Objection.assessment_id == assessment.id, Objection.status == ObjectionStatus.OPEN)
+        )
+        if open_objections:
+            for admin_id in await admin_chat_ids(turn):
+                await turn.notify(
+                    f"publicity_waits:{quarter}:{publicity.round}:{admin_id}",
+                    admin_id,
+                    "chat/admin/objections_open.j2",
+                    kind="publicity_waits",
+                    count=open_objections,
+                )
+            return
+        await finish_publicity(turn, assessment, quarter)
+
+    async def annual(self, turn: Turn, current: Quarter) -> None:
+        """After Q4 is final, the annual linkage goes to the admins once."""
+        from bot.annual import annual_report
+
+        year = current.year - 1 if current.number == 1 else current.year
+        q4 = await turn.repo.assessment(Quarter(year, 4))
+        if q4 is None or q4.status is not AssessmentStatus.FINAL:
+            return
+        report = await annual_report(turn.repo, turn.settings, year)
+        for admin_id in await admin_chat_ids(turn):
+            await turn.notify(
+                f"annual:{year}:{admin_id}",
+                admin_id,
+                "chat/admin/annual.j2",
+                kind="annual",
+                year=year,
+                report=report,
+            )
+
+    # --- calendar ------------------------------------------------------------------------------
+
+    async def calendar_warning(self, turn: Turn) -> None:
+        """Once per year and admin: the official schedule of a year the library does not know is missing."""
+        calendar = turn.services.work_calendar()
+        local = calendar.localize(turn.now)
+        years = [local.year] + ([local.year + 1] if local.month >= 11 else [])
+        for year in years:
+            if calendar.needs_warning(year):
+                for admin_id in await admin_chat_ids(turn):
+                    await turn.notify(
+                        f"calendar_warning:{year}:{admin_id}",
+                        admin_id,
+                        "chat/admin/calendar_warning.j2",
+                        kind="calendar_warning",
+                        year=year,
+                    )

@@ -1,0 +1,145 @@
+"""The outbox sender against a stand-in that enforces Telegram's limits: no 429, RetryAfter waited out,
+unreachable people marked once, network errors retried."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.delivery import Pacer
+from bot.domain import OutboxStatus
+from bot.standin import Limits
+from storage.models import OutboxMessage, Person
+from tests.chat import ADMIN, Bureau, at, import_roster, running_bot
+from tests.conftest import EXAMPLES
+
+REAL_LIMITS = {
+    "delivery": {"per_second": 28, "per_chat_interval": 1.05, "group_per_minute": 19},
+    "schedule": {"tick_seconds": 0},
+}
+
+
+def open_chats(bureau: Bureau, user_ids) -> None:
+    """Users who pressed Start long ago (without sending the bot an update now)."""
+    for user_id in user_ids:
+        bureau.driver.add_user(user_id, f"U{user_id}")
+        bureau.driver.state.users[user_id].opened = True
+
+
+async def queue(bureau: Bureau, rows: list[tuple[str, int, int | None]]) -> None:
+    async with bureau.services.database.session() as session:
+        for key, chat_id, person_id in rows:
+            session.add(
+                OutboxMessage(key=key, kind="test", chat_id=chat_id, person_id=person_id, text=f"消息 {key}")
+            )
+    bureau.services.outbox_wakeup.set()
+
+
+async def statuses(bureau: Bureau) -> Counter:
+    async with bureau.services.database.session() as session:
+        rows = await session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        )
+        return Counter({status: n for status, n in rows})
+
+
+async def wait_drained(bureau: Bureau, timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (await statuses(bureau))[OutboxStatus.PENDING]:
+        assert loop.time() < deadline, await statuses(bureau)
+        await asyncio.sleep(0.1)
+
+
+def test_the_pacer_keeps_every_window_under_its_limit():
+    pacer = Pacer(per_second=28, per_chat_interval=1.05, group_per_minute=19)
+    now, sent = 0.0, []
+    chats = [i % 7 for i in range(300)] + [-100] * 40  # some chats many times, and a group
+    for chat in chats:
+        now = max(now, pacer.ready_at(chat))
+        pacer.sent(chat, now)
+        sent.append((now, chat))
+    for i, (t, _chat) in enumerate(sent):
+        assert sum(1 for u, _c in sent[i:] if u < t + 1.0) <= 30
+    by_chat = {}
+    for t, chat in sent:
+        if chat in by_chat:
+            assert t - by_chat[chat] >= 1.0 if chat > 0 else True
+        by_chat[chat] = t
+    group = [t for t, chat in sent if chat == -100]
+    for i, t in enumerate(group):
+        assert sum(1 for u in group[i:] if u < t + 60.0) <= 20
+
+
+@pytest.mark.slow
+async def test_a_thousand_message_broadcast_meets_no_429(tmp_path):
+    """Telegram's real limits on both sides (SQLite only: the limit tested is Telegram's, not the DB's)."""
+    from storage.migrate import upgrade_async
+
+    url = f"sqlite:///{tmp_path}/broadcast.db"
+    await upgrade_async(url)
+    async with running_bot(url, at(2026, 9, 30), limits=Limits(), **REAL_LIMITS) as bureau:
+        users = list(range(700_000_001, 700_001_001))
+        open_chats(bureau, users)
+        started = asyncio.get_running_loop().time()
+        await queue(bureau, [(f"b:{u}", u, None) for u in users])
+        await wait_drained(bureau, timeout=90)
+        elapsed = asyncio.get_running_loop().time() - started
+        sends = [r for r in bureau.driver.requests_for("sendMessage")]
+        assert Counter(r.status for r in sends) == Counter({200: 1000})
+        assert all(len(bureau.driver.bot_messages(u)) == 1 for u in users)
+        assert 1000 / elapsed >= 0.8 * 30, f"{1000 / elapsed:.1f} messages/s"
+
+
+async def test_a_429_is_waited_out_and_the_message_sent_once(database_url, database):
+    async with running_bot(database_url, at(2026, 9, 30), limits=Limits()) as bureau:
+        open_chats(bureau, [700_000_001, 700_000_002])
+        bureau.driver.retry_after_next("sendMessage", 2)
+        started = asyncio.get_running_loop().time()
+        await queue(bureau, [("a", 700_000_001, None), ("b", 700_000_002, None)])
+        await wait_drained(bureau, timeout=15)
+        sends = bureau.driver.requests_for("sendMessage")
+        assert [r.status for r in sends] == [429, 200, 200]
+        assert sends[1].time - sends[0].time >= 2.0
+        assert asyncio.get_running_loop().time() - started >= 2.0
+        assert [len(bureau.driver.bot_messages(u)) for u in (700_000_001, 700_000_002)] == [1, 1]
+
+
+async def test_network_errors_are_retried(database_url, database):
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, [700_000_001])
+        bureau.driver.fail_next("sendMessage", 502)
+        await queue(bureau, [("a", 700_000_001, None)])
+        await wait_drained(bureau, timeout=15)
+        assert [r.status for r in bureau.driver.requests_for("sendMessage")] == [502, 200]
+        assert len(bureau.driver.bot_messages(700_000_001)) == 1
+
+
+async def test_blocked_and_never_opened_are_marked_and_the_admins_told_once(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, [700_000_001])
+        bureau.driver.state.users[ADMIN].opened = True
+        async with bureau.services.database.session() as session:
+            people = (await session.scalars(select(Person).order_by(Person.id).limit(2))).all()
+            people[0].telegram_user_id, people[1].telegram_user_id = 700_000_001, 700_000_002
+            ids = [p.id for p in people]
+        bureau.driver.block(700_000_001)
+        bureau.driver.add_user(700_000_002, "Never")  # never pressed Start
+        await queue(
+            bureau, [("a1", 700_000_001, ids[0]), ("a2", 700_000_001, ids[0]), ("b", 700_000_002, ids[1])]
+        )
+        await wait_drained(bureau, timeout=15)
+        assert (await statuses(bureau))[OutboxStatus.UNREACHABLE] == 3
+        told = [m.text for m in bureau.driver.bot_messages(ADMIN)]
+        assert (
+            len(told) == 2
+            and any("屏蔽" in t for t in told)
+            and any("尚未与机器人开始对话" in t for t in told)
+        )
+        async with bureau.services.database.session() as session:
+            marked = (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
+            assert all(p.unreachable_since is not None for p in marked)
