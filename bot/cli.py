@@ -368,6 +368,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import main as demo
+
+    return demo(args.output)
+
+
 # --- parser ---------------------------------------------------------------------------------------
 
 
@@ -411,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("-o", "--output", default="exports")
     add("run", cmd_run, "start the bot")
+    sub = add("demo", cmd_demo, "play one whole quarter of the example bureau against the stand-in")
+    sub.add_argument(
+        "-o", "--output", help="folder for the demo's database and records (default: a new temp folder)"
+    )
     return parser
 
 
