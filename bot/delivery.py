@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 MAX_BACKOFF = 300.0
+MAX_ATTEMPTS = 8  # for Telegram errors other than network trouble
 
 
 class Pacer:
@@ -163,8 +164,15 @@ class OutboxSender:
                 await self._tell_admins_about_group(row, str(exc))
         except (TimedOut, NetworkError) as exc:
             await self._retry_later(row, str(exc))
-        except TelegramError as exc:
-            await self._retry_later(row, str(exc))
+        except TelegramError as exc:  # e.g. the group became a supergroup (ChatMigrated): not for ever
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._mark(row, OutboxStatus.FAILED, error=str(exc))
+                await self._tell_admins_about_group(row, str(exc))
+            else:
+                await self._retry_later(row, str(exc))
+        except Exception as exc:  # a row the bot cannot even build: fail it, never block the others
+            log.exception("outbox row %s cannot be sent", row.id)
+            await self._mark(row, OutboxStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         else:
             await self._mark(row, OutboxStatus.SENT, message_id=message.message_id)
         return None

@@ -76,6 +76,15 @@ def _deadline(turn: Turn, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, turn.settings.schedule.deadline_time, tzinfo=calendar.tz)
 
 
+async def assessment_in(turn: Turn, quarter: Quarter, status: AssessmentStatus, event: str) -> Assessment:
+    """The quarter's assessment if it is in `status`; else the admin is told what state it is in."""
+    assessment = await turn.repo.assessment(quarter)
+    if assessment is None or assessment.status is not status:
+        found = assessment.status if assessment else AssessmentStatus.PREPARING
+        raise Refusal("chat/admin/wrong_status.j2", quarter=quarter, status=found, event=event)
+    return assessment
+
+
 def _transition(assessment: Assessment, event: Event, turn: Turn, quarter: Quarter) -> None:
     try:
         assessment.status = advance(assessment.status, event)
@@ -408,14 +417,7 @@ async def change(turn: Turn) -> None:
         raise usage("change", "bad_tier")
     reason = reason_of(args[2:], "change")
     quarter = await assessed_quarter(turn, given)
-    assessment = await turn.repo.assessment(quarter)
-    if assessment is None or assessment.status is not AssessmentStatus.COMPUTED:
-        raise Refusal(
-            "chat/admin/wrong_status.j2",
-            quarter=quarter,
-            status=assessment.status if assessment else AssessmentStatus.PREPARING,
-            event="change",
-        )
+    assessment = await assessment_in(turn, quarter, AssessmentStatus.COMPUTED, "change")
     proposal, changes, _tiers, _problems = await proposal_with_decisions(turn, quarter, assessment)
     result = proposal.by_person().get(person.id)
     if result is None or result.exempt:
@@ -475,14 +477,7 @@ async def confirm(turn: Turn) -> None:
     """/confirm [QUARTER]: record the leadership's decision; asks for a button press first."""
     given, _args = take_quarter(args_of(turn))
     quarter = await assessed_quarter(turn, given)
-    assessment = await turn.repo.assessment(quarter)
-    if assessment is None or assessment.status is not AssessmentStatus.COMPUTED:
-        raise Refusal(
-            "chat/admin/wrong_status.j2",
-            quarter=quarter,
-            status=assessment.status if assessment else AssessmentStatus.PREPARING,
-            event="confirm",
-        )
+    assessment = await assessment_in(turn, quarter, AssessmentStatus.COMPUTED, "confirm")
     proposal, changes, tiers, problems = await proposal_with_decisions(turn, quarter, assessment)
     people = {p.id: p for p in await turn.repo.people()}
     if problems:
@@ -542,14 +537,7 @@ async def publish(turn: Turn) -> None:
     """/publish [QUARTER]: post the GOOD tier to the bureau's group; asks for a button press first."""
     given, _args = take_quarter(args_of(turn))
     quarter = await assessed_quarter(turn, given)
-    assessment = await turn.repo.assessment(quarter)
-    if assessment is None or assessment.status is not AssessmentStatus.CONFIRMED:
-        raise Refusal(
-            "chat/admin/wrong_status.j2",
-            quarter=quarter,
-            status=assessment.status if assessment else AssessmentStatus.PREPARING,
-            event="publish",
-        )
+    assessment = await assessment_in(turn, quarter, AssessmentStatus.CONFIRMED, "publish")
     if await group_chat_id(turn) is None:
         raise Refusal("chat/admin/no_group.j2")
     notice = await notice_of(turn, assessment)

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from bot.cycle import Event, advance
+from bot.cycle import Event, advance, default_window
 from bot.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter, ReviewStatus
 from bot.periods import previous_month, summary_deadline
 from bot.roles import Identity, PersonView
@@ -28,7 +28,7 @@ from handlers.cycle import (
 )
 from handlers.staff import admin_chat_ids, reviewers_of_summary
 from handlers.turn import Turn
-from storage.models import Assessment, MonthlySummary, Objection
+from storage.models import Assessment, MonthlySummary, Objection, OutboxMessage
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,12 @@ class Scheduler:
             if starts <= local < deadline:
                 if calendar.is_workday(today) and local.time() >= schedule.reminder_time:
                     await self.summary_reminders(turn, year, month, today, deadline, first=today == last)
-            elif deadline <= local and today <= calendar.add_workdays(deadline.date(), MISSING_LIST_DAYS):
+            elif (
+                deadline <= local
+                and today <= calendar.add_workdays(deadline.date(), MISSING_LIST_DAYS)
+                and calendar.is_workday(today)
+                and (today == deadline.date() or local.time() >= schedule.reminder_time)
+            ):
                 await self.missing_list(turn, year, month, deadline)
 
     async def _missing(self, turn: Turn, year: int, month: int):
@@ -145,7 +150,11 @@ class Scheduler:
         local = calendar.localize(turn.now)
         current = Quarter.containing(local.date())
         for quarter in (current.previous(), current):
-            assessment = await turn.repo.assessment(quarter, create=quarter == current)
+            # the quarter just ended still has registration and rating ahead: it needs its row too
+            rating_ends = default_window(Phase.RATING, quarter, calendar, turn.settings.schedule).closes
+            assessment = await turn.repo.assessment(
+                quarter, create=quarter == current or turn.now < rating_ends
+            )
             if assessment is None:
                 continue
             await self.phase_requests(turn, assessment, quarter)
@@ -180,6 +189,19 @@ class Scheduler:
                 and local.date() > calendar.localize(window.opens).date()
             ):
                 await self.rating_reminders(turn, assessment, quarter, local.date(), window)
+        elif (
+            assessment.status is AssessmentStatus.PREPARING
+            and window.closes is not None
+            and turn.now >= window.closes
+        ):
+            for admin_id in await admin_chat_ids(turn):
+                await turn.notify(
+                    f"rating_missed:{quarter}:{admin_id}",
+                    admin_id,
+                    "chat/admin/rating_missed.j2",
+                    kind="rating_missed",
+                    quarter=quarter,
+                )
         elif (
             assessment.status is AssessmentStatus.RATING
             and window.closes is not None
@@ -243,12 +265,20 @@ class Scheduler:
         """After Q4 is final, the annual linkage goes to the admins once."""
         from bot.annual import annual_report
 
-        year = current.year - 1 if current.number == 1 else current.year
+        year = current.year - 1  # Q4 of a year is final early in the next one
         q4 = await turn.repo.assessment(Quarter(year, 4))
         if q4 is None or q4.status is not AssessmentStatus.FINAL:
             return
+        admins = await admin_chat_ids(turn)
+        sent = set(
+            await turn.repo.session.scalars(
+                select(OutboxMessage.key).where(OutboxMessage.key.in_([f"annual:{year}:{a}" for a in admins]))
+            )
+        )
+        if len(sent) == len(admins):
+            return
         report = await annual_report(turn.repo, turn.settings, year)
-        for admin_id in await admin_chat_ids(turn):
+        for admin_id in admins:
             await turn.notify(
                 f"annual:{year}:{admin_id}",
                 admin_id,

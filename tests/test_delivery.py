@@ -143,3 +143,19 @@ async def test_blocked_and_never_opened_are_marked_and_the_admins_told_once(data
         async with bureau.services.database.session() as session:
             marked = (await session.scalars(select(Person).where(Person.id.in_(ids)))).all()
             assert all(p.unreachable_since is not None for p in marked)
+
+
+async def test_a_row_that_cannot_be_built_fails_without_blocking_the_chat(database_url, database):
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, [700_000_001])
+        async with bureau.services.database.session() as session:
+            session.add(
+                OutboxMessage(
+                    key="bad", kind="test", chat_id=700_000_001, text="坏", reply_markup="{not json"
+                )
+            )
+            session.add(OutboxMessage(key="good", kind="test", chat_id=700_000_001, text="好"))
+        bureau.services.outbox_wakeup.set()
+        await wait_drained(bureau, timeout=15)
+        assert (await statuses(bureau)) == Counter({OutboxStatus.FAILED: 1, OutboxStatus.SENT: 1})
+        assert [m.text for m in bureau.driver.bot_messages(700_000_001)] == ["好"]

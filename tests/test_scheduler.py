@@ -211,3 +211,30 @@ async def test_ticking_twice_sends_nothing_twice(cycle):
     await scheduler.tick()
     await scheduler.tick()
     assert len(await outbox(services)) == first > 0
+
+
+async def test_a_bot_started_after_the_quarter_still_rates_it(cycle):
+    services, clock, scheduler = cycle
+    await run_days(services, clock, scheduler, dt.date(2026, 10, 8), dt.date(2026, 10, 14))
+    kinds = Counter(r.kind for r in await outbox(services))
+    assert kinds["rating_request"] > 0 and kinds["registration_request"] > 0
+
+
+async def test_the_missing_list_waits_for_a_working_morning_after_downtime(cycle):
+    services, clock, scheduler = cycle
+    # down from Thu Sep 3 17:00 (before August's deadline at 18:00) to Sat Sep 5: the list goes Mon 09:00
+    down = [(dt.datetime(2026, 9, 3, 17, tzinfo=TZ), dt.datetime(2026, 9, 5, 23, tzinfo=TZ))]
+    await run_days(services, clock, scheduler, dt.date(2026, 9, 3), dt.date(2026, 9, 8), skip=down)
+    missing = [r for r in await outbox(services) if r.kind == "missing_list" and ":2026-08:" in r.key]
+    assert missing and {local(r) for r in missing} == {dt.datetime(2026, 9, 7, 9, 0, tzinfo=TZ)}
+
+
+async def test_a_rating_window_missed_entirely_is_reported_once(cycle):
+    services, clock, scheduler = cycle
+    async with services.database.session() as session:
+        await Repository(session).assessment(Quarter(2026, 3), create=True)
+    clock.set(dt.datetime(2026, 10, 21, 9, 0, tzinfo=TZ))  # after the 10th working day of Q4
+    await scheduler.tick()
+    await scheduler.tick()
+    missed = [r for r in await outbox(services) if r.kind == "rating_missed"]
+    assert [r.chat_id for r in missed] == [42]
