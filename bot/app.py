@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import select
@@ -192,4 +191,4 @@ def run(settings: Settings) -> None:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
 
 
-__all__ = ["asyncio", "build_application", "refresh_menus", "register", "run"]
+__all__ = ["build_application", "refresh_menus", "register", "run"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain import Role
@@ -40,7 +40,6 @@ class Identity:
     person: PersonView | None = None
     is_admin: bool = False
     heads_section: int | None = None
-    reviewees: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def is_bound(self) -> bool:
