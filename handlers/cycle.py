@@ -85,6 +85,17 @@ async def assessment_in(turn: Turn, quarter: Quarter, status: AssessmentStatus, 
     return assessment
 
 
+def _until(turn: Turn, command: str, text: str) -> dt.datetime:
+    """A phase's new end: the day given, at the deadline time, and not in the past."""
+    day = parse_day(text)
+    if day is None:
+        raise usage(command, "bad_date")
+    until = _deadline(turn, day)
+    if until <= turn.now:
+        raise usage(command, "date_past")
+    return until
+
+
 def _transition(assessment: Assessment, event: Event, turn: Turn, quarter: Quarter) -> None:
     try:
         assessment.status = advance(assessment.status, event)
@@ -166,14 +177,7 @@ async def open_phase(turn: Turn) -> None:
     if not args or args[0] not in PHASES or PHASES[args[0]] is Phase.PUBLICITY:
         raise usage("open", "bad_phase")
     phase = PHASES[args[0]]
-    until = None
-    if len(args) > 1:
-        day = parse_day(args[1])
-        if day is None:
-            raise usage("open", "bad_date")
-        until = _deadline(turn, day)
-        if until <= turn.now:
-            raise usage("open", "date_past")
+    until = _until(turn, "open", args[1]) if len(args) > 1 else None
     quarter = await _quarter_for(turn, phase, given)
     assessment = await turn.repo.assessment(quarter, create=True)
     if phase is Phase.RATING:
@@ -237,12 +241,7 @@ async def extend_phase(turn: Turn) -> None:
     if len(args) != 2 or args[0] not in PHASES or PHASES[args[0]] is Phase.PUBLICITY:
         raise usage("extend", "bad_phase" if not args or args[0] not in PHASES else "missing")
     phase = PHASES[args[0]]
-    day = parse_day(args[1])
-    if day is None:
-        raise usage("extend", "bad_date")
-    until = _deadline(turn, day)
-    if until <= turn.now:
-        raise usage("extend", "date_past")
+    until = _until(turn, "extend", args[1])
     quarter = await _quarter_for(turn, phase, given)
     assessment = await turn.repo.assessment(quarter, create=True)
     if phase is Phase.RATING and assessment.status is not AssessmentStatus.RATING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import select
@@ -13,9 +14,66 @@ from bot.roles import Access
 from handlers.cycle import is_open, outstanding_ballots, window_of
 from handlers.lookup import args_of, local_today, parse_day, usage
 from handlers.turn import Refusal, Turn, on
-from storage.models import Assessment, CalendarCorrection, Goal, MonthlySummary, Registration
+from storage.models import Assessment, CalendarCorrection, Goal, MonthlySummary, Person, Registration
 
 DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
+
+
+async def missing_summaries(turn: Turn, year: int, month: int) -> list[Person]:
+    """Active ratees whose summary of the month is neither submitted nor approved."""
+    done = set(
+        await turn.repo.session.scalars(
+            select(MonthlySummary.person_id).where(
+                MonthlySummary.year == year, MonthlySummary.month == month, MonthlySummary.status.in_(DONE)
+            )
+        )
+    )
+    return [p for p in await turn.repo.people(active_only=True) if not p.role.is_leader and p.id not in done]
+
+
+async def remind_summaries(turn: Turn, year: int, month: int, day: dt.date, *, first: bool = False) -> int:
+    """One reminder on `day` to each ratee missing the month's summary (by the scheduler or /remind)."""
+    calendar = turn.services.work_calendar()
+    deadline = summary_deadline(year, month, calendar, turn.settings.schedule).astimezone(calendar.tz)
+    template = "chat/staff/summary_request.j2" if first else "chat/staff/summary_reminder.j2"
+    sent = 0
+    for person in await missing_summaries(turn, year, month):
+        sent += await turn.notify(
+            f"summary:{year}-{month:02d}:{person.id}:{day}",
+            person.telegram_user_id,
+            template,
+            person_id=person.id,
+            kind="summary_reminder",
+            name=person.name,
+            year=year,
+            month=month,
+            deadline=deadline,
+        )
+    return sent
+
+
+async def remind_raters(turn: Turn, assessment: Assessment, day: dt.date) -> int:
+    """One reminder on `day` to each rater with ballots outstanding (by the scheduler or /remind)."""
+    quarter = Quarter(assessment.year, assessment.quarter)
+    window = await window_of(turn, assessment, Phase.RATING)
+    until = window.closes.astimezone(turn.services.work_calendar().tz) if window.closes else None
+    people = {p.id: p for p in await turn.repo.people(active_only=True)}
+    sent = 0
+    for rater_id, count in sorted((await outstanding_ballots(turn, assessment)).items()):
+        person = people.get(rater_id)
+        if person is not None:
+            sent += await turn.notify(
+                f"rating_reminder:{quarter}:{rater_id}:{day}",
+                person.telegram_user_id,
+                "chat/leaders/rating_reminder.j2",
+                person_id=rater_id,
+                kind="rating_reminder",
+                name=person.name,
+                quarter=quarter,
+                count=count,
+                until=until,
+            )
+    return sent
 
 
 @on(Access.ADMIN)
@@ -30,27 +88,7 @@ async def remind(turn: Turn) -> None:
     counts: dict[str, int] = defaultdict(int)
 
     year, month = summary_month(turn.now, calendar, schedule)
-    done = set(
-        await session.scalars(
-            select(MonthlySummary.person_id).where(
-                MonthlySummary.year == year, MonthlySummary.month == month, MonthlySummary.status.in_(DONE)
-            )
-        )
-    )
-    deadline = summary_deadline(year, month, calendar, schedule).astimezone(calendar.tz)
-    for p in ratees:
-        if p.id not in done:
-            counts["summary"] += await turn.notify(
-                f"summary:{year}-{month:02d}:{p.id}:{today}",
-                p.telegram_user_id,
-                "chat/staff/summary_reminder.j2",
-                person_id=p.id,
-                kind="summary_reminder",
-                name=p.name,
-                year=year,
-                month=month,
-                deadline=deadline,
-            )
+    counts["summary"] = await remind_summaries(turn, year, month, today)
 
     for phase, model, quarter in (
         (Phase.GOALS, Goal, goals_quarter(turn.now, calendar)),
@@ -64,14 +102,6 @@ async def remind(turn: Turn) -> None:
                 select(model.person_id).where(model.assessment_id == assessment.id, model.status.in_(DONE))
             )
         )
-        if phase is Phase.GOALS:
-            done |= set(
-                await session.scalars(
-                    select(Goal.person_id).where(
-                        Goal.assessment_id == assessment.id, Goal.status == ReviewStatus.APPROVED
-                    )
-                )
-            )
         window = await window_of(turn, assessment, phase)
         until = window.closes.astimezone(calendar.tz) if window.closes else None
         template = f"chat/staff/{phase.value}_request.j2"
@@ -93,26 +123,8 @@ async def remind(turn: Turn) -> None:
     ).all():
         if not await is_open(turn, assessment, Phase.RATING):
             continue
-        quarter = Quarter(assessment.year, assessment.quarter)
-        missing = await outstanding_ballots(turn, assessment)
-        window = await window_of(turn, assessment, Phase.RATING)
-        until = window.closes.astimezone(calendar.tz) if window.closes else None
-        by_id = {p.id: p for p in people}
-        for rater_id, count in sorted(missing.items()):
-            p = by_id.get(rater_id)
-            if p is not None:
-                counts["rating"] += await turn.notify(
-                    f"rating_reminder:{quarter}:{rater_id}:{today}",
-                    p.telegram_user_id,
-                    "chat/leaders/rating_reminder.j2",
-                    person_id=rater_id,
-                    kind="rating_reminder",
-                    name=p.name,
-                    quarter=quarter,
-                    count=count,
-                    until=until,
-                )
-    turn.reply("chat/admin/reminded.j2", counts=dict(counts))
+        counts["rating"] += await remind_raters(turn, assessment, today)
+    turn.reply("chat/admin/reminded.j2", counts={kind: n for kind, n in counts.items() if n})
 
 
 @on(Access.ADMIN)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from bot.cycle import Event, advance, default_window
-from bot.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter, ReviewStatus
+from bot.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter
 from bot.periods import previous_month, summary_deadline
 from bot.roles import Identity, PersonView
 from bot.services import Services
@@ -23,17 +23,16 @@ from handlers.cycle import (
     close_rating,
     current_publicity,
     finish_publicity,
-    outstanding_ballots,
     window_of,
 )
+from handlers.reminders import missing_summaries, remind_raters, remind_summaries
 from handlers.staff import admin_chat_ids, reviewers_of_summary
 from handlers.turn import Turn
-from storage.models import Assessment, MonthlySummary, Objection, OutboxMessage
+from storage.models import Assessment, Objection, OutboxMessage
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
-DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
 MISSING_LIST_DAYS = 3  # working days after the deadline in which the missing list is still worth sending
 
 
@@ -68,7 +67,7 @@ class Scheduler:
             deadline = summary_deadline(year, month, calendar, schedule)
             if starts <= local < deadline:
                 if calendar.is_workday(today) and local.time() >= schedule.reminder_time:
-                    await self.summary_reminders(turn, year, month, today, deadline, first=today == last)
+                    await remind_summaries(turn, year, month, today, first=today == last)
             elif (
                 deadline <= local
                 and today <= calendar.add_workdays(deadline.date(), MISSING_LIST_DAYS)
@@ -77,38 +76,8 @@ class Scheduler:
             ):
                 await self.missing_list(turn, year, month, deadline)
 
-    async def _missing(self, turn: Turn, year: int, month: int):
-        done = set(
-            await turn.repo.session.scalars(
-                select(MonthlySummary.person_id).where(
-                    MonthlySummary.year == year,
-                    MonthlySummary.month == month,
-                    MonthlySummary.status.in_(DONE),
-                )
-            )
-        )
-        return [
-            p for p in await turn.repo.people(active_only=True) if not p.role.is_leader and p.id not in done
-        ]
-
-    async def summary_reminders(self, turn: Turn, year: int, month: int, day: dt.date, deadline, first: bool):
-        local_deadline = deadline.astimezone(turn.services.work_calendar().tz)
-        template = "chat/staff/summary_request.j2" if first else "chat/staff/summary_reminder.j2"
-        for person in await self._missing(turn, year, month):
-            await turn.notify(
-                f"summary:{year}-{month:02d}:{person.id}:{day}",
-                person.telegram_user_id,
-                template,
-                person_id=person.id,
-                kind="summary_reminder",
-                name=person.name,
-                year=year,
-                month=month,
-                deadline=local_deadline,
-            )
-
     async def missing_list(self, turn: Turn, year: int, month: int, deadline) -> None:
-        missing = await self._missing(turn, year, month)
+        missing = await missing_summaries(turn, year, month)
         if not missing:
             return
         by_leader: dict[int, list[str]] = defaultdict(list)
@@ -188,7 +157,7 @@ class Scheduler:
                 and local.time() >= turn.settings.schedule.reminder_time
                 and local.date() > calendar.localize(window.opens).date()
             ):
-                await self.rating_reminders(turn, assessment, quarter, local.date(), window)
+                await remind_raters(turn, assessment, local.date())
         elif (
             assessment.status is AssessmentStatus.PREPARING
             and window.closes is not None
@@ -217,25 +186,6 @@ class Scheduler:
                     quarter=quarter,
                     proposal=computed.proposal,
                     conflicts=len(computed.proposal.conflicts),
-                )
-
-    async def rating_reminders(self, turn: Turn, assessment, quarter: Quarter, day: dt.date, window) -> None:
-        missing = await outstanding_ballots(turn, assessment)
-        people = {p.id: p for p in await turn.repo.people(active_only=True)}
-        until = window.closes.astimezone(turn.services.work_calendar().tz) if window.closes else None
-        for rater_id, count in sorted(missing.items()):
-            person = people.get(rater_id)
-            if person is not None:
-                await turn.notify(
-                    f"rating_reminder:{quarter}:{rater_id}:{day}",
-                    person.telegram_user_id,
-                    "chat/leaders/rating_reminder.j2",
-                    person_id=rater_id,
-                    kind="rating_reminder",
-                    name=person.name,
-                    quarter=quarter,
-                    count=count,
-                    until=until,
                 )
 
     async def publicity(self, turn: Turn, assessment: Assessment, quarter: Quarter) -> None:

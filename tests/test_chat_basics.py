@@ -231,3 +231,19 @@ async def test_the_cycle_runs_on_the_job_queue(database_url, database):
     async with play(database_url, at(2026, 7, 31), schedule={"tick_seconds": 3600}) as bureau:
         application = bureau.application
         assert [job.name for job in application.job_queue.jobs()] == ["cycle"]
+
+
+async def test_remind_shares_the_schedulers_daily_keys(bureau):
+    reply = await bureau.command(ADMIN, "remind")
+    assert "月工作小结：33人" in reply.text
+    await bureau.settle()
+    again = await bureau.command(ADMIN, "remind")
+    assert "没有需要提醒的人员" in again.text  # the same day: nobody twice
+    from scheduler.jobs import Scheduler
+
+    await Scheduler(bureau.services).tick()  # 10:00 on July's last working day: already reminded today
+    await bureau.settle()
+    reminders = [
+        m for m in bureau.driver.bot_messages(bureau.user("吴晓燕")) if "2026年7月工作小结" in (m.text or "")
+    ]
+    assert len(reminders) == 1
