@@ -6,6 +6,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import update
+
 from bot.roles import Access
 from handlers.turn import Refusal, Turn, on
 from storage.models import ButtonRecord
@@ -58,6 +60,17 @@ async def pressed(turn: Turn) -> None:
     await action(turn, json.loads(record.payload), arg, record)
 
 
-def consume(turn: Turn, record: ButtonRecord) -> None:
-    """Mark a one-time button (a confirmation) as used."""
-    record.used_at = turn.now
+async def consume(turn: Turn, record: ButtonRecord) -> None:
+    """Mark a one-time button (a confirmation) as used, atomically: of two concurrent taps, one gets through.
+
+    The conditional UPDATE makes the second wait for the first to commit and then match no row (PostgreSQL's
+    read committed re-checks the condition); on SQLite the turns are serialized anyway.
+    """
+    done = await turn.repo.session.execute(
+        update(ButtonRecord)
+        .where(ButtonRecord.token == record.token, ButtonRecord.used_at.is_(None))
+        .values(used_at=turn.now)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise Refusal("chat/errors/already_done.j2", alert=True)

@@ -325,7 +325,7 @@ async def _assessment_from(turn: Turn, payload: dict) -> tuple[Quarter, Assessme
 
 @button("close_rating", Access.ADMIN)
 async def close_rating_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    consume(turn, record)
+    await consume(turn, record)
     if arg != "yes":
         turn.edit("chat/admin/cancelled.j2")
         return
@@ -495,7 +495,7 @@ async def confirm(turn: Turn) -> None:
 
 @button("confirm_results", Access.ADMIN)
 async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    consume(turn, record)
+    await consume(turn, record)
     if arg != "yes":
         turn.edit("chat/admin/cancelled.j2")
         return
@@ -515,7 +515,12 @@ async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         select(func.count()).select_from(Confirmation).where(Confirmation.assessment_id == assessment.id)
     )
     turn.repo.session.add(
-        Confirmation(assessment_id=assessment.id, round=(rounds or 0) + 1, confirmed_by=turn.user_id)
+        Confirmation(
+            assessment_id=assessment.id,
+            round=(rounds or 0) + 1,
+            confirmed_by=turn.user_id,
+            confirmed_at=turn.now,
+        )
     )
     _transition(assessment, Event.CONFIRM, turn, quarter)
     await turn.repo.audit(
@@ -568,7 +573,7 @@ async def notice_of(turn: Turn, assessment: Assessment):
 
 @button("publish", Access.ADMIN)
 async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    consume(turn, record)
+    await consume(turn, record)
     if arg != "yes":
         turn.edit("chat/admin/cancelled.j2")
         return
@@ -649,7 +654,7 @@ async def _check_publicity_can_close(turn: Turn, assessment: Assessment, quarter
 
 @button("close_publicity", Access.ADMIN)
 async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    consume(turn, record)
+    await consume(turn, record)
     if arg != "yes":
         turn.edit("chat/admin/cancelled.j2")
         return
@@ -789,3 +794,10 @@ async def status(turn: Turn) -> None:
     quarter = await assessed_quarter(turn, given)
     report = await progress_report(turn, quarter)
     await send_paged(turn, "chat/admin/status.j2", report=report)
+    year, month = report.month
+    token = await turn.button(
+        "status_chart", {"year": year, "month": month}, expires_at=turn.now + dt.timedelta(days=1)
+    )
+    chart = [Button(turn.label("button", "progress_chart"), data(token))]
+    text, keyboard = turn.effects.replies[-1]
+    turn.effects.replies[-1] = (text, [*(keyboard or []), chart])

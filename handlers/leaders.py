@@ -56,7 +56,7 @@ async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record
     doc, author = await _doc_for_review(turn, kind, payload.get("id"), payload.get("stamp"))
     title = await _title(turn, kind, doc)
     if arg == "ok":
-        consume(turn, record)
+        await consume(turn, record)
         doc.status, doc.reviewer_id, doc.reviewed_at, doc.opinion = (
             ReviewStatus.APPROVED,
             turn.identity.person.id,
