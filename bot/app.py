@@ -27,7 +27,7 @@ from bot.delivery import OutboxSender
 from bot.quarter import work_calendar
 from bot.rendering import label
 from bot.services import SERVICES_KEY, Services
-from handlers import admin, buttons, cycle, inputs, leaders, rating, reminders, staff, start
+from handlers import admin, buttons, cycle, exports, inputs, leaders, rating, reminders, staff, start
 from handlers.catalogue import Audience, commands_for
 from scheduler.jobs import Scheduler
 from storage.database import Database
@@ -69,6 +69,7 @@ PRIVATE_COMMANDS = {
     "resolve": cycle.resolve,
     "calendar": reminders.calendar,
     "admins": admin.admins,
+    "export": exports.export,
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.domain import BallotPart, Category, Quarter
+from bot.exports import ExportKind, quarter_plans, write_plans
 from bot.imports import (
     BALLOT_COLUMNS,
     PART_LABELS,
@@ -38,6 +39,7 @@ from storage.repository import Repository
 CLI_ACTOR = "cli"
 ERROR_LIMIT = 200
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+RESULTS = "results"
 
 
 def _print(text: str, *, error: bool = False) -> None:
@@ -340,19 +342,31 @@ def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    computed = asyncio.run(_compute(settings, args.quarter))
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
-    headers, rows = results_rows(computed)
-    paths = [
-        write_table(folder / f"results-{args.quarter}.xlsx", headers, rows),
-        write_table(folder / f"results-{args.quarter}.csv", headers, rows),
-    ]
-    json_path = folder / f"results-{args.quarter}.json"
-    json_path.write_text(results_json(computed) + "\n", encoding="utf-8")
-    paths.append(json_path)
+    wanted = args.only or [RESULTS, *ExportKind]
+    paths: list[Path] = []
+    if RESULTS in wanted:
+        computed = asyncio.run(_compute(settings, args.quarter))
+        headers, rows = results_rows(computed)
+        paths += [
+            write_table(folder / f"results-{args.quarter}.xlsx", headers, rows),
+            write_table(folder / f"results-{args.quarter}.csv", headers, rows),
+        ]
+        json_path = folder / f"results-{args.quarter}.json"
+        json_path.write_text(results_json(computed) + "\n", encoding="utf-8")
+        paths.append(json_path)
+    kinds = [ExportKind(k) for k in wanted if k != RESULTS]
+    if kinds:
+        paths += asyncio.run(_records(settings, args.quarter, kinds, folder))
     _print(render("cli/exported.j2", quarter=args.quarter, paths=paths))
     return EXIT_OK
+
+
+async def _records(settings: Settings, quarter: Quarter, kinds: list[ExportKind], folder: Path) -> list[Path]:
+    async with repository(settings) as repo:
+        plans = await quarter_plans(repo, settings, quarter, kinds)
+    return await write_plans(plans, folder)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -413,9 +427,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sub.add_argument("-o", "--output", help="write to this file instead of the screen")
-    sub = add("export", cmd_export, "compute a quarter and write its results (xlsx, csv, json) to a folder")
+    sub = add(
+        "export",
+        cmd_export,
+        "write a quarter's records to a folder: results (xlsx, csv, json), Form 1 of its months and Form 2"
+        " (.docx, one per person and a .zip), filing workbooks per category, the annual report, charts",
+    )
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("-o", "--output", default="exports")
+    sub.add_argument(
+        "--only",
+        nargs="+",
+        choices=[RESULTS, *ExportKind],
+        metavar="KIND",
+        help="results form1 form2 filing annual charts",
+    )
     add("run", cmd_run, "start the bot")
     sub = add("demo", cmd_demo, "play one whole quarter of the example bureau against the stand-in")
     sub.add_argument(

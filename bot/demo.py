@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.cli import results_json, results_rows
 from bot.domain import Quarter
+from bot.exports import quarter_plans, write_plans
 from bot.imports import BALLOT_COLUMNS
 from bot.quarter import compute_and_store, import_ballots
 from bot.rehearsal import ADMIN, GROUP, Bureau, at, bind_everyone, import_roster, running_bot
@@ -235,6 +236,14 @@ async def play(folder: Path) -> Path:
         paths = [write_table(folder / "results-2026Q3.xlsx", headers, rows)]
         (folder / "results-2026Q3.json").write_text(results_json(computed) + "\n", encoding="utf-8")
         paths.append(folder / "results-2026Q3.json")
+        # the records: Form 1 of the three months, Form 2, the filing workbooks, the annual report, charts
+        async with bureau.services.database.session() as session:
+            plans = await quarter_plans(Repository(session), bureau.services.settings, QUARTER)
+        paths += await write_plans(plans, folder / "records")
+        # and one of them as an admin gets it in chat
+        await bureau.command(ADMIN, "export", f"form2 {QUARTER}")
+        sent = await bureau.expect(ADMIN, script["export_done"], timeout=60)
+        await story.step("exported", files=len(paths), chat=sent.text)
         async with bureau.services.database.session() as session:
             notice = await session.scalar(
                 select(OutboxMessage.text).where(OutboxMessage.kind == "publicity_notice")

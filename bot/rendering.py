@@ -82,7 +82,11 @@ def render(name: str, /, **context: Any) -> str:
     return environment().get_template(name).render(**context).strip("\n")
 
 
+def macro(template: str, name: str, /, *args: Any) -> str:
+    """Call the macro `name` of `template` (texts of documents, workbooks and charts are macros)."""
+    return str(getattr(environment().get_template(template).module, name)(*args)).strip()
+
+
 def label(kind: str, value: Any) -> str:
     """The Chinese label of an enum value, from the macros of labels.j2."""
-    macro = getattr(environment().get_template("labels.j2").module, kind)
-    return str(macro(value)).strip()
+    return macro("labels.j2", kind, value)

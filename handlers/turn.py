@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from telegram import BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
@@ -92,6 +92,7 @@ class Effects:
     answer: tuple[str | None, bool] | None = None
     outbox: bool = False
     menu: tuple[int, list] | None = None  # (chat id, commands): this user's command menu is due
+    after: list[Callable[[Bot], Awaitable[None]]] = field(default_factory=list)  # long work, run as tasks
 
 
 class Turn:
@@ -375,6 +376,8 @@ async def send_effects(
             break
     if effects.outbox:
         services.outbox_wakeup.set()
+    for job in effects.after:  # after the commit and the replies, without holding up the update
+        context.application.create_task(job(context.bot), update=update, name=f"after-{update.update_id}")
     if effects.menu is not None:
         chat_id, commands = effects.menu
         try:

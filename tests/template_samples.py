@@ -22,6 +22,7 @@ from bot.domain import (
     RaterGroup,
     Tier,
 )
+from bot.exports import ExportKind, Period
 from bot.linkage import QuarterOutcome, annual_linkage
 from bot.publicity import Notice, NoticeEntry
 from bot.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
@@ -170,7 +171,15 @@ POOL = {
     "notice": Notice((NoticeEntry("周明远", "综合科"),), {t: 1 for t in Tier}, 1),
 }
 
+EXPORT = {"kind": ExportKind.FORM2, "period": Period(2026, quarter=Q3)}
+
 OVERRIDES: dict[str, dict] = {
+    "chat/admin/export_period.j2": EXPORT,
+    "chat/admin/export_nothing.j2": {"kind": ExportKind.FORM1, "period": Period(2026, month=9)},
+    "chat/admin/export_progress.j2": EXPORT,
+    "chat/admin/export_done.j2": {**EXPORT, "files": ["a.zip"], "items": 37},
+    "chat/admin/export_failed.j2": {**EXPORT, "reason": "font"},
+    "chat/admin/export_caption.j2": {**EXPORT, "part": 1, "parts": 2},
     "chat/admin/invites.j2": {"links": [(PERSON, "abcDEF123")]},
     "chat/admin/admins.j2": {"admins": [Row(telegram_user_id=5)], "bootstrap": [1, 2]},
     "chat/admin/calendar_list.j2": {

@@ -1,0 +1,429 @@
+"""The records: Form 1 and Form 2 (.docx), filing workbooks and the annual report (.xlsx), charts (PNG).
+
+Files are opened with python-docx and openpyxl, as the bureau's clerks would open them in Word and Excel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import warnings
+import zipfile
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot import charts
+from bot.cli import main
+from bot.documents import form1, form2
+from bot.domain import (
+    AssessmentStatus,
+    Category,
+    ExemptionKind,
+    ExemptReason,
+    Quarter,
+    RaterGroup,
+    ReviewStatus,
+    Tier,
+)
+from bot.exports import ExportFile, Period, bundle
+from bot.records import Filing, FilingRow, Header, MonthlyForm, QuarterForm, Review, Submissions
+from bot.tiers import QuotaCheck
+from storage.database import Database
+from storage.models import (
+    Assessment,
+    Confirmation,
+    Exemption,
+    MonthlySummary,
+    Person,
+    Registration,
+    RegistrationItem,
+    ResultRecord,
+    SummaryItem,
+)
+from tests.conftest import EXAMPLES
+
+BUREAU = "市行政审批服务局"
+HEADER = Header(
+    "周明远",
+    "男",
+    dt.date(1985, 3, 1),
+    "中共党员",
+    dt.date(2019, 6, 1),
+    dt.date(2008, 7, 1),
+    "科长",
+    "综合科",
+)
+TIER_WORDS = {Tier.GOOD: "好", Tier.FAIR: "较好", Tier.AVERAGE: "一般", Tier.POOR: "较差"}
+ITEMS = tuple(f"牵头办理第{i}批企业开办审批事项，按时办结率100%。" for i in range(1, 9))
+
+
+def document_text(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """The paragraphs and the table (row by row, merged cells once) of a .docx."""
+    document = Document(io.BytesIO(data))
+    paragraphs = [p.text for p in document.paragraphs if p.text]
+    rows = []
+    for row in document.tables[0].rows:
+        cells = []
+        for cell in row.cells:
+            if not cells or cell.text != cells[-1]:
+                cells.append(cell.text)
+        rows.append(cells)
+    return paragraphs, rows
+
+
+# --- the documents from plain data ----------------------------------------------------------------
+
+
+def test_form1_is_laid_out_like_annex_1():
+    review = Review(ReviewStatus.APPROVED, "工作扎实", "钱卫东", dt.date(2026, 10, 8))
+    data = form1(MonthlyForm(HEADER, 2026, 9, ITEMS, review, "无"), BUREAU)
+    paragraphs, rows = document_text(data)
+    assert paragraphs[0] == "市行政审批服务局干部职工月工作小结" and paragraphs[1] == "（2026年9月）"
+    assert rows[0] == ["姓  名", "周明远", "性  别", "男", "出生年月", "1985.03"]
+    assert rows[1] == ["政治面貌", "中共党员", "任现职时间", "2019.06", "参加工作时间", "2008.07"]
+    assert rows[2] == ["职  务", "科长"]
+    assert rows[3][0] == "月\n工\n作\n小\n结"
+    assert rows[3][1].split("\n") == [f"{i}. {text}" for i, text in enumerate(ITEMS, start=1)]
+    assert rows[4] == ["直接领导审核意见", "同意。工作扎实\n审核人：钱卫东    2026年10月8日"]
+    assert rows[5] == ["备  注", "无"]
+    assert paragraphs[-1].startswith("备注：此表由干部职工本人填写")
+    section = Document(io.BytesIO(data)).sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+
+
+def test_form1_not_yet_reviewed_leaves_the_opinion_blank():
+    review = Review(ReviewStatus.SUBMITTED, None, None, None)
+    _paragraphs, rows = document_text(form1(MonthlyForm(HEADER, 2026, 9, ITEMS[:2], review, None), BUREAU))
+    assert rows[4] == ["直接领导审核意见", ""] and rows[5] == ["备  注", ""]
+
+
+def test_form2_carries_the_tier_sentence_and_the_date():
+    review = Review(ReviewStatus.APPROVED, None, "钱卫东", dt.date(2026, 10, 9))
+    form = QuarterForm(
+        HEADER, Quarter(2026, 3), ITEMS[:3], Tier.GOOD, dt.date(2026, 10, 20), (), None, review, None
+    )
+    paragraphs, rows = document_text(form2(form, BUREAU))
+    assert paragraphs[0] == "市行政审批服务局干部职工平时考核登记表"
+    assert rows[3] == ["考核期", "2026年第三季度（2026年7月1日至2026年9月30日）"]
+    assert rows[4][1].split("\n") == [f"{i}. {text}" for i, text in enumerate(ITEMS[:3], start=1)]
+    assert rows[5][0] == "评\n定\n等\n次"
+    assert rows[5][1].split("\n") == ["经研究，评定为“好”等次。", "（单位公章）", "2026年10月20日"]
+    assert rows[6] == ["备  注", "主管领导审核：同意。（钱卫东，2026年10月9日）"]
+
+
+def test_form2_of_an_exempt_person_carries_the_comment_instead_of_a_tier():
+    form = QuarterForm(
+        HEADER,
+        Quarter(2026, 3),
+        ITEMS[:1],
+        None,
+        dt.date(2026, 10, 20),
+        (ExemptReason.PROBATION,),
+        "勤勉敬业",
+        None,
+        None,
+    )
+    _paragraphs, rows = document_text(form2(form, BUREAU))
+    lines = rows[5][1].split("\n")
+    assert lines[0] == "根据有关规定，本季度参加考核只写评语，不确定等次（试用期内）。"
+    assert lines[1] == "评语：勤勉敬业" and "评定为" not in rows[5][1]
+
+
+def test_an_unconfirmed_form2_leaves_the_tier_and_date_to_fill_in():
+    form = QuarterForm(HEADER, Quarter(2026, 3), (), None, None, (), None, None, None)
+    _paragraphs, rows = document_text(form2(form, BUREAU))
+    assert rows[5][1].split("\n") == ["经研究，评定为“          ”等次。", "（单位公章）", "年    月    日"]
+
+
+# --- bundles and charts ---------------------------------------------------------------------------
+
+
+def test_a_bundle_is_split_into_zips_under_the_limit():
+    files = [ExportFile(f"{i:03d}.docx", bytes([i]) * 30_000, "x") for i in range(10)]
+    zips = bundle(files, lambda part, parts: f"bundle-{part}-of-{parts}.zip", limit=100_000)
+    assert [z.name for z in zips] == [f"bundle-{i}-of-4.zip" for i in range(1, 5)]
+    names = []
+    for archive in zips:
+        assert len(archive.data) < 100_000
+        names += zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+    assert names == [f.name for f in files]
+
+
+def _filing() -> Filing:
+    def row(name: str, composite: str, tier: Tier | None, exempt: tuple = ()) -> FilingRow:
+        score = Decimal(composite) if composite else None
+        return FilingRow(
+            Header(name, "", None, "", None, None, "科员", "综合科"),
+            {g: score for g in RaterGroup},
+            {g: 3 for g in RaterGroup},
+            score,
+            None,
+            tier,
+            tier,
+            tier,
+            None,
+            None,
+            None,
+            None,
+            exempt,
+            None,
+            (),
+        )
+
+    rows = {
+        Category.CIVIL_SERVANT: [
+            row("甲", "91.5", Tier.GOOD),
+            row("乙", "80", Tier.FAIR),
+            row("丙", "", None, ("probation",)),
+        ],
+        Category.INSTITUTION: [row("丁", "58.25", Tier.POOR), row("戊", "88", Tier.GOOD)],
+    }
+    quota = {
+        Category.CIVIL_SERVANT: QuotaCheck(Category.CIVIL_SERVANT, 2, 1, 1, 0),
+        Category.INSTITUTION: QuotaCheck(Category.INSTITUTION, 2, 1, 1, 0),
+    }
+    return Filing(
+        Quarter(2026, 3),
+        AssessmentStatus.CONFIRMED,
+        True,
+        dt.date(2026, 10, 20),
+        rows,
+        quota,
+        (Decimal(85), Decimal(75), Decimal(60)),
+    )
+
+
+def test_charts_render_with_every_chinese_glyph():
+    """A missing glyph is a warning from matplotlib; here any warning fails the test."""
+    progress = Submissions(
+        2026, 9, 5, tuple(dt.datetime(2026, 9, 29 + d // 3, 9, tzinfo=dt.UTC) for d in range(4))
+    )
+    tz = dt.timezone(dt.timedelta(hours=8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        images = [
+            charts.tiers_chart(_filing()),
+            charts.composite_chart(_filing()),
+            charts.progress_chart(progress, tz, dt.date(2026, 10, 9)),
+            charts.progress_chart(Submissions(2026, 10, 5), tz),
+        ]
+    assert charts.chinese_font() in charts.CJK_FONTS
+    for image in images:
+        assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 10_000
+
+
+# --- a known quarter, from the database, through the command line ---------------------------------
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    def run(*args) -> tuple[int, str]:
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    return run
+
+
+async def _fill_the_quarter(database_url: str) -> dict[str, Person]:
+    """Summaries for September, registrations, one person exempted, and the leadership's confirmation."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            people = {p.name: p for p in (await session.scalars(select(Person))).all()}
+            assessment = await session.scalar(
+                select(Assessment).where(Assessment.year == 2026, Assessment.quarter == 3)
+            )
+            reviewer = people["钱卫东"]
+            reviewed = dt.datetime(2026, 10, 8, 2, 0, tzinfo=dt.UTC)
+            for name in ("周明远", "吴晓燕"):
+                summary = MonthlySummary(
+                    person_id=people[name].id,
+                    year=2026,
+                    month=9,
+                    status=ReviewStatus.APPROVED,
+                    submissions=1,
+                    submitted_at=reviewed - dt.timedelta(days=7),
+                    reviewer_id=reviewer.id,
+                    opinion="工作扎实",
+                    reviewed_at=reviewed,
+                )
+                session.add(summary)
+                await session.flush()
+                for position, text in enumerate(ITEMS[:5], start=1):
+                    session.add(SummaryItem(summary_id=summary.id, position=position, text=f"{name}：{text}"))
+                registration = Registration(
+                    assessment_id=assessment.id,
+                    person_id=people[name].id,
+                    status=ReviewStatus.APPROVED,
+                    submissions=1,
+                    submitted_at=reviewed,
+                    reviewer_id=reviewer.id,
+                    reviewed_at=reviewed,
+                    opinion="勤勉敬业，表现良好" if name == "吴晓燕" else None,
+                )
+                session.add(registration)
+                await session.flush()
+                session.add(
+                    RegistrationItem(registration_id=registration.id, position=1, text=f"{name}的季度实绩")
+                )
+            session.add(
+                Exemption(
+                    assessment_id=assessment.id,
+                    person_id=people["吴晓燕"].id,
+                    kind=ExemptionKind.EXEMPT,
+                    reason="借调市政府办公室",
+                )
+            )
+        return people
+    finally:
+        await database.dispose()
+
+
+async def _confirm(database_url: str) -> dict[str, Tier | None]:
+    """What the leadership's confirmation writes: final tiers within the quota, the date, the status."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            assessment = await session.scalar(
+                select(Assessment).where(Assessment.year == 2026, Assessment.quarter == 3)
+            )
+            people = {p.id: p.name for p in (await session.scalars(select(Person))).all()}
+            finals = {}
+            for row in (
+                await session.scalars(select(ResultRecord).where(ResultRecord.assessment_id == assessment.id))
+            ).all():
+                row.final_tier = None if row.exempt_reasons else (row.proposed_tier or Tier.FAIR)
+                finals[people[row.person_id]] = row.final_tier
+            session.add(
+                Confirmation(
+                    assessment_id=assessment.id,
+                    round=1,
+                    confirmed_at=dt.datetime(2026, 10, 20, 2, 0, tzinfo=dt.UTC),
+                )
+            )
+            assessment.status = AssessmentStatus.CONFIRMED
+        return finals
+    finally:
+        await database.dispose()
+
+
+def test_a_known_quarter_exports_forms_workbooks_annual_report_and_charts(cli, database_url, tmp_path):
+    assert cli("import-roster", EXAMPLES / "roster.csv")[0] == 0
+    assert cli("import-ballots", "2026Q3", EXAMPLES / "ballots-2026Q3.csv")[0] == 0
+    asyncio.run(_fill_the_quarter(database_url))
+    assert cli("results", "2026Q3", "--format", "json")[0] == 0  # computes and stores the proposal
+    finals = asyncio.run(_confirm(database_url))
+    out = tmp_path / "out"
+    code, printed = cli("export", "2026Q3", "-o", out)
+    assert code == 0, printed
+
+    roster = list(csv.DictReader((EXAMPLES / "roster.csv").open(encoding="utf-8-sig")))
+    by_name = {r["姓名"]: r for r in roster}
+
+    # Form 1 of September: the two who handed in, header values from the roster, the items numbered
+    month = out / "2026年9月干部职工月工作小结"
+    assert sorted(p.name.split("-")[2] for p in month.glob("*.docx")) == sorted(["周明远", "吴晓燕"])
+    (path,) = month.glob("*-周明远-*.docx")
+    _paragraphs, rows = document_text(path.read_bytes())
+    person = by_name["周明远"]
+    assert (
+        rows[0][1] == "周明远"
+        and rows[0][3] == person["性别"]
+        and rows[0][5] == person["出生年月"].replace("-", ".")
+    )
+    assert rows[2][1] == person["职务"]
+    assert rows[3][1].split("\n")[0] == f"1. 周明远：{ITEMS[0]}"
+    assert rows[4][1].endswith("审核人：钱卫东    2026年10月8日")
+    assert zipfile.ZipFile(out / "2026年9月干部职工月工作小结.zip").namelist() == sorted(
+        p.name for p in month.glob("*.docx")
+    )
+    assert not (out / "2026年7月干部职工月工作小结.zip").exists()  # nobody handed in July here
+
+    # Form 2: everyone with a result; the tier sentence with the confirmation date; the exempt one's comment
+    quarter_folder = out / "2026年第三季度干部职工平时考核登记表"
+    assert len(list(quarter_folder.glob("*.docx"))) == len(finals)
+    (path,) = quarter_folder.glob("*-周明远-*.docx")
+    _paragraphs, rows = document_text(path.read_bytes())
+    assert rows[4][1] == "1. 周明远的季度实绩"
+    assert rows[5][1].split("\n") == [
+        f"经研究，评定为“{TIER_WORDS[finals['周明远']]}”等次。",
+        "（单位公章）",
+        "2026年10月20日",
+    ]
+    (path,) = quarter_folder.glob("*-吴晓燕-*.docx")
+    _paragraphs, rows = document_text(path.read_bytes())
+    assert rows[5][1].split("\n")[:2] == [
+        "根据有关规定，本季度参加考核只写评语，不确定等次（经研究只写评语）。",
+        "评语：勤勉敬业，表现良好",
+    ]
+
+    # the filing workbooks: one per category, exactly the roster's people of that category
+    for label in ("公务员", "事业单位人员"):
+        book = load_workbook(out / f"2026年第三季度平时考核结果-{label}.xlsx")
+        sheet = book["考核结果"]
+        assert sheet.freeze_panes == "C3"
+        header = [c.value for c in sheet[2]]
+        assert (
+            header[:4] == ["序号", "姓名", "科室", "职务"] and "综合得分" in header and "审定等次" in header
+        )
+        lines = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)]
+        expected = {n for n, r in by_name.items() if r["人员身份类别"] == label and n in finals}
+        assert {line["姓名"] for line in lines} == expected
+        scored = [line for line in lines if line["综合得分"] is not None and line["审定等次"] != "只写评语"]
+        assert scored and all(isinstance(line["综合得分"], float | int) for line in scored)
+        assert [line["综合得分"] for line in scored] == sorted(
+            (line["综合得分"] for line in scored), reverse=True
+        )
+        tiers = Counter(line["审定等次"] for line in lines)
+        summary = {r[0]: r[1] for r in book["汇总"].iter_rows(values_only=True) if r and r[0]}
+        assert summary["好"] == tiers["好"] and summary["较好"] == tiers["较好"]
+        tiered = sum(1 for line in lines if line["审定等次"] != "只写评语")
+        assert summary["参加定等次人数"] == tiered
+        assert summary["“好”等次名额"] == int(Decimal(tiered) * Decimal("0.4"))
+        assert summary["是否符合比例"] == ("是" if tiers["好"] <= summary["“好”等次名额"] else "否")
+        if label == "公务员":
+            (exempt,) = [line for line in lines if line["姓名"] == "吴晓燕"]
+            assert exempt["审定等次"] == "只写评语" and "借调市政府办公室" in exempt["只写评语原因"]
+
+    # the annual report: the third quarter's tiers and a recommendation with its reason
+    book = load_workbook(out / "2026年度平时考核与年度考核联动.xlsx")
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[2]]
+    lines = {r[1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert lines["吴晓燕"]["第三季度"] == "只写评语"
+    poor = next(n for n, t in finals.items() if t is Tier.POOR)
+    assert lines["周明远"]["第三季度"] == TIER_WORDS[finals["周明远"]]  # registered on time
+    # no registration this quarter: the tier, and the loss of honours for not taking part as required
+    assert lines[poor]["第三季度"] == "较差（未按规定参加）"
+    assert lines[poor]["年度考核建议"] == "年度考核不能确定为优秀" and lines[poor]["评先树优资格"] == "取消"
+    assert lines[poor]["依据"] == "1次较差 → 不能确定为优秀；有季度未按规定参加平时考核 → 取消评先树优资格"
+
+    # charts
+    for name in ("各等次人数", "综合得分分布"):
+        assert (out / f"2026年第三季度{name}.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "2026年9月小结提交进度.png").exists()
+
+
+def test_export_refuses_a_quarter_in_a_bad_form(cli, tmp_path):
+    with pytest.raises(SystemExit):
+        cli("export", "2026Q9", "-o", tmp_path)
+    with pytest.raises(SystemExit):
+        cli("export", "2026Q3", "--only", "nothing", "-o", tmp_path)
+
+
+def test_periods_parse_and_print():
+    assert str(Period.parse("2026-09")) == "2026-09" and Period.parse("2026-9").month == 9
+    assert Period.parse("2026Q3").quarter == Quarter(2026, 3) and str(Period.parse("2026")) == "2026"
+    for bad in ("2026-13", "2026Q5", "abc", "26"):
+        with pytest.raises(ValueError):
+            Period.parse(bad)
