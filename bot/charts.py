@@ -38,6 +38,7 @@ CJK_FONTS = (
     "PingFang SC",
     "Droid Sans Fallback",
 )
+FONT_FILE_HINTS = ("wqy", "cjk", "sourcehan", "simhei", "msyh", "pingfang", "droidsansfallback")
 TIER_COLOURS = {Tier.GOOD: "#2e7d32", Tier.FAIR: "#1565c0", Tier.AVERAGE: "#f9a825", Tier.POOR: "#c62828"}
 DPI = 120
 
@@ -51,10 +52,18 @@ class NoChineseFont(RuntimeError):
 @cache
 def chinese_font() -> str:
     """The family of an installed CJK font; raises NoChineseFont when there is none."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FONTS:
-        if family in installed:
-            return family
+    for attempt in range(2):
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        for family in CJK_FONTS:
+            if family in installed:
+                return family
+        if attempt == 0:  # matplotlib's font cache predates the font's installation: look on disk once
+            for path in font_manager.findSystemFonts():
+                if any(hint in path.lower() for hint in FONT_FILE_HINTS):
+                    try:
+                        font_manager.fontManager.addfont(path)
+                    except (OSError, RuntimeError, ValueError):
+                        continue
     raise NoChineseFont(", ".join(CJK_FONTS))
 
 
