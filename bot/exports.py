@@ -132,28 +132,21 @@ async def plan(
     tz = ZoneInfo(settings.schedule.timezone)
     bureau = settings.bureau_name
     result = Plan(kind, period)
-    if kind is ExportKind.FORM1:
-        forms = await records.monthly_forms(repo, period.year, period.month, tz)
+    if kind in (ExportKind.FORM1, ExportKind.FORM2):
+        if kind is ExportKind.FORM1:
+            forms = await records.monthly_forms(repo, period.year, period.month, tz)
+        else:
+            forms = await records.quarter_forms(repo, period.quarter, tz)
+        write = documents.form1 if kind is ExportKind.FORM1 else documents.form2
         result.parts = [
             Part(
-                name("person_file", "form1", i, f.header.section, f.header.name),
-                partial(documents.form1, f, bureau),
+                name("person_file", kind.value, i, f.header.section, f.header.name),
+                partial(write, f, bureau),
                 documents.MIME,
             )
             for i, f in enumerate(forms, start=1)
         ]
-        result.bundle = "form1"
-    elif kind is ExportKind.FORM2:
-        forms = await records.quarter_forms(repo, period.quarter, tz)
-        result.parts = [
-            Part(
-                name("person_file", "form2", i, f.header.section, f.header.name),
-                partial(documents.form2, f, bureau),
-                documents.MIME,
-            )
-            for i, f in enumerate(forms, start=1)
-        ]
-        result.bundle = "form2"
+        result.bundle = kind.value
     elif kind is ExportKind.FILING:
         filing = await records.filing(repo, settings, period.quarter, tz)
         if filing is not None:

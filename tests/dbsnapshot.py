@@ -26,3 +26,8 @@ async def snapshot_async(url: str) -> dict[str, list[tuple]]:
 
 def snapshot(url: str) -> dict[str, list[tuple]]:
     return asyncio.run(snapshot_async(url))
+
+
+def without_processed(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """A snapshot less the processed-update ids: a refused update is still recorded as handled."""
+    return {k: v for k, v in rows.items() if k != "processed_update"}

@@ -6,13 +6,9 @@ import pytest
 
 from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
 from tests.conftest import EXAMPLES
-from tests.dbsnapshot import snapshot_async
+from tests.dbsnapshot import snapshot_async, without_processed
 
 STRANGER = 777_000_001
-
-
-def without_processed(rows: dict) -> dict:
-    return {k: v for k, v in rows.items() if k != "processed_update"}
 
 
 @pytest.fixture

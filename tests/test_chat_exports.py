@@ -19,13 +19,9 @@ from storage.models import MonthlySummary, Person, SummaryItem
 from storage.repository import Repository
 from tests.chat import ADMIN, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
-from tests.dbsnapshot import snapshot_async
+from tests.dbsnapshot import snapshot_async, without_processed
 
 STRANGER = 777_000_002
-
-
-def without_processed(rows: dict) -> dict:
-    return {k: v for k, v in rows.items() if k != "processed_update"}
 
 
 @pytest.fixture
