@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -35,6 +36,19 @@ UNAVAILABLE = (DBAPIError, OSError, TimeoutError)
 _RECORD_FIELDS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 
+_KEY = re.compile(r"(\w+)=%")
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The key=value pairs of a message like "update=%s handler=%s ms=%.1f" as typed JSON fields."""
+    if not isinstance(record.msg, str) or not isinstance(record.args, tuple):
+        return {}
+    keys = _KEY.findall(record.msg)
+    if not keys or len(keys) != len(record.args) or record.msg.count("%") != len(keys):
+        return {}
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in zip(keys, record.args, strict=True)}
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message and the record's `extra` fields."""
 
@@ -45,6 +59,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        data.update(_fields(record))
         data.update(
             (k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and not k.startswith("_")
         )
