@@ -483,7 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-o", "--output", default="exports")
     add("run", cmd_run, "start the bot")
     sub = add("backup", cmd_backup, "copy the database while the bot runs (SQLite) or with pg_dump")
-    sub.add_argument("--to", help="file or folder (default: ./backups/NAME-YYYYMMDD-HHMMSS.db|.dump)")
+    sub.add_argument(
+        "--to", help="a file (with a suffix) or a folder (default: ./backups/NAME-YYYYMMDD-HHMMSS.db|.dump)"
+    )
     sub = add("restore", cmd_restore, "restore a backup into the configured database (bot stopped)")
     sub.add_argument("file")
     sub.add_argument("--force", action="store_true", help="overwrite a database that holds data")

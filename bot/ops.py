@@ -154,6 +154,11 @@ async def _measure(report: HealthReport, settings: Settings, database: Database)
 async def check_health(settings: Settings, database: Database | None = None) -> HealthReport:
     """Database reachable, migrations at head, no outbox backlog, a recent scheduler tick."""
     report = HealthReport()
+    url = database.url if database is not None else settings.database.url
+    file = make_url(url).database if backend(url) == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).is_file():  # connecting would create it
+        report.error, report.problems = f"no such file: {file}", ["database"]
+        return report
     own = database is None
     database = database or Database(settings.database.url)
     try:
@@ -239,7 +244,8 @@ def stamp(now: dt.datetime | None = None) -> str:
 
 
 def backup_target(url: str, to: str | None) -> Path:
-    """The file to write: `to` itself, a timestamped name inside `to` if it is a folder, else in ./backups."""
+    """The file to write: `to` if it names a file (has a suffix), else a timestamped name in the folder
+    `to` (default ./backups)."""
     if backend(url) == "sqlite":
         name = f"{sqlite_path(url).stem}-{stamp()}.db"
     else:
@@ -247,7 +253,8 @@ def backup_target(url: str, to: str | None) -> Path:
     if to is None:
         return Path("backups") / name
     path = Path(to)
-    return path / name if path.is_dir() or to.endswith(("/", os.sep)) else path
+    folder = path.is_dir() or to.endswith(("/", os.sep)) or not path.suffix
+    return path / name if folder else path
 
 
 def _integrity(connection: sqlite3.Connection) -> str:
