@@ -10,6 +10,7 @@ import os
 import random
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -307,6 +308,25 @@ async def test_postgresql_stopped_and_started_the_user_is_told_to_retry_and_the_
             processed = await session.scalar(select(func.count()).select_from(ProcessedUpdate))
         assert processed == 2  # the refused update left nothing behind; Telegram's copy would run again
     await _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_sqlite_locked_by_another_writer_the_user_is_told_to_retry(tmp_path, sqlite_template):
+    """Another process holds SQLite's write lock beyond the 10 s busy timeout (a long import, a tool)."""
+    db = tmp_path / "locked.db"
+    shutil.copy(sqlite_template, db)
+    async with running_bot(f"sqlite:///{db}", at(2026, 9, 30)) as bureau:
+        before = await bureau.command(ADMIN, "help")
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            bureau.driver.send_command(ADMIN, "help")
+            down = await bureau.driver.wait_for_bot_message(ADMIN, timeout=20)
+            assert down.text == RETRY_LATER
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        after = await bureau.command(ADMIN, "help")
+        assert after.text == before.text
 
 
 # --- webhook --------------------------------------------------------------------------------------
