@@ -310,6 +310,35 @@ async def test_postgresql_stopped_and_started_the_user_is_told_to_retry_and_the_
     await _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+async def test_a_connection_cut_by_the_server_counts_as_unavailable_a_bad_query_does_not(postgres_database):
+    """What run_turn asks the user to retry for: the server ending the connection (57P01, as in a
+    restart), not an error of the program's own SQL."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.database import connection_lost
+    from tests.conftest import _pg_admin
+
+    if postgres_database is None:
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432")
+    database = Database(postgres_database)
+    try:
+        async with database.engine.connect() as connection:
+            pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar()
+            sleeping = asyncio.create_task(connection.execute(text("SELECT pg_sleep(10)")))
+            await asyncio.sleep(0.3)
+            await _pg_admin(postgres_database, f"SELECT pg_terminate_backend({pid})")
+            with pytest.raises(DBAPIError) as cut:
+                await sleeping
+        assert connection_lost(cut.value), repr(cut.value)
+        async with database.engine.connect() as connection:
+            with pytest.raises(DBAPIError) as bad:
+                await connection.execute(text("SELECT 1 / 0"))
+        assert not connection_lost(bad.value), repr(bad.value)
+    finally:
+        await database.dispose()
+
+
 async def test_sqlite_locked_by_another_writer_the_user_is_told_to_retry(tmp_path, sqlite_template):
     """Another process holds SQLite's write lock beyond the 10 s busy timeout (a long import, a tool)."""
     db = tmp_path / "locked.db"
