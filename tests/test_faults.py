@@ -219,45 +219,38 @@ def _pg_ctl(version: str, action: str) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def private_postgres(tmp_path_factory):
-    """A PostgreSQL cluster of the tests' own on port 54329, to stop and start (never the shared one)."""
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL cluster of the test's own on port 54329, to stop and start (never the shared one).
+
+    Created for the test and dropped after it (reused if a crashed run left it); a lock in /tmp keeps
+    test runs of other checkouts on this machine from sharing it meanwhile.
+    """
     version = _pg_version()
     tools = all(shutil.which(t) for t in ("pg_createcluster", "pg_ctlcluster", "pg_dropcluster"))
     if not tools or version is None:
         pytest.skip("pg_createcluster/pg_ctlcluster (postgresql-common) not installed")
     if os.geteuid() != 0:
         pytest.skip("creating a private PostgreSQL cluster needs root")
-    lock = open(Path(tmp_path_factory.getbasetemp()).parent / "faults-postgres.lock", "w")  # noqa: SIM115
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    created = False
-    if not Path(f"/etc/postgresql/{version}/{PG_CLUSTER}").exists():
-        subprocess.run(
-            [
-                "pg_createcluster",
-                version,
-                PG_CLUSTER,
-                "-p",
-                str(PG_PORT),
-                "--",
-                "--auth-local=trust",
-                "--auth-host=trust",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        created = True
-    if not _pg_answers():
-        _pg_ctl(version, "start")
-    try:
-        yield version, f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
-    finally:
-        if created:
+    with open("/tmp/assessment-bot-faults-postgres.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not Path(f"/etc/postgresql/{version}/{PG_CLUSTER}").exists():
+            subprocess.run(
+                [
+                    *("pg_createcluster", version, PG_CLUSTER, "-p", str(PG_PORT)),
+                    *("--", "--auth-local=trust", "--auth-host=trust"),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        if not _pg_answers():
+            _pg_ctl(version, "start")
+        try:
+            yield version, f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
+        finally:
             subprocess.run(
                 ["pg_dropcluster", "--stop", version, PG_CLUSTER], check=False, capture_output=True
             )
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
 
 
 def _pg_answers() -> bool:

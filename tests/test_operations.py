@@ -159,3 +159,38 @@ async def _old_outbox_row(url: str) -> None:
         hour_ago = utcnow() - dt.timedelta(hours=1)
         session.add(OutboxMessage(key="stuck", kind="test", chat_id=1, text="卡住", not_before=hour_ago))
     await database.dispose()
+
+
+async def test_the_health_port_follows_the_scheduler_heartbeat(tmp_path, sqlite_template):
+    """The running bot's GET /health: 200 once the scheduler has ticked, 503 when the tick is too old."""
+    import aiohttp
+
+    from tests.chat import at, running_bot
+    from tests.test_faults import free_port
+
+    path = tmp_path / "live.db"
+    shutil.copy(sqlite_template, path)
+    port = free_port()
+    health = {"port": port, "max_tick_age_seconds": 2}
+    async with (
+        running_bot(f"sqlite:///{path}", at(2026, 9, 30), schedule={"tick_seconds": 60}, health=health),
+        aiohttp.ClientSession() as http,
+    ):
+
+        async def get() -> tuple[int, dict]:
+            async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                return response.status, await response.json()
+
+        async def until(status: int) -> dict:
+            for _ in range(100):
+                answer, body = await get()
+                if answer == status:
+                    return body
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"no {status} from /health: {answer} {body}")
+
+        ticked = await until(200)  # the first tick comes a second after the start, the next in a minute
+        assert ticked["ok"] and ticked["last_tick"] and ticked["problems"] == []
+        stale = await until(503)  # two seconds later the heartbeat is too old
+        assert stale["problems"] == ["tick"] and stale["tick_age_seconds"] > 2
+        assert stale["last_tick"] == ticked["last_tick"]
