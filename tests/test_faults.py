@@ -121,6 +121,7 @@ async def test_rating_taps_killed_at_a_random_moment_lose_nothing_answered(datab
             )
         )
     await database.dispose()
+    print(f"seed={seed} killed after {answered_before_kill} answered taps + {delay * 1000:.0f} ms: {points}")
     kept = [int(p) for p in planned[:answered_before_kill]]
     with_in_flight = [int(p) for p in planned[: answered_before_kill + 1]]
     candidates = [kept + [16] * (10 - len(kept)), with_in_flight + [16] * (10 - len(with_in_flight))]
