@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.delivery import OutboxSender
+from bot.ops import HealthServer, record_tick
 from bot.quarter import work_calendar
 from bot.rendering import label
 from bot.services import SERVICES_KEY, Services
@@ -38,6 +39,7 @@ from storage.repository import Repository
 log = logging.getLogger(__name__)
 
 SENDER_KEY = "outbox_sender"
+HEALTH_KEY = "health_server"
 
 PRIVATE_COMMANDS = {
     "start": start.start,
@@ -120,12 +122,25 @@ async def _on_start(application: Application) -> None:
     interval = services.settings.schedule.tick_seconds
     if interval and application.job_queue is not None:
         scheduler = Scheduler(services)
-        application.job_queue.run_repeating(
-            lambda _context: scheduler.tick(), interval=interval, first=1, name="cycle"
-        )
+
+        async def tick(_context) -> None:
+            await scheduler.tick()
+            try:
+                await record_tick(services.database)  # the heartbeat the health check reads
+            except Exception as exc:
+                log.warning("tick not recorded: %s", exc)
+
+        application.job_queue.run_repeating(tick, interval=interval, first=1, name="cycle")
+    if services.settings.health.port:
+        health = HealthServer(services.settings, services.database)
+        await health.start()
+        application.bot_data[HEALTH_KEY] = health
 
 
 async def _on_stop(application: Application) -> None:
+    health: HealthServer | None = application.bot_data.pop(HEALTH_KEY, None)
+    if health is not None:
+        await health.stop()
     sender: OutboxSender | None = application.bot_data.get(SENDER_KEY)
     if sender is not None:
         await sender.stop()

@@ -7,7 +7,6 @@ import asyncio
 import csv
 import io
 import json
-import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -374,12 +373,78 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         _print(render("cli/run_missing_token.j2"), error=True)
         return EXIT_USAGE
     from bot.app import run
+    from bot.ops import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log)
     run(settings)
     return EXIT_OK
+
+
+def _backup_failed(exc: Any, settings: Settings, path: Path | None = None) -> int:
+    import shlex
+
+    from bot.ops import pg_commands
+
+    url = settings.database.url
+    commands = {"dump": "", "restore": ""}
+    if not url.startswith("sqlite"):
+        dump, restore = pg_commands(url, path or Path("assessment.dump"))
+        commands = {"dump": shlex.join(dump), "restore": shlex.join(restore)}
+    context = {"path": path, "error": "", "tool": "", **exc.detail}
+    _print(
+        render("cli/backup_failed.j2", code=exc.code, url=_safe_url(url), commands=commands, **context),
+        error=True,
+    )
+    return EXIT_INVALID
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import ops
+
+    url = settings.database.url
+    target: Path | None = None
+    try:
+        target = ops.backup_target(url, args.to)
+        if ops.backend(url) == "sqlite":
+            counts = ops.backup_sqlite(url, target)
+        else:
+            counts = None
+            ops.backup_postgres(url, target)
+    except ops.BackupError as exc:
+        return _backup_failed(exc, settings, target)
+    size = target.stat().st_size
+    _print(render("cli/backup_done.j2", url=_safe_url(url), path=target, size=size, counts=counts))
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import ops
+
+    url, path = settings.database.url, Path(args.file)
+    try:
+        if ops.backend(url) == "sqlite":
+            counts = ops.restore_sqlite(path, url, force=args.force)
+        else:
+            counts = None
+            ops.restore_postgres(path, url, force=args.force)
+    except ops.BackupError as exc:
+        return _backup_failed(exc, settings, path)
+    upgrade(url)
+    revision = current_revision(url)
+    _print(render("cli/restored.j2", path=path, url=_safe_url(url), revision=revision, counts=counts))
+    return EXIT_OK
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ops import check_health, tick_age_limit
+
+    report = asyncio.run(check_health(settings))
+    if args.json:
+        _print(report.to_json())
+    else:
+        limit = tick_age_limit(settings)
+        _print(render("cli/health.j2", report=report, url=_safe_url(settings.database.url), tick_limit=limit))
+    return EXIT_OK if report.ok else EXIT_INVALID
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -443,6 +508,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="results form1 form2 filing annual charts",
     )
     add("run", cmd_run, "start the bot")
+    sub = add("backup", cmd_backup, "copy the database while the bot runs (SQLite) or with pg_dump")
+    sub.add_argument(
+        "--to", help="a file (with a suffix) or a folder (default: ./backups/NAME-YYYYMMDD-HHMMSS.db|.dump)"
+    )
+    sub = add("restore", cmd_restore, "restore a backup into the configured database (bot stopped)")
+    sub.add_argument("file")
+    sub.add_argument("--force", action="store_true", help="overwrite a database that holds data")
+    sub = add("health", cmd_health, "check the database, migrations, outbox and scheduler; exit 0 or 1")
+    sub.add_argument("--json", action="store_true", help="print the report as JSON")
     sub = add("demo", cmd_demo, "play one whole quarter of the example bureau against the stand-in")
     sub.add_argument(
         "-o", "--output", help="folder for the demo's database and records (default: a new temp folder)"

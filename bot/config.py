@@ -247,6 +247,29 @@ class CalendarSettings(BaseModel):
         return self
 
 
+class LogSettings(BaseModel):
+    """What `run` logs: the level, and lines as text (key=value) or one JSON object each."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if value.lower() in ("debug", "info", "warning", "error") else value.lower()
+
+
+class HealthSettings(BaseModel):
+    """Monitoring: an optional HTTP port answering GET /health, and what counts as healthy."""
+
+    port: int | None = Field(None, ge=1, le=65535)  # none: no HTTP answer, only `python -m bot health`
+    listen: str = "127.0.0.1"
+    max_backlog_seconds: int = Field(600, ge=1)  # a due outbox message older than this is unhealthy
+    max_tick_age_seconds: int | None = Field(None, ge=1)  # default: 5 ticks, at least 5 minutes
+
+
 class Settings(BaseSettings):
     """All settings of the bot."""
 
@@ -266,6 +289,8 @@ class Settings(BaseSettings):
     indicators: IndicatorSettings = Field(default_factory=IndicatorSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from telegram import Bot, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
@@ -21,6 +21,7 @@ from bot.domain import Role
 from bot.rendering import MESSAGE_LIMIT, chunks, label, render
 from bot.roles import Access, Identity, PersonView
 from bot.services import SERVICES_KEY, Services
+from storage.database import connection_lost
 from storage.models import (
     Admin,
     ButtonRecord,
@@ -296,6 +297,17 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
         outcome = "unavailable"
         log.warning("database unavailable for update %s: %s", update.update_id, exc)
         effects = _spoken(update, render("chat/errors/retry_later.j2"), True)
+    except DBAPIError as exc:  # e.g. PostgreSQL restarting ("the database system is starting up")
+        lost = connection_lost(exc)
+        outcome = "unavailable" if lost else "error"
+        log.log(
+            logging.WARNING if lost else logging.ERROR,
+            "database error on update %s: %s",
+            update.update_id,
+            exc,
+            exc_info=not lost,
+        )
+        effects = _spoken(update, render(f"chat/errors/{'retry_later' if lost else 'internal'}.j2"), True)
     except Exception:
         outcome = "error"
         log.exception("handler %s failed on update %s", fn.__name__, update.update_id)

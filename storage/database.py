@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -73,3 +74,26 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# SQLSTATE classes of a server that is not there right now: 08 connection exception; 57P01 admin
+# shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up or shutting down).
+LOST_SQLSTATES = ("08", "57P")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached right now (stopped, restarting, network),
+    rather than a fault in the program: the user is asked to try again."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str):
+            return sqlstate.startswith(LOST_SQLSTATES)
+        cause = cause.__cause__
+    return False

@@ -159,3 +159,34 @@ async def test_a_row_that_cannot_be_built_fails_without_blocking_the_chat(databa
         await wait_drained(bureau, timeout=15)
         assert (await statuses(bureau)) == Counter({OutboxStatus.FAILED: 1, OutboxStatus.SENT: 1})
         assert [m.text for m in bureau.driver.bot_messages(700_000_001)] == ["好"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the backend plays no part here
+async def test_a_timed_out_send_is_retried_and_delivered_once(database_url, database):
+    """The Bot API does not answer within PTB's 5 s read timeout (and did nothing): tried again later."""
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, [700_000_001, 700_000_002])
+        bureau.driver.fail_next("sendMessage", 500, delay=6.0)
+        await queue(bureau, [("slow", 700_000_001, None), ("next", 700_000_002, None)])
+        await bureau.driver.wait_for(lambda: bureau.driver.bot_messages(700_000_002), timeout=10)
+        await wait_drained(bureau, timeout=20)
+        assert [len(bureau.driver.bot_messages(u)) for u in (700_000_001, 700_000_002)] == [1, 1]
+        async with bureau.services.database.session() as session:
+            attempts = dict((await session.execute(select(OutboxMessage.key, OutboxMessage.attempts))).all())
+        assert attempts == {"slow": 2, "next": 1}
+        assert (await statuses(bureau)) == Counter({OutboxStatus.SENT: 2})
+
+
+async def test_a_run_of_server_errors_is_caught_up_without_duplicates(database_url, database):
+    users = list(range(700_000_001, 700_000_021))
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, users)
+        bureau.driver.fail_next("sendMessage", 502, times=4)
+        bureau.driver.fail_next("sendMessage", 500, times=2)
+        await queue(bureau, [(f"r{u}", u, None) for u in users])
+        await wait_drained(bureau, timeout=20)
+        sends = Counter(r.status for r in bureau.driver.requests_for("sendMessage"))
+        assert sends == Counter({200: 20, 502: 4, 500: 2})
+        assert all(len(bureau.driver.bot_messages(u)) == 1 for u in users)
+        assert (await statuses(bureau)) == Counter({OutboxStatus.SENT: 20})

@@ -95,6 +95,21 @@ def sample_computed() -> ComputedQuarter:
     return ComputedQuarter(Quarter(2026, 3), proposal, people, {1: "综合科", 2: "政务服务科"}, 4)
 
 
+def _sample_health():
+    from bot.ops import HealthReport
+
+    return HealthReport(
+        database=True,
+        revision="0003",
+        head="0003",
+        pending=12,
+        oldest_due_seconds=900.0,
+        last_tick=dt.datetime(2026, 10, 23, 10, 0, tzinfo=dt.UTC),
+        tick_age_seconds=30.0,
+        problems=["backlog"],
+    )
+
+
 def sample_contexts() -> dict[str, dict]:
     from bot.cli import _rows_by_category
 
@@ -141,6 +156,27 @@ def sample_contexts() -> dict[str, dict]:
         "cli/exported.j2": {"quarter": Quarter(2026, 3), "paths": ["a.xlsx"]},
         "cli/run_missing_token.j2": {},
         "cli/database_error.j2": {"url": "sqlite:///a.db", "error": "unable to open database file"},
+        "cli/backup_done.j2": {
+            "url": "sqlite:///a.db",
+            "path": "backups/a-20261128-020000.db",
+            "size": 336_000,
+            "counts": {"person": 37, "outbox": 8},
+        },
+        "cli/backup_failed.j2": {
+            "code": "no_tool",
+            "url": "postgresql://bot@db/assessment",
+            "commands": {"dump": "pg_dump --file=a.dump", "restore": "pg_restore a.dump"},
+            "path": "a.dump",
+            "error": "",
+            "tool": "pg_dump",
+        },
+        "cli/restored.j2": {
+            "path": "backups/a.db",
+            "url": "sqlite:///b.db",
+            "revision": "0003",
+            "counts": {"person": 37},
+        },
+        "cli/health.j2": {"report": _sample_health(), "url": "sqlite:///a.db", "tick_limit": 300.0},
         "cli/demo_step.j2": {
             "step": "rating",
             "moment": dt.datetime(2026, 10, 14, 9, 0),
