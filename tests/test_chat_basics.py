@@ -202,6 +202,7 @@ async def test_an_out_of_range_score_is_refused_and_changes_nothing(bureau, data
     _answer, screen = await bureau.press(principal, listing, data=first["callback_data"])
     token = screen.buttons[0][0]["callback_data"].split(":", 1)[0]
     before = without_processed(await snapshot_async(database_url))
+    answered_before = len(bureau.driver.requests_for("answerCallbackQuery"))
     for forged in (f"{token}:s0.21", f"{token}:s0.-1", f"{token}:s99.5", f"{token}:x" + "9" * 60):
         bureau.driver.push_update(
             {
@@ -215,10 +216,14 @@ async def test_an_out_of_range_score_is_refused_and_changes_nothing(bureau, data
             }
         )
     await bureau.driver.wait_until_confirmed()
+    # each forged press is answered (last, after its turn): wait for the four answers, then compare
+    await bureau.driver.wait_for(
+        lambda: len(bureau.driver.requests_for("answerCallbackQuery")) >= answered_before + 4,
+        10,
+        "four answers to the forged presses",
+    )
     await bureau.settle()
     assert without_processed(await snapshot_async(database_url)) == before
-    answers = [r for r in bureau.driver.requests_for("answerCallbackQuery")]
-    assert len(answers) >= 4
 
 
 async def test_the_cycle_runs_on_the_job_queue(database_url, database):
