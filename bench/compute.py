@@ -15,6 +15,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench.harness import available_backends, load, machine, throwaway_database
 from bench.seeding import (
@@ -77,7 +78,8 @@ async def _compute(url: str, traced: bool) -> dict:
 
 def _measure_in_child(url: str, traced: bool) -> dict:
     command = [sys.executable, "-m", "bench.compute", "--measure", url] + (["--traced"] if traced else [])
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    root = Path(__file__).resolve().parent.parent  # `-m bench.compute` from the checkout
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=root)
     if done.returncode != 0:
         raise RuntimeError(f"the measuring process failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -49,7 +49,9 @@ class Pacer:
         return at
 
     def sent(self, chat_id: int, at: float) -> None:
-        self.next_global = max(self.next_global, at) + self.interval
+        # A message that left late does not push the schedule back by all its delay: up to one interval
+        # is caught up (a burst of two at most, so a second still holds at most per_second + 1).
+        self.next_global = max(self.next_global, at - self.interval) + self.interval
         self.next_chat[chat_id] = at + self.per_chat_interval
         if chat_id < 0:
             window = self.group_sent.setdefault(chat_id, deque())
