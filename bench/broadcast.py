@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 from bench.harness import TOKEN, available_backends, kill, load, machine, start_bot, stop, throwaway_database
 from bot.domain import OutboxStatus
+from bot.rendering import render
 from bot.standin import Limits, StandIn
 
 LIMIT = 30.0
@@ -27,10 +30,18 @@ async def _queue(url: str, users: list[int]) -> None:
     from storage.database import Database
     from storage.models import OutboxMessage
 
+    deadline = dt.datetime(2026, 11, 4, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     database = Database(url)
     async with database.session() as session:
         session.add_all(
-            OutboxMessage(key=f"bench:{u}", kind="summary_reminder", chat_id=u, text="请填写本月工作小结。")
+            OutboxMessage(
+                key=f"bench:{u}",
+                kind="summary_reminder",
+                chat_id=u,
+                text=render(
+                    "chat/staff/summary_reminder.j2", name=f"U{u}", year=2026, month=10, deadline=deadline
+                ),
+            )
             for u in users
         )
     await database.dispose()

@@ -1,7 +1,7 @@
 """Benchmark: 50 raters scoring at once, by buttons, through the stand-in over HTTP.
 
 The bot runs as `python -m bot run` in its own process, long polling the stand-in, which runs here
-with the simulated users. Each rater opens /rate, then taps: a ratee, a score per item, 提交, and on
+with the simulated users. Each rater opens /rate, then taps: a ratee, a score per item, submit, and on
 to the next ratee. A tap's latency runs from the moment its callback query is queued in the stand-in
 to the moment the stand-in has applied the bot's edit of the message (the callback answer comes after
 it). Two runs per database: *paced*, each rater tapping every 0.5 s (100 taps a second offered, the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import random
 import re
 import tempfile
@@ -32,12 +33,13 @@ from bench.harness import (
 )
 from bench.seeding import plan_bureau, seed_assessment, seed_bureau
 from bot.domain import AssessmentStatus, Phase
+from bot.rendering import label
 from bot.standin import StandIn
 
 TARGET_P95_MS = 100.0
 TARGET_RATE = 100.0
 TELEGRAM_BASE = 600_000_000
-SUBMIT = "提交"
+SUBMIT = label("button", "submit")
 SCORE = "15"  # a score every item offers (maxima are 16 to 20)
 UPDATE_LOG = re.compile(r"handler=(\w+).*?ms=([\d.]+)")
 
@@ -85,6 +87,7 @@ class Watcher:
 @dataclass
 class Run:
     latencies: list[float] = field(default_factory=list)
+    taps: int = 0  # all taps, warm-up included (for the CPU per tap)
     errors: int = 0
     finished_raters: int = 0
 
@@ -123,6 +126,7 @@ async def rater(
         except TimeoutError:
             run.errors += 1
             continue
+        run.taps += 1
         if started >= measure_from:
             run.latencies.append(latency)
 
@@ -148,6 +152,20 @@ async def _prepare(url: str, raters: int) -> list[int]:
         )
     await database.dispose()
     return [TELEGRAM_BASE + person_id for person_id in plan.ratees[:raters]]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc), threads included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _server_times(log_file: Path, since: int) -> list[float]:
@@ -190,6 +208,7 @@ async def bench_backend(backend: str, raters: int, seconds: float, warmup: float
                 start = time.perf_counter()
                 measure_from, until = start + warmup, start + warmup + seconds
                 log_mark = log_file.stat().st_size
+                cpu_bot, cpu_here = _cpu_seconds(bot.pid), _own_cpu_seconds()
                 await asyncio.gather(
                     *(
                         rater(
@@ -205,6 +224,8 @@ async def bench_backend(backend: str, raters: int, seconds: float, warmup: float
                     )
                 )
                 elapsed = min(time.perf_counter(), until) - measure_from
+                cpu_bot, cpu_here = _cpu_seconds(bot.pid) - cpu_bot, _own_cpu_seconds() - cpu_here
+                done_taps = run.taps or 1
                 server = _server_times(log_file, log_mark)
                 results.append(
                     {
@@ -217,6 +238,8 @@ async def bench_backend(backend: str, raters: int, seconds: float, warmup: float
                         "p99": percentile(run.latencies, 0.99) * 1000,
                         "server_p50": percentile(server, 0.50),
                         "errors": run.errors,
+                        "cpu_bot_ms": cpu_bot / done_taps * 1000,
+                        "cpu_here_ms": cpu_here / done_taps * 1000,
                         "finished": run.finished_raters,
                         "load": before_load,
                     }
@@ -240,7 +263,8 @@ def report(r: dict, raters: int) -> str:
     return (
         f"[{r['backend']}] taps, {raters} raters, {r['mode']}: {r['taps']} taps, {r['rate']:.0f} taps/s, "
         f"p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, p99 {r['p99']:.0f} ms{targets}; "
-        f"bot's own turn p50 {r['server_p50']:.0f} ms; {r['errors']} timeouts; load before {r['load']}"
+        f"bot's own turn p50 {r['server_p50']:.0f} ms; CPU per tap: bot {r['cpu_bot_ms']:.1f} ms, "
+        f"stand-in and users {r['cpu_here_ms']:.1f} ms; {r['errors']} timeouts; load before {r['load']}"
     )
 
 
