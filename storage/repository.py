@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -462,7 +462,7 @@ class Repository:
                 record.computed_at = utcnow()
                 changed += 1
         if new:
-            await self.session.execute(insert(ResultRecord), new)
+            await self.session.execute(insert(ResultRecord.__table__), new)  # Core: no ORM bookkeeping
         for leftover in stored.values():  # no longer a ratee (deactivated, left)
             await self.session.delete(leftover)
             changed += 1
@@ -475,8 +475,7 @@ class Repository:
         return int(await self.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@dataclass(frozen=True, slots=True)
-class BallotTotals:
+class BallotTotals(NamedTuple):
     """A submitted ballot, its parts summed as (points, maximum, items): what the score formula needs."""
 
     ballot_id: int
