@@ -207,6 +207,9 @@ async def bulk_insert(url: str, tables: Sequence[tuple[str, Sequence[str], list[
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))"
                     )
+        for table, _columns, rows in tables:
+            if rows:  # statistics, as autovacuum would gather them on a server in use
+                await connection.execute(f"ANALYZE {table}")
     finally:
         await connection.close()
 
