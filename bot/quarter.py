@@ -101,30 +101,27 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
     assessment = await repo.assessment(quarter, create=True)
     calendar = await work_calendar(repo, settings)
     ratees = [p for p in await repo.people(active_only=True) if is_ratee(p)]
-    records = await repo.ballots(assessment.id)
-    items = await repo.ballot_items([b.id for b in records])
     members = {m.person_id: m for m in await repo.members()}
+    # The score formula needs only each part's sums (bot.scoring.part_score), so each part comes as
+    # one item of its totals, summed by the database: the same scores, without 1.5 million rows.
     ballots_of: dict[int, list[Ballot]] = defaultdict(list)
-    for record in records:
-        parts: dict[BallotPart, list[ItemScore]] = {BallotPart.COMMON: [], BallotPart.INDIVIDUAL: []}
-        for item in sorted(items[record.id], key=lambda i: i.position):
-            if item.points is None:
-                raise ValueError(f"submitted ballot {record.id} has an unscored item {item.name!r}")
-            parts[item.part].append(ItemScore(item.name, item.points, item.max_points))
-        rater, ratee = members.get(record.rater_id), members.get(record.ratee_id)
-        groups = (
-            counting_groups(record.rater_group, rater, ratee) if rater and ratee else (record.rater_group,)
-        )
+    parts: dict[tuple, tuple[ItemScore, ...]] = {}  # few distinct totals: one frozen object each
+
+    def part(name: BallotPart, totals: tuple[int, int, int]) -> tuple[ItemScore, ...]:
+        found = parts.get((name, totals))
+        if found is None:
+            points, most, count = totals
+            found = parts[(name, totals)] = (ItemScore(name.value, points, most),) if count else ()
+        return found
+
+    for row in await repo.ballot_totals(assessment.id):
+        if row.unscored:
+            raise ValueError(f"submitted ballot {row.ballot_id} has {row.unscored} unscored item(s)")
+        common, individual = part(BallotPart.COMMON, row.common), part(BallotPart.INDIVIDUAL, row.individual)
+        rater, ratee = members.get(row.rater_id), members.get(row.ratee_id)
+        groups = counting_groups(row.rater_group, rater, ratee) if rater and ratee else (row.rater_group,)
         for group in groups:
-            ballots_of[record.ratee_id].append(
-                Ballot(
-                    record.rater_id,
-                    record.ratee_id,
-                    group,
-                    tuple(parts[BallotPart.COMMON]),
-                    tuple(parts[BallotPart.INDIVIDUAL]),
-                )
-            )
+            ballots_of[row.ratee_id].append(Ballot(row.rater_id, row.ratee_id, group, common, individual))
     overrides: dict[int, set] = defaultdict(set)
     for override in await repo.overrides(assessment.id):
         overrides[override.person_id].add(override.kind)

@@ -62,6 +62,7 @@ class WorkCalendar:
         if self.extra_workdays & self.extra_holidays:
             raise ValueError("a day cannot be both a corrected workday and a corrected holiday")
         self.tz = ZoneInfo(timezone)
+        self._workday: dict[dt.date, bool] = {}  # a button tap asks for the same few days again
 
     def source(self, day: dt.date) -> DaySource:
         if day in self.extra_workdays or day in self.extra_holidays:
@@ -69,6 +70,12 @@ class WorkCalendar:
         return DaySource.OFFICIAL if library_knows(day.year) else DaySource.FALLBACK
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._workday.get(day)
+        if known is None:
+            known = self._workday[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:

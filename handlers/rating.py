@@ -12,7 +12,7 @@ from bot.scoring import Ballot, ItemScore, ballot_score
 from handlers.buttons import button, data
 from handlers.cycle import pair_group, pairs_for, window_of
 from handlers.turn import Button, Keyboard, Refusal, Turn, on
-from storage.models import Assessment, BallotItem, BallotRecord, Person
+from storage.models import Assessment, BallotItem, BallotRecord, Person, Section
 
 PAGE = 20
 ROW = 7
@@ -196,8 +196,8 @@ async def _screen(turn: Turn, ballot: BallotRecord) -> Screen:
 async def _render(
     turn: Turn, screen: Screen, token: str, focus: int | None = None, note: str | None = None
 ) -> None:
-    sections = {s.id: s.name for s in await turn.repo.sections()}
-    section = sections.get(screen.ratee.section_id, "")
+    found = await turn.repo.session.get(Section, screen.ratee.section_id) if screen.ratee.section_id else None
+    section = found.name if found is not None else ""
     if screen.ballot.status is BallotStatus.SUBMITTED:
         keyboard = [[Button(turn.label("button", "list"), data(token, "l"))]]
         turn.edit(
@@ -269,9 +269,13 @@ async def ballot_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     if ballot is None or ballot.rater_id != turn.identity.person.id:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     # Shared lock on the quarter (closing rating takes it exclusively), then the ballot itself: a tap
-    # never lands after the close, and a tap and a submit of the same ballot take turns.
-    assessment = await session.get(Assessment, ballot.assessment_id, with_for_update={"read": True})
-    ballot = await session.get(BallotRecord, ballot.id, with_for_update=True, populate_existing=True)
+    # never lands after the close, and a tap and a submit of the same ballot take turns. SQLite has no
+    # row locks and runs the bot's turns one at a time (Database.session): reading again is no use.
+    if turn.services.database.dialect == "sqlite":
+        assessment = await session.get(Assessment, ballot.assessment_id)
+    else:
+        assessment = await session.get(Assessment, ballot.assessment_id, with_for_update={"read": True})
+        ballot = await session.get(BallotRecord, ballot.id, with_for_update=True, populate_existing=True)
     if arg == "l":
         await _show_list(turn, await _open_assessment(turn, assessment.id), 0, edit=True)
         return

@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import IndicatorItem, IndicatorSettings
@@ -271,6 +271,51 @@ class Repository:
                 result[item.ballot_id].append(item)
         return result
 
+    async def ballot_totals(self, assessment_id: int) -> list[BallotTotals]:
+        """Each submitted ballot with its points and maxima summed per part, in one grouped query.
+
+        A quarter of 10,000 ratees has some 1.5 million item rows: summed by the database, the rules
+        get 150,000 small rows instead of that many ORM objects.
+        """
+
+        def part_sum(column, part: BallotPart):
+            return func.sum(case((BallotItem.part == part, column)))
+
+        def part_count(part: BallotPart):
+            return func.sum(case((BallotItem.part == part, 1), else_=0))
+
+        rows = await self.session.execute(
+            select(
+                BallotRecord.id,
+                BallotRecord.rater_id,
+                BallotRecord.ratee_id,
+                BallotRecord.rater_group,
+                part_sum(BallotItem.points, BallotPart.COMMON),
+                part_sum(BallotItem.max_points, BallotPart.COMMON),
+                part_count(BallotPart.COMMON),
+                part_sum(BallotItem.points, BallotPart.INDIVIDUAL),
+                part_sum(BallotItem.max_points, BallotPart.INDIVIDUAL),
+                part_count(BallotPart.INDIVIDUAL),
+                func.count(BallotItem.id) - func.count(BallotItem.points),
+            )
+            .join(BallotItem, BallotItem.ballot_id == BallotRecord.id)
+            .where(BallotRecord.assessment_id == assessment_id, BallotRecord.status == BallotStatus.SUBMITTED)
+            .group_by(BallotRecord.id)  # the other columns depend on the key (both databases know it)
+            .order_by(BallotRecord.id)
+        )
+        return [
+            BallotTotals(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                (int(row[4] or 0), int(row[5] or 0), int(row[6])),
+                (int(row[7] or 0), int(row[8] or 0), int(row[9])),
+                int(row[10]),
+            )
+            for row in rows
+        ]
+
     async def existing_ballots(self, assessment_id: int) -> dict[tuple[int, int], ExistingBallot]:
         ballots = await self.ballots(assessment_id, submitted_only=False)
         items = await self.ballot_items([b.id for b in ballots])
@@ -386,6 +431,8 @@ class Repository:
         """Store the proposal; rows that did not change are left alone. Returns how many changed."""
         stored = {r.person_id: r for r in await self.results(assessment_id)}
         changed = 0
+        new: list[dict[str, Any]] = []  # inserted in bulk: 10,000 ORM objects cost seconds
+        now = utcnow()
         for r in proposal.ratees:
             values = {
                 "category": r.category,
@@ -405,13 +452,17 @@ class Repository:
             }
             record = stored.pop(r.person_id, None)
             if record is None:
-                self.session.add(ResultRecord(assessment_id=assessment_id, person_id=r.person_id, **values))
+                new.append(
+                    {"assessment_id": assessment_id, "person_id": r.person_id, "computed_at": now, **values}
+                )
                 changed += 1
             elif any(getattr(record, k) != v for k, v in values.items()):
                 for k, v in values.items():
                     setattr(record, k, v)
                 record.computed_at = utcnow()
                 changed += 1
+        if new:
+            await self.session.execute(insert(ResultRecord.__table__), new)  # Core: no ORM bookkeeping
         for leftover in stored.values():  # no longer a ratee (deactivated, left)
             await self.session.delete(leftover)
             changed += 1
@@ -422,6 +473,18 @@ class Repository:
 
     async def count(self, model: type) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+class BallotTotals(NamedTuple):
+    """A submitted ballot, its parts summed as (points, maximum, items): what the score formula needs."""
+
+    ballot_id: int
+    rater_id: int
+    ratee_id: int
+    rater_group: RaterGroup
+    common: tuple[int, int, int]
+    individual: tuple[int, int, int]
+    unscored: int
 
 
 def _q(value: Decimal | None) -> Decimal | None:

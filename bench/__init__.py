@@ -1,0 +1,1 @@
+"""Benchmarks: computing a quarter, rating taps, and a paced broadcast (not tests; `python -m bench`)."""

@@ -1,0 +1,22 @@
+"""The benchmarks still run: the quarter computation at a tiny size (its figures are not checked)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_the_compute_benchmark_runs_at_a_tiny_size():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.compute", "--ratees", "30", "--db", "sqlite", "--no-traced"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "machine:" in done.stdout and "PostgreSQL" in done.stdout
+    assert "[sqlite] compute 30 ratees" in done.stdout and "30 results written" in done.stdout
