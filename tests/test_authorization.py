@@ -298,6 +298,7 @@ async def test_authorization_matrix(database_url, database):
                     matrix.rows += 1
                     if served(name, kind, where):
                         matrix.moved()
+                        await matrix.quiet()  # no message of an earlier row can pass for this answer
                         turn, text, _alert = await matrix.command(kind, name)()
                         assert turn.outcome in ("ok", "rejected"), (name, kind, turn)
                         assert text not in (
@@ -391,6 +392,7 @@ async def test_authorization_matrix(database_url, database):
                     await _clear_mode(bureau, matrix.users[kind])
 
             print(f"matrix: {matrix.rows} rows, {matrix.refusals} refusals checked")
+            assert matrix.refusals >= 4 * len(commands)  # the refusals really ran (338 today)
 
             # 6. the peer's ballot: after rating closes and results are computed, everyone's every
             # command and every message the bot wrote name the ratee without the ballot's score
