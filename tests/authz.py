@@ -8,6 +8,7 @@ check, rejected by the handler, duplicate, error) without sleeping.
 from __future__ import annotations
 
 import asyncio
+import csv
 import logging
 import secrets
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (registers the tables)
 from bot.rehearsal import Bureau
 from bot.standin.state import CallbackQuery
+from tests.conftest import EXAMPLES
 
 BOOKKEEPING = {"processed_update"}  # written by every turn, refused or not: that is its job
 
@@ -144,3 +146,13 @@ async def one_turn(log: TurnLog, act: Callable[[], object], timeout: float = 10.
     act()
     await until(lambda: len(log.turns) > seen, timeout, "the turn to end")
     return log.turns[seen]
+
+
+def small_roster(path, names: list[str]) -> None:
+    """The example roster cut to the named people and the leaders: quick to bind, every role there."""
+    with open(EXAMPLES / "roster.csv", encoding="utf-8-sig") as source:
+        rows = list(csv.reader(source))
+    leaders = {r[0] for r in rows[1:] if r[9] in ("主要领导", "分管领导")}
+    keep = [rows[0]] + [r for r in rows[1:] if r[0] in set(names) | leaders]
+    with open(path, "w", encoding="utf-8", newline="") as target:
+        csv.writer(target).writerows(keep)
