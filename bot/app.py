@@ -87,6 +87,7 @@ def register(application: Application) -> None:
     )
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inputs.text_received))
+    application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, inputs.other_received))
     application.add_handler(CallbackQueryHandler(buttons.pressed))
 
 

@@ -42,3 +42,15 @@ async def text_received(turn: Turn) -> None:
     if len(text) > MAX_TEXT:
         raise Refusal("chat/staff/text_too_long.j2", limit=MAX_TEXT)
     await action(turn, payload, text)
+
+
+@on(Access.ANYONE)
+async def other_received(turn: Turn) -> None:
+    """A private message neither text nor a command (a file, a photo, a sticker): said so, kept nowhere.
+
+    Rosters and paper ballots are imported on the server (`import-roster`, `import-ballots`), where the
+    whole file is checked first; the bot never downloads what is sent to it.
+    """
+    if turn.identity.is_stranger:
+        raise Refusal("chat/errors/stranger.j2")
+    raise Refusal("chat/errors/file_not_accepted.j2", admin=turn.identity.is_admin)

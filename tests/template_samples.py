@@ -269,6 +269,7 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/group_undelivered.j2": {"kind": "publicity_notice", "error": "Forbidden: bot was kicked"},
     "chat/admin/rebound.j2": {"old": 1, "new": 2},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
+    "chat/errors/file_not_accepted.j2": {"admin": True},
 }
 
 

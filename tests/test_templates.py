@@ -227,6 +227,30 @@ def test_results_table_shows_flags_and_pending_tiers():
     assert "待定" in text and "名额线同分待定" in text and "只写评语" in text and "一票否决" in text
 
 
+def test_results_in_chat_list_ratees_without_a_ballot_after_the_scored_ones():
+    """A ratee nobody rated has no composite (无测评票); /results once failed sorting him among the rest."""
+    import dataclasses
+
+    from bot.domain import Flag
+
+    context = context_for("chat/admin/results.j2")
+    scored = context["proposal"].ratees[0]
+    unrated = dataclasses.replace(
+        scored,
+        person_id=2,
+        composite=None,
+        score_tier=None,
+        proposed=None,
+        rank=None,
+        flags={Flag.NO_BALLOTS},
+    )
+    proposal = dataclasses.replace(context["proposal"], ratees=[unrated, scored])
+    text = render("chat/admin/results.j2", **{**context, "proposal": proposal, "changes": {}})
+    lines = [line for line in text.splitlines() if line[:2] in ("1.", "2.")]
+    assert lines[0].startswith("1. 周明远") and "93.52" in lines[0]
+    assert lines[1].startswith("2. 陶思琪") and "无测评票" in lines[1]
+
+
 @pytest.mark.parametrize(
     ("kind", "values"),
     [

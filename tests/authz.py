@@ -1,0 +1,158 @@
+"""Helpers for the authorization matrix and the fuzz tests: turns observed, presses forged, rows compared.
+
+A turn's end is read from `handlers.turn`'s one log line per update (`update=… outcome=…`), written after
+its answers were sent, so a test knows when a turn is over and how it ended (ok, refused by the access
+check, rejected by the handler, duplicate, error) without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import secrets
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (registers the tables)
+from bot.rehearsal import Bureau
+from bot.standin.state import CallbackQuery
+from tests.conftest import EXAMPLES
+
+BOOKKEEPING = {"processed_update"}  # written by every turn, refused or not: that is its job
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    update_id: int
+    handler: str
+    user_id: int
+    outcome: str
+
+
+class TurnLog(logging.Handler):
+    """Every finished turn, in order, from the turn's own log line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.turns: list[TurnRecord] = []
+        self.errors: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            self.errors.append(record)
+        if record.name == "handlers.turn" and str(record.msg).startswith("update=") and record.args:
+            update_id, handler, user_id, outcome, _ms = record.args
+            self.turns.append(TurnRecord(int(update_id), str(handler), int(user_id), str(outcome)))
+
+
+@contextmanager
+def turn_log():
+    """Capture the turn lines and every error logged anywhere while the block runs."""
+    handler = TurnLog()
+    turn_logger = logging.getLogger("handlers.turn")
+    root = logging.getLogger()
+    level = turn_logger.level
+    turn_logger.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        turn_logger.setLevel(level)
+
+
+async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError(f"waited {timeout} s for {what or predicate}")
+        await asyncio.sleep(0.003)
+
+
+def _snapshot_sql() -> list[tuple[str, str]]:
+    queries = []
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in BOOKKEEPING:
+            order = ", ".join(str(i) for i in range(1, len(table.columns) + 1))
+            queries.append((table.name, f'SELECT * FROM "{table.name}" ORDER BY {order}'))
+    return queries
+
+
+async def table_rows(bureau: Bureau) -> dict[str, list[tuple]]:
+    """Every row of every table but the bookkeeping ones, read on the bot's own engine."""
+    # raw rows in a total order, no type conversion, on one connection kept for the test and each
+    # read in its own transaction: reading every table stays a few milliseconds
+    connection = getattr(bureau, "_rows_connection", None)
+    if connection is None:
+        connection = await bureau.services.database.engine.connect()
+        bureau._rows_connection = connection
+        bureau._rows_sql = _snapshot_sql()
+    result = {}
+    try:
+        for name, sql in bureau._rows_sql:
+            result[name] = [tuple(r) for r in (await connection.exec_driver_sql(sql)).all()]
+    finally:
+        await connection.rollback()
+    return result
+
+
+async def release_rows_connection(bureau) -> None:
+    connection = getattr(bureau, "_rows_connection", None)
+    if connection is not None:
+        bureau._rows_connection = None
+        await connection.close()
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+def forge_press(bureau: Bureau, user_id: int, data: str, *, chat_id: int | None = None, message_id=None):
+    """A callback query from `user_id` with any data, on a message of `chat_id` (default: his own
+    chat's latest bot message); the stand-in knows the query so the bot's answer is recorded."""
+    state = bureau.driver.state
+    user = state.users[user_id]
+    chat_id = user_id if chat_id is None else chat_id
+    if message_id is None:
+        message = next(m for m in reversed(state.messages.get(chat_id, [])) if m.sender is state.bot)
+    else:
+        message = state.find_message(chat_id, message_id)
+    query = CallbackQuery(
+        id=str(secrets.randbits(63)), user=user, message=message, data=data, created=bureau.driver.clock()
+    )
+    state.callback_queries[query.id] = query
+    state.enqueue(
+        {
+            "callback_query": {
+                "id": query.id,
+                "from": user.to_api(),
+                "message": message.to_api(),
+                "chat_instance": message.chat.chat_instance,
+                "data": data,
+            }
+        }
+    )
+    return query
+
+
+async def one_turn(log: TurnLog, act: Callable[[], object], timeout: float = 10.0) -> TurnRecord:
+    """Do something that makes exactly one turn and wait until it has ended."""
+    seen = len(log.turns)
+    act()
+    await until(lambda: len(log.turns) > seen, timeout, "the turn to end")
+    return log.turns[seen]
+
+
+def small_roster(path, names: list[str]) -> None:
+    """The example roster cut to the named people and the leaders: quick to bind, every role there."""
+    with open(EXAMPLES / "roster.csv", encoding="utf-8-sig") as source:
+        rows = list(csv.reader(source))
+    leaders = {r[0] for r in rows[1:] if r[9] in ("主要领导", "分管领导")}
+    keep = [rows[0]] + [r for r in rows[1:] if r[0] in set(names) | leaders]
+    with open(path, "w", encoding="utf-8", newline="") as target:
+        csv.writer(target).writerows(keep)
