@@ -30,6 +30,7 @@ from bot.imports import (
 )
 from bot.quarter import ComputedQuarter, ballot_context, compute_and_store, import_ballots
 from bot.rendering import label, render
+from bot.scoring import shown_group_scores
 from bot.spreadsheets import TableError, read_table, write_table
 from storage.database import Database
 from storage.migrate import current_revision, upgrade
@@ -188,6 +189,7 @@ def _rows_by_category(computed: ComputedQuarter) -> dict[Category, list[dict[str
                 "name": person.name,
                 "section": computed.sections.get(person.section_id, ""),
                 "post_title": person.post_title,
+                "scores": shown_group_scores(r.group_scores, r.ballot_counts),
             }
         )
     for items in rows.values():
@@ -243,9 +245,9 @@ def results_rows(computed: ComputedQuarter) -> tuple[list[str], list[list[Any]]]
                     row["section"],
                     label("category", r.category),
                     row["post_title"],
-                    fmt(r.group_scores["principal"]),
-                    fmt(r.group_scores["supervisor"]),
-                    fmt(r.group_scores["peer"]),
+                    fmt(row["scores"]["principal"]),
+                    fmt(row["scores"]["supervisor"]),
+                    fmt(row["scores"]["peer"]),
                     r.ballot_counts["principal"],
                     r.ballot_counts["supervisor"],
                     r.ballot_counts["peer"],
@@ -298,7 +300,9 @@ def results_json(computed: ComputedQuarter) -> str:
                 "name": computed.people[r.person_id].name,
                 "section": computed.sections.get(computed.people[r.person_id].section_id, ""),
                 "category": r.category.value,
-                "group_scores": {g.value: dec(s) for g, s in r.group_scores.items()},
+                "group_scores": {
+                    g.value: dec(s) for g, s in shown_group_scores(r.group_scores, r.ballot_counts).items()
+                },
                 "ballot_counts": {g.value: n for g, n in r.ballot_counts.items()},
                 "composite": dec(r.composite),
                 "exempt_reasons": [x.value for x in r.exempt_reasons],

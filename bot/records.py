@@ -24,6 +24,7 @@ from bot.domain import (
     Tier,
 )
 from bot.quarter import LOCKED, quarter_input, stored_results
+from bot.scoring import shown_group_scores
 from bot.tiers import QuotaCheck, compute_quarter
 from storage.models import (
     Confirmation,
@@ -309,7 +310,10 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
         rows.setdefault(r.category, []).append(
             FilingRow(
                 header_of(person, sections),
-                {g: _places(v, rules.score_places) for g, v in r.group_scores.items()},
+                {
+                    g: _places(v, rules.score_places)
+                    for g, v in shown_group_scores(r.group_scores, r.ballot_counts).items()
+                },
                 dict(r.ballot_counts),
                 r.composite,
                 r.rank,

@@ -102,3 +102,20 @@ def composite(scores: Mapping[RaterGroup, Decimal | None], rules: RuleSettings) 
     total_weight = sum((weights[g] for g in present), Decimal(0))
     raw = sum((weights[g] * s for g, s in present.items()), Decimal(0)) / total_weight
     return round_score(raw, rules.score_places)
+
+
+PEER_SECRECY_MIN = 2  # a peer group score of fewer ballots is one peer's own ballot
+
+
+def shown_group_scores(
+    scores: Mapping[RaterGroup, Decimal | None], counts: Mapping[RaterGroup, int]
+) -> dict[RaterGroup, Decimal | None]:
+    """Group scores as a result sheet may show them (SPEC 4, secrecy).
+
+    A peer group score made of a single ballot is that peer's ballot, so it is left out; leaders' group
+    scores are shown to admins as they are.
+    """
+    shown = dict(scores)
+    if counts.get(RaterGroup.PEER, 0) < PEER_SECRECY_MIN:
+        shown[RaterGroup.PEER] = None
+    return shown

@@ -93,11 +93,14 @@ async def _periods(turn: Turn, kind: ExportKind) -> list[Period]:
 @button("export_period", Access.ADMIN)
 async def period_chosen(turn: Turn, payload: dict, arg: str, record) -> None:
     """A period was chosen: the export starts once this turn commits; the message shows its progress."""
-    periods = payload["periods"]
+    periods = payload.get("periods") or []
     if not (arg.isascii() and arg.isdecimal()) or int(arg) >= len(periods):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    try:
+        kind, period = ExportKind(payload.get("kind")), Period.parse(str(periods[int(arg)]))
+    except ValueError:
+        raise Refusal("chat/errors/button_unknown.j2", alert=True) from None
     await consume(turn, record)  # one export per menu: a second tap is "already done"
-    kind, period = ExportKind(payload["kind"]), Period.parse(periods[int(arg)])
     turn.edit("chat/admin/export_progress.j2", kind=kind, period=period, done=0, total=0)
     message = turn.update.callback_query.message
     turn.effects.after.append(
@@ -213,7 +216,10 @@ def _seconds(value) -> float:
 @button("status_chart", Access.ADMIN)
 async def status_chart(turn: Turn, payload: dict, arg: str, record) -> None:
     """The progress chart of the month /status reported on, sent as a photo after the turn."""
-    period = Period(int(payload["year"]), month=int(payload["month"]))
+    try:
+        period = Period.parse(f"{int(payload['year'])}-{int(payload['month'])}")
+    except (KeyError, TypeError, ValueError):
+        raise Refusal("chat/errors/button_unknown.j2", alert=True) from None
     turn.answer()
     chat_id = turn.update.callback_query.message.chat.id
     turn.effects.after.append(partial(send_progress_chart, turn.services, period, chat_id))

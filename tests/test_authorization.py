@@ -66,6 +66,7 @@ COMMANDS: dict[str, Access] = {
     "resolve": A.ADMIN,
     "calendar": A.ADMIN,
     "admins": A.ADMIN,
+    "export": A.ADMIN,
     "bindgroup": A.ADMIN,  # in the group only
 }
 # Every button kind: its access, a payload of the kind's shape naming nothing that exists (so an
@@ -85,6 +86,9 @@ BUTTONS: dict[str, tuple[Access, dict, str]] = {
     "registration_edit": (A.RATEE, {"id": 999_999}, "submit"),
     "goals": (A.RATEE, {"assessment_id": 999_999}, "template"),
     "feedback": (A.RATEE, {"quarter": "2019Q1"}, "ok"),
+    "export_kind": (A.ADMIN, {}, "no_such_record"),
+    "export_period": (A.ADMIN, {"kind": "form2", "periods": []}, "0"),
+    "status_chart": (A.ADMIN, {}, "ok"),
 }
 # Every input mode (what free text means): its access and a payload naming nothing that exists.
 MODES_EXPECTED: dict[str, tuple[Access, dict]] = {

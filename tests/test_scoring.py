@@ -94,3 +94,22 @@ def test_composite_rounding_uses_the_setting():
         RaterGroup.PEER: D("84.996"),
     }
     assert composite(scores, rules(score_places=1)) == D("85.0")
+
+
+def test_a_peer_score_of_one_ballot_is_never_shown():
+    """SPEC 4: a peer's ballot is seen by nobody; a peer group of one ballot would be that ballot."""
+    from bot.scoring import shown_group_scores
+
+    scores = {
+        RaterGroup.PRINCIPAL: Decimal("90"),
+        RaterGroup.SUPERVISOR: Decimal("80"),
+        RaterGroup.PEER: Decimal("41.5"),
+    }
+    one = shown_group_scores(scores, {RaterGroup.PRINCIPAL: 1, RaterGroup.SUPERVISOR: 1, RaterGroup.PEER: 1})
+    assert one == {
+        RaterGroup.PRINCIPAL: Decimal("90"),
+        RaterGroup.SUPERVISOR: Decimal("80"),
+        RaterGroup.PEER: None,
+    }
+    two = shown_group_scores(scores, {RaterGroup.PRINCIPAL: 1, RaterGroup.SUPERVISOR: 1, RaterGroup.PEER: 2})
+    assert two == scores
