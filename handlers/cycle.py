@@ -19,7 +19,15 @@ from bot.tiers import Change, DecisionProblem, compute_quarter, final_tiers
 from bot.vocabulary import TIER_WORDS
 from handlers.admin import reason_of
 from handlers.buttons import button, consume, data
-from handlers.lookup import args_of, assessed_quarter, find_person, parse_day, take_quarter, usage
+from handlers.lookup import (
+    args_of,
+    assessed_quarter,
+    find_person,
+    local_today,
+    parse_day,
+    take_quarter,
+    usage,
+)
 from handlers.paging import page_keyboard, paginate
 from handlers.progress import progress_report
 from handlers.turn import Button, Refusal, Turn, on
@@ -114,6 +122,10 @@ async def _quarter_for(turn: Turn, phase: Phase, given: Quarter | None) -> Quart
         return goals_quarter(turn.now, calendar)
     if phase is Phase.REGISTRATION:
         return registration_quarter(turn.now, calendar, turn.settings.schedule)
+    if phase is Phase.RATING:  # rating is for the quarter that ended, unless that one is already final
+        current = Quarter.containing(local_today(turn))
+        ended = await turn.repo.assessment(current.previous())
+        return current if ended is not None and ended.status is AssessmentStatus.FINAL else current.previous()
     return await assessed_quarter(turn)
 
 

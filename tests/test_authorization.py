@@ -285,7 +285,8 @@ async def test_authorization_matrix(database_url, database, tmp_path):
         await bureau.command(ADMIN, "admins", f"revoke {REVOKED}")
         await deactivate(bureau, PEOPLE["removed"])
         driver.add_group(GROUP, "工作群", [ADMIN, bureau.user(PEOPLE["staff"])])
-        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
+        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text  # the third quarter's
+        assert "个性指标" in (await bureau.command(ADMIN, "open", "goals")).text  # the fourth's
         await bureau.settle()
         await rate_by_buttons(bureau, PEER, PEER_RATEE, PEER_POINTS)
         await rate_by_buttons(bureau, "赵建国", PEER_RATEE, [20] * 10)

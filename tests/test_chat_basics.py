@@ -248,3 +248,10 @@ async def test_remind_shares_the_schedulers_daily_keys(bureau):
         m for m in bureau.driver.bot_messages(bureau.user("吴晓燕")) if "2026年7月工作小结" in (m.text or "")
     ]
     assert len(reminders) == 1
+
+
+async def test_open_rating_in_october_means_the_third_quarter(bureau, database_url):
+    """Rating is for the quarter that ended (SPEC 3), even before anything created its record."""
+    bureau.clock.set(at(2026, 10, 12, 9, 30))
+    reply = await bureau.command(ADMIN, "open", "rating")
+    assert "2026年第三季度" in reply.text and "第四季度" not in reply.text
