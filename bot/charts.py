@@ -191,7 +191,7 @@ def progress_chart(progress: Submissions, tz: ZoneInfo, today: dt.date | None = 
     axes.axhline(
         progress.expected, color="black", linestyle="dashed", label=text("expected", progress.expected)
     )
-    axes.set_ylim(0, max(progress.expected, 1) * 1.1)
+    axes.set_ylim(0, max(progress.expected, len(progress.submitted), 1) * 1.1)
     axes.set_xlabel(text("day_axis"))
     axes.set_ylabel(text("people"))
     axes.set_title(text("progress_title", progress.year, progress.month))

@@ -189,7 +189,7 @@ def _rows_by_category(computed: ComputedQuarter) -> dict[Category, list[dict[str
                 "name": person.name,
                 "section": computed.sections.get(person.section_id, ""),
                 "post_title": person.post_title,
-                "scores": shown_group_scores(r.group_scores, r.ballot_counts),
+                "scores": shown_group_scores(r.group_scores, r.ballot_counts, computed.peer_minimum),
             }
         )
     for items in rows.values():
@@ -301,7 +301,10 @@ def results_json(computed: ComputedQuarter) -> str:
                 "section": computed.sections.get(computed.people[r.person_id].section_id, ""),
                 "category": r.category.value,
                 "group_scores": {
-                    g.value: dec(s) for g, s in shown_group_scores(r.group_scores, r.ballot_counts).items()
+                    g.value: dec(s)
+                    for g, s in shown_group_scores(
+                        r.group_scores, r.ballot_counts, computed.peer_minimum
+                    ).items()
                 },
                 "ballot_counts": {g.value: n for g, n in r.ballot_counts.items()},
                 "composite": dec(r.composite),

@@ -140,12 +140,20 @@ class OutboxSender:
                 return retry
         return 0.0
 
+    async def _next_slot(self, chat_id: int) -> None:
+        """Wait until the pacer lets one more message go to the chat, and take that slot."""
+        delay = self.pacer.ready_at(chat_id) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.pacer.sent(chat_id, time.monotonic())
+
     async def send(self, row: OutboxMessage) -> float | None:
         """Send one row and record the outcome; returns a pause when Telegram asked for one."""
         try:
             parts = chunks(row.text)
             for part in parts[:-1]:  # a long text goes as several messages, the buttons on the last
                 await self.bot.send_message(row.chat_id, part)
+                await self._next_slot(row.chat_id)  # each part is a message to Telegram's limits
             message = await self.bot.send_message(
                 row.chat_id, parts[-1], reply_markup=markup(keyboard_from_json(row.reply_markup))
             )

@@ -137,10 +137,9 @@ def form1(form: MonthlyForm, bureau: str) -> bytes:
     _write(summary, _numbered(form.items))
     review_row.height = Cm(3.2)
     _write(review_label, text("field", "review"), center=True)
-    _write(review, text("review", form.review) if form.review.reviewed_on else "")
-    signature = text("signature", form.review.reviewer, form.review.reviewed_on)
-    if form.review.reviewed_on and signature:
-        _right(review, signature)
+    _write(review, text("review", form.review) if form.review.decided else "")
+    if form.review.decided:
+        _right(review, text("signature", form.review.reviewer, form.review.reviewed_on))
     _write(remark_label, text("field", "remark"), center=True)
     _write(remark, form.remark or "")
     note = document.add_paragraph()
@@ -173,7 +172,7 @@ def form2(form: QuarterForm, bureau: str) -> bytes:
     _right(tier, text("signed_date", form.decided_on))
     _write(remark_label, text("field", "remark"), center=True)
     remarks = [form.remark] if form.remark else []
-    if form.review is not None and form.review.reviewed_on:
+    if form.review is not None and form.review.decided:
         remarks.append(text("supervisor_review", form.review))
     _write(remark, remarks)
     note = document.add_paragraph()

@@ -28,7 +28,12 @@ PNG_MIME = "image/png"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
-name = partial(macro, "records/files.j2")
+_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
+
+
+def name(kind: str, /, *args) -> str:
+    """A file name from records/files.j2; names typed by people cannot make folders or odd files."""
+    return _UNSAFE.sub("_", macro("records/files.j2", kind, *args)).lstrip(". ") or "_"
 
 
 class ExportKind(StrEnum):

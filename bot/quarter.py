@@ -91,6 +91,7 @@ class ComputedQuarter:
     sections: dict[int, str]
     changed: int
     final: dict[int, Tier | None] | None = None
+    peer_minimum: int = 3  # fewer peer ballots: no group score is shown (bot.scoring.shown_group_scores)
 
 
 LOCKED = (AssessmentStatus.CONFIRMED, AssessmentStatus.PUBLICITY, AssessmentStatus.FINAL)
@@ -158,11 +159,13 @@ async def compute_and_store(
     sections = {s.id: s.name for s in await repo.sections()}
     if assessment.status in LOCKED:
         proposal, final = await stored_results(repo, assessment.id, settings)
-        return ComputedQuarter(quarter, proposal, people, sections, 0, final)
+        return ComputedQuarter(quarter, proposal, people, sections, 0, final, settings.rules.min_peer_ballots)
     data = await quarter_input(repo, settings, quarter)
     proposal = compute_quarter(data, settings.rules)
     changed = await repo.save_results(assessment.id, proposal, actor)
-    return ComputedQuarter(quarter, proposal, people, sections, changed)
+    return ComputedQuarter(
+        quarter, proposal, people, sections, changed, peer_minimum=settings.rules.min_peer_ballots
+    )
 
 
 async def stored_results(

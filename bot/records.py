@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ class Review:
     opinion: str | None
     reviewer: str | None
     reviewed_on: dt.date | None
+
+    @property
+    def decided(self) -> bool:
+        """Approved or returned; a resubmitted one still carries the last decision's reviewer and date."""
+        return self.status in (ReviewStatus.APPROVED, ReviewStatus.RETURNED) and self.reviewed_on is not None
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,12 @@ async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> lis
             else None
         )
         comment = exemptions.get(person_id)
-        if reasons and registration is not None and registration.opinion:
+        if (
+            reasons
+            and registration is not None
+            and registration.opinion
+            and registration.status is ReviewStatus.APPROVED
+        ):
             comment = registration.opinion
         forms.append(
             (
@@ -288,7 +299,8 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
     if locked:
         proposal, final = await stored_results(repo, assessment.id, settings)
     else:
-        proposal = compute_quarter(await quarter_input(repo, settings, quarter), settings.rules)
+        data = await quarter_input(repo, settings, quarter)
+        proposal = await asyncio.to_thread(compute_quarter, data, settings.rules)  # the loop serves others
         final = {}
     people = {p.id: p for p in await repo.people()}
     sections = {s.id: s.name for s in await repo.sections()}
@@ -312,7 +324,9 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
                 header_of(person, sections),
                 {
                     g: _places(v, rules.score_places)
-                    for g, v in shown_group_scores(r.group_scores, r.ballot_counts).items()
+                    for g, v in shown_group_scores(
+                        r.group_scores, r.ballot_counts, rules.min_peer_ballots
+                    ).items()
                 },
                 dict(r.ballot_counts),
                 r.composite,

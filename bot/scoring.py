@@ -104,18 +104,15 @@ def composite(scores: Mapping[RaterGroup, Decimal | None], rules: RuleSettings) 
     return round_score(raw, rules.score_places)
 
 
-PEER_SECRECY_MIN = 2  # a peer group score of fewer ballots is one peer's own ballot
-
-
 def shown_group_scores(
-    scores: Mapping[RaterGroup, Decimal | None], counts: Mapping[RaterGroup, int]
+    scores: Mapping[RaterGroup, Decimal | None], counts: Mapping[RaterGroup, int], minimum: int = 3
 ) -> dict[RaterGroup, Decimal | None]:
-    """Group scores as a result sheet may show them (SPEC 4, secrecy).
+    """Group scores as a result sheet may show them (SPEC 4: a peer's ballot is seen by nobody).
 
-    A peer group score made of a single ballot is that peer's ballot, so it is left out; leaders' group
-    scores are shown to admins as they are.
+    With fewer than `minimum` peer ballots (the rules' min_peer_ballots, at least 2), a peer score is
+    one ballot, or two of which a reader may have cast one; and with the leaders' scores beside the
+    composite it could be worked back out. So then no group score is shown, only the composite.
     """
-    shown = dict(scores)
-    if counts.get(RaterGroup.PEER, 0) < PEER_SECRECY_MIN:
-        shown[RaterGroup.PEER] = None
-    return shown
+    if counts.get(RaterGroup.PEER, 0) < max(minimum, 2):
+        return dict.fromkeys(scores)
+    return dict(scores)

@@ -142,9 +142,18 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Sequence[Sequenc
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(list(row))
+    as_text(sheet)
     for index, header in enumerate(headers, start=1):
         width = max([len(str(header)) * 2 + 2] + [len(str(r[index - 1] or "")) + 2 for r in rows[:200]])
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width, 40)
     sheet.freeze_panes = "A2"
     workbook.save(path)
     return path
+
+
+def as_text(sheet) -> None:
+    """Texts that start with "=" (a name, a reason typed in chat) stay texts, never formulas."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

@@ -16,6 +16,7 @@ from bot.annual import AnnualReport
 from bot.domain import Category, RaterGroup, Tier
 from bot.records import Filing
 from bot.rendering import display_width, macro
+from bot.spreadsheets import as_text
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCORE_FORMAT = "0.00"
@@ -75,6 +76,7 @@ def _sheet(sheet: Worksheet, title: str, columns: Sequence[str], rows: list[list
         cell.border = BORDER
     for row in rows:
         sheet.append(row)
+    as_text(sheet)
     for line in sheet.iter_rows(min_row=3, max_row=sheet.max_row):
         for cell, column in zip(line, columns, strict=False):
             cell.border = BORDER
@@ -158,6 +160,7 @@ def _filing_summary(sheet: Worksheet, filing: Filing, category: Category) -> Non
     ]
     for line in lines:
         sheet.append(line)
+    as_text(sheet)
     sheet["A1"].font = Font(bold=True, size=14)
     for row in sheet.iter_rows(min_row=2):
         if row[0].value in (text("summary_row", "tier_heading"), text("summary_row", "quota_heading")):
@@ -196,5 +199,6 @@ def annual_workbook(report: AnnualReport) -> bytes:
     for recommendation, count in report.counts.items():
         summary.append([text("recommendation", recommendation), count])
     summary.append([text("disqualified_row"), report.disqualified])
+    as_text(summary)
     summary.column_dimensions["A"].width = 30
     return _save(workbook)

@@ -38,7 +38,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite connections get WAL, foreign keys and a busy timeout."""
     full = async_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}  # users' texts stay out of logs
     if full.startswith("postgresql"):
         kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
     engine = create_async_engine(full, **kwargs)
@@ -78,12 +78,13 @@ class Database:
 
 # SQLSTATE classes of a server that is not there right now: 08 connection exception; 57P01 admin
 # shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up or shutting down).
-LOST_SQLSTATES = ("08", "57P")
+LOST_SQLSTATES = ("08", "57P", "40001", "40P01")  # connection, shutdown; serialization, deadlock
 
 
 def connection_lost(exc: BaseException) -> bool:
-    """Whether `exc` means the database cannot be reached right now (stopped, restarting, network),
-    rather than a fault in the program: the user is asked to try again."""
+    """Whether `exc` means the database cannot serve right now (stopped, restarting, network, or a
+    deadlock or serialization conflict to retry), rather than a fault in the program: the user is
+    asked to try again."""
     if isinstance(exc, OperationalError | InterfaceError | OSError):
         return True
     if not isinstance(exc, DBAPIError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import io
 import warnings
@@ -35,6 +36,7 @@ from bot.domain import (
 from bot.exports import ExportFile, Period, bundle
 from bot.records import Filing, FilingRow, Header, MonthlyForm, QuarterForm, Review, Submissions
 from bot.tiers import QuotaCheck
+from bot.workbooks import filing_workbook
 from storage.database import Database
 from storage.models import (
     Assessment,
@@ -102,6 +104,24 @@ def test_form1_not_yet_reviewed_leaves_the_opinion_blank():
     review = Review(ReviewStatus.SUBMITTED, None, None, None)
     _paragraphs, rows = document_text(form1(MonthlyForm(HEADER, 2026, 9, ITEMS[:2], review, None), BUREAU))
     assert rows[4] == ["直接领导审核意见", ""] and rows[5] == ["备  注", ""]
+    # resubmitted after a return: the return's opinion, reviewer and date are not this version's
+    review = Review(ReviewStatus.SUBMITTED, "请补充档案整理", "钱卫东", dt.date(2026, 10, 8))
+    _paragraphs, rows = document_text(form1(MonthlyForm(HEADER, 2026, 9, ITEMS[:2], review, None), BUREAU))
+    assert rows[4] == ["直接领导审核意见", ""]
+
+
+def test_names_typed_by_people_make_no_folders_and_texts_make_no_formulas():
+    from bot.exports import name
+
+    assert name("person_file", "form1", 1, "综合科", "../周/明远") == "001-综合科-.._周_明远-月工作小结.docx"
+    filing = _filing()
+    row = filing.rows[Category.CIVIL_SERVANT][0]
+    filing.rows[Category.CIVIL_SERVANT][0] = dataclasses.replace(
+        row, header=dataclasses.replace(row.header, name='=HYPERLINK("http://x","甲")')
+    )
+    book = load_workbook(io.BytesIO(filing_workbook(filing, Category.CIVIL_SERVANT)))
+    cell = book["考核结果"]["B3"]
+    assert cell.value == '=HYPERLINK("http://x","甲")' and cell.data_type == "s"
 
 
 def test_form2_carries_the_tier_sentence_and_the_date():

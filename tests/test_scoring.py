@@ -96,8 +96,9 @@ def test_composite_rounding_uses_the_setting():
     assert composite(scores, rules(score_places=1)) == D("85.0")
 
 
-def test_a_peer_score_of_one_ballot_is_never_shown():
-    """SPEC 4: a peer's ballot is seen by nobody; a peer group of one ballot would be that ballot."""
+def test_group_scores_are_not_shown_when_a_peer_ballot_could_be_worked_out():
+    """SPEC 4: a peer's ballot is seen by nobody. With one or two peer ballots the peer score is (or,
+    to one of the two, reveals) a ballot, and the leaders' scores beside the composite would give it."""
     from bot.scoring import shown_group_scores
 
     scores = {
@@ -105,11 +106,9 @@ def test_a_peer_score_of_one_ballot_is_never_shown():
         RaterGroup.SUPERVISOR: Decimal("80"),
         RaterGroup.PEER: Decimal("41.5"),
     }
-    one = shown_group_scores(scores, {RaterGroup.PRINCIPAL: 1, RaterGroup.SUPERVISOR: 1, RaterGroup.PEER: 1})
-    assert one == {
-        RaterGroup.PRINCIPAL: Decimal("90"),
-        RaterGroup.SUPERVISOR: Decimal("80"),
-        RaterGroup.PEER: None,
-    }
-    two = shown_group_scores(scores, {RaterGroup.PRINCIPAL: 1, RaterGroup.SUPERVISOR: 1, RaterGroup.PEER: 2})
-    assert two == scores
+    for peers in (0, 1, 2):
+        counts = {RaterGroup.PRINCIPAL: 1, RaterGroup.SUPERVISOR: 1, RaterGroup.PEER: peers}
+        assert shown_group_scores(scores, counts, 3) == dict.fromkeys(RaterGroup), peers
+    counts = {RaterGroup.PRINCIPAL: 1, RaterGroup.SUPERVISOR: 1, RaterGroup.PEER: 3}
+    assert shown_group_scores(scores, counts, 3) == scores
+    assert shown_group_scores(scores, {RaterGroup.PEER: 1}, 0) == dict.fromkeys(RaterGroup)  # never below 2
