@@ -78,8 +78,10 @@ def configure_logging(settings: LogSettings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.level)
+    # httpx logs every request's URL, and a Bot API URL holds the token: never below WARNING
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if settings.level != "DEBUG":
-        for noisy in ("httpx", "apscheduler", "aiohttp.access"):
+        for noisy in ("apscheduler", "aiohttp.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
