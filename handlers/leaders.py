@@ -57,31 +57,39 @@ async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record
     title = await _title(turn, kind, doc)
     if arg == "ok":
         await consume(turn, record)
-        doc.status, doc.reviewer_id, doc.reviewed_at, doc.opinion = (
-            ReviewStatus.APPROVED,
-            turn.identity.person.id,
-            turn.now,
-            None,
-        )
-        await turn.repo.audit(turn.actor, f"{kind}_approved", person_id=author.id, doc_id=doc.id)
-        await turn.notify(
-            f"reviewed:{kind}:{doc.id}:{payload.get('stamp')}",
-            author.telegram_user_id,
-            "chat/staff/review_outcome.j2",
-            person_id=author.id,
-            kind="review_outcome",
-            doc_kind=kind,
-            approved=True,
-            opinion=None,
-            title=title,
-            reviewer=turn.identity.person.name,
-        )
+        await _decide(turn, kind, doc, author, payload.get("stamp"), None, title)
         turn.edit("chat/leaders/reviewed.j2", doc_kind=kind, approved=True, author=author.name, title=title)
     elif arg == "back":
         await turn.set_mode("return_opinion", {"kind": kind, "id": doc.id, "stamp": payload.get("stamp")})
         turn.edit("chat/leaders/ask_opinion.j2", doc_kind=kind, author=author.name, title=title)
     else:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
+
+
+async def _decide(turn: Turn, kind: str, doc, author, stamp, opinion: str | None, title: str) -> None:
+    """Record the review (approved when there is no opinion, else returned with it) and tell the author."""
+    approved = opinion is None
+    doc.status, doc.reviewer_id, doc.reviewed_at, doc.opinion = (
+        ReviewStatus.APPROVED if approved else ReviewStatus.RETURNED,
+        turn.identity.person.id,
+        turn.now,
+        opinion,
+    )
+    await turn.repo.audit(
+        turn.actor, f"{kind}_{'approved' if approved else 'returned'}", person_id=author.id, doc_id=doc.id
+    )
+    await turn.notify(
+        f"reviewed:{kind}:{doc.id}:{stamp}",
+        author.telegram_user_id,
+        "chat/staff/review_outcome.j2",
+        person_id=author.id,
+        kind="review_outcome",
+        doc_kind=kind,
+        approved=approved,
+        opinion=opinion,
+        title=title,
+        reviewer=turn.identity.person.name,
+    )
 
 
 @button("review_summary", Access.LEADER)
@@ -106,28 +114,9 @@ async def return_opinion(turn: Turn, payload: dict, text: str) -> None:
         await turn.clear_mode()
         raise Refusal("chat/errors/no_input_expected.j2")
     doc, author = await _doc_for_review(turn, kind, payload.get("id"), payload.get("stamp"))
-    opinion = text[:MAX_OPINION]
-    doc.status, doc.reviewer_id, doc.reviewed_at, doc.opinion = (
-        ReviewStatus.RETURNED,
-        turn.identity.person.id,
-        turn.now,
-        opinion,
-    )
     await turn.clear_mode()
-    await turn.repo.audit(turn.actor, f"{kind}_returned", person_id=author.id, doc_id=doc.id)
     title = await _title(turn, kind, doc)
-    await turn.notify(
-        f"reviewed:{kind}:{doc.id}:{payload.get('stamp')}",
-        author.telegram_user_id,
-        "chat/staff/review_outcome.j2",
-        person_id=author.id,
-        kind="review_outcome",
-        doc_kind=kind,
-        approved=False,
-        opinion=opinion,
-        title=title,
-        reviewer=turn.identity.person.name,
-    )
+    await _decide(turn, kind, doc, author, payload.get("stamp"), text[:MAX_OPINION], title)
     turn.reply("chat/leaders/reviewed.j2", doc_kind=kind, approved=False, author=author.name, title=title)
 
 
