@@ -121,32 +121,16 @@ async def _override(turn: Turn, kind: OverrideKind, command: str) -> None:
     reason = reason_of(args[2:], command)
     quarter = await assessed_quarter(turn, quarter)
     assessment = await _editable_assessment(turn, quarter)
-    session = turn.repo.session
-    row = await session.scalar(
-        select(Override).where(
-            Override.assessment_id == assessment.id, Override.person_id == person.id, Override.kind == kind
-        )
-    )
     ground = f"{kind.value}:{args[1]}"
-    if row is None:
-        session.add(
-            Override(
-                assessment_id=assessment.id,
-                person_id=person.id,
-                kind=kind,
-                ground=ground,
-                reason=reason,
-                recorded_by=turn.user_id,
-            )
-        )
-    else:
-        row.ground, row.reason, row.recorded_by, row.recorded_at, row.revoked_at = (
-            ground,
-            reason,
-            turn.user_id,
-            turn.now,
-            None,
-        )
+    await turn.repo.put(
+        Override,
+        {"assessment_id": assessment.id, "person_id": person.id, "kind": kind},
+        ground=ground,
+        reason=reason,
+        recorded_by=turn.user_id,
+        recorded_at=turn.now,
+        revoked_at=None,
+    )
     await turn.repo.audit(
         turn.actor,
         f"override_{kind.value}",
@@ -189,26 +173,14 @@ async def exempt(turn: Turn) -> None:
     reason = reason_of(args[1:], "exempt")
     quarter = await assessed_quarter(turn, quarter)
     assessment = await _editable_assessment(turn, quarter)
-    session = turn.repo.session
-    row = await session.scalar(
-        select(Exemption).where(
-            Exemption.assessment_id == assessment.id,
-            Exemption.person_id == person.id,
-            Exemption.kind == ExemptionKind.EXEMPT,
-        )
+    await turn.repo.put(
+        Exemption,
+        {"assessment_id": assessment.id, "person_id": person.id, "kind": ExemptionKind.EXEMPT},
+        reason=reason,
+        recorded_by=turn.user_id,
+        recorded_at=turn.now,
+        revoked_at=None,
     )
-    if row is None:
-        session.add(
-            Exemption(
-                assessment_id=assessment.id,
-                person_id=person.id,
-                kind=ExemptionKind.EXEMPT,
-                reason=reason,
-                recorded_by=turn.user_id,
-            )
-        )
-    else:
-        row.reason, row.recorded_by, row.recorded_at, row.revoked_at = reason, turn.user_id, turn.now, None
     await turn.repo.audit(
         turn.actor, "exemption", assessment_id=assessment.id, person_id=person.id, reason=reason
     )
@@ -282,26 +254,13 @@ async def raters(turn: Turn) -> None:
     quarter = await assessed_quarter(turn, quarter)
     assessment = await _editable_assessment(turn, quarter)
     action = RaterAction.ADD if args[0] == "add" else RaterAction.REMOVE
-    session = turn.repo.session
-    row = await session.scalar(
-        select(RaterChange).where(
-            RaterChange.assessment_id == assessment.id,
-            RaterChange.rater_id == rater.id,
-            RaterChange.ratee_id == ratee.id,
-        )
+    await turn.repo.put(
+        RaterChange,
+        {"assessment_id": assessment.id, "rater_id": rater.id, "ratee_id": ratee.id},
+        action=action,
+        changed_by=turn.user_id,
+        changed_at=turn.now,
     )
-    if row is None:
-        session.add(
-            RaterChange(
-                assessment_id=assessment.id,
-                rater_id=rater.id,
-                ratee_id=ratee.id,
-                action=action,
-                changed_by=turn.user_id,
-            )
-        )
-    else:
-        row.action, row.changed_by, row.changed_at = action, turn.user_id, turn.now
     await turn.repo.audit(
         turn.actor,
         f"rater_{action.value}",

@@ -471,6 +471,19 @@ class Repository:
         await self.session.flush()
         return changed
 
+    async def put(self, model: type, key: dict[str, Any], **values: Any) -> Any:
+        """Insert the row with this key, or update the one there: an admin's record replaced, not doubled."""
+        row = await self.session.scalar(
+            select(model).where(*(getattr(model, name) == value for name, value in key.items()))
+        )
+        if row is None:
+            row = model(**key, **values)
+            self.session.add(row)
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        return row
+
     async def count(self, model: type) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(model)) or 0)
 
