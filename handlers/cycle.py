@@ -335,13 +335,21 @@ async def _assessment_from(turn: Turn, payload: dict) -> tuple[Quarter, Assessme
     return quarter, assessment
 
 
-@button("close_rating", Access.ADMIN)
-async def close_rating_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+async def _confirmed(turn: Turn, payload: dict, arg: str, record) -> tuple[Quarter, Assessment] | None:
+    """A 确认/取消 press, once only: None (the message says cancelled) unless confirmed, else its quarter."""
     await consume(turn, record)
     if arg != "yes":
         turn.edit("chat/admin/cancelled.j2")
+        return None
+    return await _assessment_from(turn, payload)
+
+
+@button("close_rating", Access.ADMIN)
+async def close_rating_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    confirmed = await _confirmed(turn, payload, arg, record)
+    if confirmed is None:
         return
-    quarter, assessment = await _assessment_from(turn, payload)
+    quarter, assessment = confirmed
     computed = await close_rating(turn, assessment, quarter)
     turn.edit(
         "chat/admin/rating_closed.j2",
@@ -507,11 +515,10 @@ async def confirm(turn: Turn) -> None:
 
 @button("confirm_results", Access.ADMIN)
 async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    await consume(turn, record)
-    if arg != "yes":
-        turn.edit("chat/admin/cancelled.j2")
+    confirmed = await _confirmed(turn, payload, arg, record)
+    if confirmed is None:
         return
-    quarter, assessment = await _assessment_from(turn, payload)
+    quarter, assessment = confirmed
     if assessment.status is not AssessmentStatus.COMPUTED:
         raise Refusal(
             "chat/admin/wrong_status.j2", quarter=quarter, status=assessment.status, event="confirm"
@@ -585,11 +592,10 @@ async def notice_of(turn: Turn, assessment: Assessment):
 
 @button("publish", Access.ADMIN)
 async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    await consume(turn, record)
-    if arg != "yes":
-        turn.edit("chat/admin/cancelled.j2")
+    confirmed = await _confirmed(turn, payload, arg, record)
+    if confirmed is None:
         return
-    quarter, assessment = await _assessment_from(turn, payload)
+    quarter, assessment = confirmed
     chat_id = await group_chat_id(turn)
     if chat_id is None:
         raise Refusal("chat/admin/no_group.j2")
@@ -666,11 +672,10 @@ async def _check_publicity_can_close(turn: Turn, assessment: Assessment, quarter
 
 @button("close_publicity", Access.ADMIN)
 async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    await consume(turn, record)
-    if arg != "yes":
-        turn.edit("chat/admin/cancelled.j2")
+    confirmed = await _confirmed(turn, payload, arg, record)
+    if confirmed is None:
         return
-    quarter, assessment = await _assessment_from(turn, payload)
+    quarter, assessment = confirmed
     await finish_publicity(turn, assessment, quarter)
     turn.edit("chat/admin/publicity_closed.j2", quarter=quarter)
 
