@@ -336,7 +336,7 @@ async def _assessment_from(turn: Turn, payload: dict) -> tuple[Quarter, Assessme
 
 
 async def _confirmed(turn: Turn, payload: dict, arg: str, record) -> tuple[Quarter, Assessment] | None:
-    """A confirm/cancel press, once only: None (the message says cancelled) unless confirmed, else its quarter."""
+    """A confirm/cancel press, once only: None (shown as cancelled) unless confirmed, else its quarter."""
     await consume(turn, record)
     if arg != "yes":
         turn.edit("chat/admin/cancelled.j2")
