@@ -17,9 +17,9 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 from bench.harness import TOKEN, available_backends, kill, load, machine, start_bot, stop, throwaway_database
-from bot.domain import OutboxStatus
 from bot.rendering import render
-from bot.standin import Limits, StandIn
+from bot.rules.domain import OutboxStatus
+from standin import Limits, StandIn
 
 LIMIT = 30.0
 TARGET_SHARE = 0.9

@@ -1,7 +1,7 @@
 """Benchmark: a quarter of 10,000 ratees and ~150,000 ballots computed from the database, ready to confirm.
 
 The bureau is bulk-inserted (not timed); the computation then runs in a fresh process, through the
-project's own path (`bot.quarter.compute_and_store`, as closing the rating does), and reports its
+project's own path (`bot.workflow.quarter.compute_and_store`, as closing the rating does), and reports its
 wall time (and the process's own CPU time, which other work on the machine disturbs less) and peak
 memory: the process's peak resident set (VmHWM, interpreter and libraries included) and, in a second
 run, the peak of Python allocations (tracemalloc).
@@ -29,7 +29,7 @@ from bench.seeding import (
     seed_assessment,
     seed_bureau,
 )
-from bot.domain import AssessmentStatus
+from bot.rules.domain import AssessmentStatus
 
 TARGET_SECONDS = 5.0
 TARGET_MB = 500.0
@@ -57,9 +57,9 @@ async def _compute(url: str, traced: bool) -> dict:
     """In the measuring process: one compute_and_store and the assessment marked computed."""
     import tracemalloc
 
-    from bot.config import load_settings
-    from bot.domain import Flag, Quarter
-    from bot.quarter import compute_and_store
+    from bot.rules.domain import Flag, Quarter
+    from bot.settings import load_settings
+    from bot.workflow.quarter import compute_and_store
     from storage.database import Database
     from storage.repository import Repository
 

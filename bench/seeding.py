@@ -11,8 +11,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import make_url
 
 from bench.harness import _pg_connect
-from bot.config import IndicatorSettings
-from bot.domain import AssessmentStatus, BallotPart, BallotSource, BallotStatus, Category, RaterGroup, Role
+from bot.rules.domain import (
+    AssessmentStatus,
+    BallotPart,
+    BallotSource,
+    BallotStatus,
+    Category,
+    RaterGroup,
+    Role,
+)
+from bot.settings import IndicatorSettings
 
 Row = tuple
 

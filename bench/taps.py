@@ -32,9 +32,9 @@ from bench.harness import (
     throwaway_database,
 )
 from bench.seeding import plan_bureau, seed_assessment, seed_bureau
-from bot.domain import AssessmentStatus, Phase
 from bot.rendering import label
-from bot.standin import StandIn
+from bot.rules.domain import AssessmentStatus, Phase
+from standin import StandIn
 
 TARGET_P95_MS = 100.0
 TARGET_RATE = 100.0

@@ -22,12 +22,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Settings
 from bot.delivery import OutboxSender
-from bot.ops import HealthServer, record_tick
-from bot.quarter import work_calendar
+from bot.ops.health import HealthServer, record_tick
 from bot.rendering import label
-from bot.services import SERVICES_KEY, Services
+from bot.settings import Settings
+from bot.workflow.quarter import work_calendar
+from bot.workflow.services import SERVICES_KEY, Services
 from handlers import admin, buttons, cycle, exports, inputs, leaders, rating, reminders, staff, start
 from handlers.catalogue import Audience, commands_for
 from scheduler.jobs import Scheduler

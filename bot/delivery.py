@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.domain import OutboxStatus
 from bot.rendering import chunks, render
-from bot.services import Services
+from bot.rules.domain import OutboxStatus
+from bot.workflow.services import Services
 from handlers.turn import keyboard_from_json, markup
 from storage.models import Admin, OutboxMessage, Person, utcnow
 

@@ -7,10 +7,10 @@ import secrets
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, ExemptionKind, OverrideKind, Quarter, RaterAction
-from bot.quarter import compute_and_store
-from bot.roles import Access
-from bot.vocabulary import LEAVE_WORDS
+from bot.rules.domain import AssessmentStatus, ExemptionKind, OverrideKind, Quarter, RaterAction
+from bot.rules.roles import Access
+from bot.rules.vocabulary import LEAVE_WORDS
+from bot.workflow.quarter import compute_and_store
 from handlers.lookup import args_of, assessed_quarter, find_person, parse_day, take_quarter, usage
 from handlers.start import token_hash
 from handlers.turn import Refusal, Turn, on

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bot.roles import Access
+from bot.rules.roles import Access
 from handlers.turn import Refusal, Turn, on
 from storage.models import ButtonRecord
 

@@ -7,16 +7,16 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from bot.cycle import CycleError, Event, WindowOverride, advance, default_window, effective_window
-from bot.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter, RaterAction, RaterGroup, Tier
-from bot.periods import goals_quarter, registration_quarter
-from bot.publicity import build_notice
-from bot.quarter import compute_and_store, quarter_input
-from bot.raters import Member, rater_pairs
 from bot.rendering import render
-from bot.roles import Access
-from bot.tiers import Change, DecisionProblem, compute_quarter, final_tiers
-from bot.vocabulary import TIER_WORDS
+from bot.rules.cycle import CycleError, Event, WindowOverride, advance, default_window, effective_window
+from bot.rules.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter, RaterAction, RaterGroup, Tier
+from bot.rules.periods import goals_quarter, registration_quarter
+from bot.rules.publicity import build_notice
+from bot.rules.raters import Member, rater_pairs
+from bot.rules.roles import Access
+from bot.rules.tiers import Change, DecisionProblem, compute_quarter, final_tiers
+from bot.rules.vocabulary import TIER_WORDS
+from bot.workflow.quarter import compute_and_store, quarter_input
 from handlers.admin import reason_of
 from handlers.buttons import button, consume, data
 from handlers.lookup import (

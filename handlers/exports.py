@@ -11,12 +11,12 @@ from functools import partial
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
-from bot.charts import NoChineseFont, progress_chart
-from bot.exports import ExportFile, ExportKind, Period, build, fits, plan
-from bot.records import assessed_quarters, months_with_summaries, submissions
+from bot.records.charts import NoChineseFont, progress_chart
+from bot.records.contents import assessed_quarters, months_with_summaries, submissions
+from bot.records.exports import ExportFile, ExportKind, Period, build, fits, plan
 from bot.rendering import chunks, macro, render
-from bot.roles import Access
-from bot.services import Services
+from bot.rules.roles import Access
+from bot.workflow.services import Services
 from handlers.buttons import button, consume, data
 from handlers.lookup import args_of, usage
 from handlers.turn import Button, Refusal, Turn, on

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.roles import Access
+from bot.rules.roles import Access
 from handlers.turn import Refusal, Turn, on
 
 ModeFn = Callable[[Turn, dict[str, Any], str], Awaitable[None]]

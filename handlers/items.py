@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
-from bot.vocabulary import ITEM_NUMBERING
+from bot.rules.vocabulary import ITEM_NUMBERING
 from handlers.buttons import data
 from handlers.turn import Button, Keyboard, Refusal, Turn
 from storage.models import MonthlySummary, Registration, RegistrationItem, SummaryItem

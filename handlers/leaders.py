@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, Quarter, ReviewStatus
-from bot.roles import Access, PersonView
+from bot.rules.domain import AssessmentStatus, Quarter, ReviewStatus
+from bot.rules.roles import Access, PersonView
 from handlers.buttons import button, consume, data
 from handlers.inputs import input_mode
 from handlers.items import REGISTRATION, SUMMARY, items_of

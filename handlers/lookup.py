@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, Quarter
-from bot.imports import NameIndex, PersonRef, parse_date
+from bot.records.imports import NameIndex, PersonRef, parse_date
+from bot.rules.domain import AssessmentStatus, Quarter
 from handlers.turn import Refusal, Turn
 from storage.models import Assessment, Person
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.rendering import chunks
-from bot.roles import Access
+from bot.rules.roles import Access
 from handlers.buttons import button, data
 from handlers.turn import Button, Keyboard, Refusal, Turn
 

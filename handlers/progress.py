@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
-from bot.periods import summary_month
-from bot.raters import rater_pairs
+from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
+from bot.rules.periods import summary_month
+from bot.rules.raters import rater_pairs
 from handlers.turn import Turn
 from storage.models import Goal, MonthlySummary, Registration
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, BallotPart, BallotStatus, Phase, Quarter, RaterGroup
-from bot.roles import Access
-from bot.scoring import Ballot, ItemScore, ballot_score
+from bot.rules.domain import AssessmentStatus, BallotPart, BallotStatus, Phase, Quarter, RaterGroup
+from bot.rules.roles import Access
+from bot.rules.scoring import Ballot, ItemScore, ballot_score
 from handlers.buttons import button, data
 from handlers.cycle import pair_group, pairs_for, window_of
 from handlers.turn import Button, Keyboard, Refusal, Turn, on

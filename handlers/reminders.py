@@ -7,10 +7,10 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
-from bot.periods import goals_quarter, registration_quarter, summary_deadline, summary_month
-from bot.quarter import work_calendar
-from bot.roles import Access
+from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
+from bot.rules.periods import goals_quarter, registration_quarter, summary_deadline, summary_month
+from bot.rules.roles import Access
+from bot.workflow.quarter import work_calendar
 from handlers.cycle import is_open, outstanding_ballots, window_of
 from handlers.lookup import args_of, local_today, parse_day, usage
 from handlers.turn import Refusal, Turn, on

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
-from bot.periods import goals_quarter, quarter_months, registration_quarter, summary_deadline, summary_month
-from bot.roles import Access, PersonView, direct_leaders, section_supervisors
+from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
+from bot.rules.periods import (
+    goals_quarter,
+    quarter_months,
+    registration_quarter,
+    summary_deadline,
+    summary_month,
+)
+from bot.rules.roles import Access, PersonView, direct_leaders, section_supervisors
 from handlers.buttons import button, data
 from handlers.cycle import is_open
 from handlers.inputs import input_mode

@@ -7,9 +7,9 @@ import hashlib
 from sqlalchemy import select
 from telegram import BotCommand
 
-from bot.domain import Role
 from bot.rendering import label
-from bot.roles import Access
+from bot.rules.domain import Role
+from bot.rules.roles import Access
 from handlers.catalogue import Audience, commands_for
 from handlers.turn import Refusal, Turn, on
 from storage.models import Invite, Person

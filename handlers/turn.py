@@ -17,10 +17,10 @@ from telegram import Bot, BotCommandScopeChat, InlineKeyboardButton, InlineKeybo
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.domain import Role
 from bot.rendering import MESSAGE_LIMIT, chunks, label, render
-from bot.roles import Access, Identity, PersonView
-from bot.services import SERVICES_KEY, Services
+from bot.rules.domain import Role
+from bot.rules.roles import Access, Identity, PersonView
+from bot.workflow.services import SERVICES_KEY, Services
 from storage.database import connection_lost
 from storage.models import (
     Admin,

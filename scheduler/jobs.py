@@ -13,11 +13,11 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from bot.cycle import Event, advance, default_window
-from bot.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter
-from bot.periods import previous_month, summary_deadline
-from bot.roles import Identity, PersonView
-from bot.services import Services
+from bot.rules.cycle import Event, advance, default_window
+from bot.rules.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter
+from bot.rules.periods import previous_month, summary_deadline
+from bot.rules.roles import Identity, PersonView
+from bot.workflow.services import Services
 from handlers.cycle import (
     announce_phase,
     close_rating,
@@ -213,7 +213,7 @@ class Scheduler:
 
     async def annual(self, turn: Turn, current: Quarter) -> None:
         """After Q4 is final, the annual linkage goes to the admins once."""
-        from bot.annual import annual_report
+        from bot.records.annual import annual_report
 
         year = current.year - 1  # Q4 of a year is final early in the next one
         q4 = await turn.repo.assessment(Quarter(year, 4))

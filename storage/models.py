@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from bot.domain import (
+from bot.rules.domain import (
     AssessmentStatus,
     BallotPart,
     BallotSource,

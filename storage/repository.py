@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import IndicatorItem, IndicatorSettings
-from bot.domain import (
+from bot.records.imports import ExistingBallot, ParsedBallot, PersonRecord
+from bot.rules.domain import (
     AssessmentStatus,
     BallotPart,
     BallotSource,
@@ -26,9 +26,9 @@ from bot.domain import (
     ReviewStatus,
     Role,
 )
-from bot.imports import ExistingBallot, ParsedBallot, PersonRecord
-from bot.raters import Member
-from bot.tiers import QuarterResult
+from bot.rules.raters import Member
+from bot.rules.tiers import QuarterResult
+from bot.settings import IndicatorItem, IndicatorSettings
 from storage.models import (
     Assessment,
     AuditEntry,

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
-from bot.rehearsal import Bureau
-from bot.standin.state import CallbackQuery
+from bot.cli.rehearsal import Bureau
+from standin.state import CallbackQuery
 from tests.conftest import EXAMPLES
 
 BOOKKEEPING = {"processed_update"}  # written by every turn, refused or not: that is its job

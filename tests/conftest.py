@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings, load_settings
+from bot.settings import Settings, load_settings
 from storage.database import Database
 from storage.migrate import upgrade
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.config import Settings
-from bot.domain import Category, OverrideKind, RaterGroup
-from bot.scoring import Ballot, ItemScore
-from bot.tiers import Period, QuarterInput, RateeInput
-from bot.workcalendar import WorkCalendar
+from bot.rules.domain import Category, OverrideKind, RaterGroup
+from bot.rules.scoring import Ballot, ItemScore
+from bot.rules.tiers import Period, QuarterInput, RateeInput
+from bot.rules.workcalendar import WorkCalendar
+from bot.settings import Settings
 
 Q3_FIRST, Q3_LAST = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
 Q3_WORKDAYS = frozenset(WorkCalendar().workdays(Q3_FIRST, Q3_LAST))

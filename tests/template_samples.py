@@ -7,9 +7,9 @@ from decimal import Decimal
 from types import SimpleNamespace as Row
 from zoneinfo import ZoneInfo
 
-from bot.annual import AnnualLine, AnnualReport
-from bot.config import IndicatorItem
-from bot.domain import (
+from bot.records.annual import AnnualLine, AnnualReport
+from bot.records.exports import ExportKind, Period
+from bot.rules.domain import (
     AnnualRecommendation,
     AssessmentStatus,
     BallotPart,
@@ -22,11 +22,11 @@ from bot.domain import (
     RaterGroup,
     Tier,
 )
-from bot.exports import ExportKind, Period
-from bot.linkage import QuarterOutcome, annual_linkage
-from bot.publicity import Notice, NoticeEntry
-from bot.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
-from bot.workcalendar import PublicityPeriod
+from bot.rules.linkage import QuarterOutcome, annual_linkage
+from bot.rules.publicity import Notice, NoticeEntry
+from bot.rules.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
+from bot.rules.workcalendar import PublicityPeriod
+from bot.settings import IndicatorItem
 from handlers.catalogue import Audience, commands_for
 from handlers.progress import Line, Report
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from telegram.ext import CommandHandler
 
 from bot.rendering import render
-from bot.roles import Access
+from bot.rules.roles import Access
 from handlers.buttons import REGISTRY
 from handlers.inputs import MODES
 from storage.models import ButtonRecord, ChatState, OutboxMessage, Person
@@ -100,7 +100,7 @@ MODES_EXPECTED: dict[str, tuple[Access, dict]] = {
     "return_opinion": (A.LEADER, {"kind": "summary", "id": 999_999, "stamp": 1}),
 }
 
-# The kinds of user. Who each access admits is written out here, not taken from bot.roles.
+# The kinds of user. Who each access admits is written out here, not taken from bot.rules.roles.
 STRANGER, REVOKED = 777_000_001, 777_000_002
 PEOPLE = {
     "staff": "吴晓燕",
@@ -139,7 +139,7 @@ def registered(application) -> dict[str, tuple[object, str]]:
 
 def test_every_command_button_and_mode_has_a_row():
     from bot.app import build_application
-    from bot.config import load_settings
+    from bot.settings import load_settings
 
     application = build_application(load_settings(telegram={"token": "1:x"}))
     commands = registered(application)

@@ -227,7 +227,7 @@ async def test_an_out_of_range_score_is_refused_and_changes_nothing(bureau, data
 
 
 async def test_the_cycle_runs_on_the_job_queue(database_url, database):
-    from bot.rehearsal import running_bot as play
+    from bot.cli.rehearsal import running_bot as play
 
     async with play(database_url, at(2026, 7, 31), schedule={"tick_seconds": 3600}) as bureau:
         application = bureau.application

@@ -11,10 +11,10 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.domain import Quarter, ReviewStatus
-from bot.quarter import import_ballots
-from bot.rehearsal import FIRST_USER_ID, INVITE
-from bot.spreadsheets import read_table
+from bot.cli.rehearsal import FIRST_USER_ID, INVITE
+from bot.records.spreadsheets import read_table
+from bot.rules.domain import Quarter, ReviewStatus
+from bot.workflow.quarter import import_ballots
 from storage.models import MonthlySummary, Person, SummaryItem
 from storage.repository import Repository
 from tests.chat import ADMIN, at, import_roster, running_bot

@@ -11,8 +11,8 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import main as cli_main
-from bot.domain import AssessmentStatus, Tier
+from bot.cli.commands import main as cli_main
+from bot.rules.domain import AssessmentStatus, Tier
 from storage.models import Assessment, AuditEntry, Feedback, Objection, ResultRecord
 from tests.chat import ADMIN, GROUP, Bureau, at, bind_everyone, import_roster, running_bot
 

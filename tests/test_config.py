@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.cli import main
-from bot.config import SettingsError, load_settings
+from bot.cli.commands import main
+from bot.settings import SettingsError, load_settings
 
 
 def test_defaults_are_the_specs():

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.delivery import Pacer
-from bot.domain import OutboxStatus
-from bot.standin import Limits
+from bot.rules.domain import OutboxStatus
+from standin import Limits
 from storage.models import OutboxMessage, Person
 from tests.chat import ADMIN, Bureau, at, import_roster, running_bot
 from tests.conftest import EXAMPLES

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from bot.cli import build_parser
-from bot.config import load_settings
+from bot.cli.commands import build_parser
+from bot.settings import load_settings
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "deploy"

@@ -19,13 +19,13 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import load_settings
-from bot.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
-from bot.ops import check_health
-from bot.quarter import compute_and_store
+from bot.ops.health import check_health
 from bot.rendering import render
-from bot.standin import StandIn
+from bot.rules.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
+from bot.settings import load_settings
+from bot.workflow.quarter import compute_and_store
 from handlers.cycle import GROUP_KEY
+from standin import StandIn
 from storage.database import Database
 from storage.migrate import upgrade_async
 from storage.models import (

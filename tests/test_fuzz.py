@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.domain import BallotStatus, ReviewStatus
 from bot.rendering import render
+from bot.rules.domain import BallotStatus, ReviewStatus
 from storage.database import Database
 from storage.models import (
     Admin,

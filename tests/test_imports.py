@@ -9,9 +9,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from bot.config import IndicatorItem
-from bot.domain import Quarter, RaterGroup, Role
-from bot.imports import (
+from bot.records.imports import (
     BallotContext,
     ExistingPerson,
     NameIndex,
@@ -21,7 +19,9 @@ from bot.imports import (
     parse_roster,
     whole_number,
 )
-from bot.spreadsheets import TableError, read_csv_bytes, read_xlsx_bytes
+from bot.records.spreadsheets import TableError, read_csv_bytes, read_xlsx_bytes
+from bot.rules.domain import Quarter, RaterGroup, Role
+from bot.settings import IndicatorItem
 
 HEAD = "姓名,出生年月,角色,人员身份类别,科室,分管科室\n"
 

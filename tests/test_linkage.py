@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot.domain import AnnualRecommendation as R
-from bot.domain import Quarter, Tier
-from bot.linkage import QuarterOutcome, annual_linkage
+from bot.rules.domain import AnnualRecommendation as R
+from bot.rules.domain import Quarter, Tier
+from bot.rules.linkage import QuarterOutcome, annual_linkage
 
 G, F, A, P = Tier.GOOD, Tier.FAIR, Tier.AVERAGE, Tier.POOR
 

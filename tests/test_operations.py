@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.cli import main
-from bot.config import load_settings
-from bot.domain import Quarter
-from bot.ops import record_tick
-from bot.quarter import compute_and_store
+from bot.cli.commands import main
+from bot.ops.health import record_tick
+from bot.rules.domain import Quarter
+from bot.settings import load_settings
+from bot.workflow.quarter import compute_and_store
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage, utcnow

@@ -10,9 +10,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Category, OverrideKind, RaterGroup, Tier
-from bot.scoring import Ballot, ItemScore, ballot_score, composite
-from bot.tiers import Period, RateeInput, compute_quarter
+from bot.rules.domain import Category, OverrideKind, RaterGroup, Tier
+from bot.rules.scoring import Ballot, ItemScore, ballot_score, composite
+from bot.rules.tiers import Period, RateeInput, compute_quarter
 from tests.factories import Q3_FIRST, Q3_LAST, quarter, rules
 
 MAXIMA_COMMON = (20, 20, 20, 20, 20)
@@ -125,7 +125,7 @@ def test_raising_one_score_never_lowers_the_composite(bs, data, trim):
 
     def value(ballot_list):
         by_group = {g: [ballot_score(b, r) for b in ballot_list if b.group is g] for g in RaterGroup}
-        from bot.scoring import group_scores
+        from bot.rules.scoring import group_scores
 
         return composite(group_scores(by_group, r), r)
 

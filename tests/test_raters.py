@@ -1,7 +1,7 @@
 """Who rates whom (SPEC section 4)."""
 
-from bot.domain import RaterGroup, Role
-from bot.raters import Member, rater_pairs
+from bot.rules.domain import RaterGroup, Role
+from bot.rules.raters import Member, rater_pairs
 
 PRINCIPAL = Member(1, Role.PRINCIPAL, None, frozenset({30}))
 SUP_A = Member(2, Role.SUPERVISOR, None, frozenset({10}))
@@ -53,7 +53,7 @@ def test_admins_add_and_remove_raters():
 
 
 def test_a_principal_supervising_a_section_counts_in_both_groups():
-    from bot.raters import counting_groups
+    from bot.rules.raters import counting_groups
 
     ratee = Member(31, Role.STAFF, 30)
     assert rater_pairs([PRINCIPAL, ratee]) == {(1, 31): RaterGroup.PRINCIPAL}

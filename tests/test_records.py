@@ -20,10 +20,13 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import charts
-from bot.cli import main
-from bot.documents import form1, form2
-from bot.domain import (
+from bot.cli.commands import main
+from bot.records import charts
+from bot.records.contents import Filing, FilingRow, Header, MonthlyForm, QuarterForm, Review, Submissions
+from bot.records.documents import form1, form2
+from bot.records.exports import ExportFile, Period, bundle
+from bot.records.workbooks import filing_workbook
+from bot.rules.domain import (
     AssessmentStatus,
     Category,
     ExemptionKind,
@@ -33,10 +36,7 @@ from bot.domain import (
     ReviewStatus,
     Tier,
 )
-from bot.exports import ExportFile, Period, bundle
-from bot.records import Filing, FilingRow, Header, MonthlyForm, QuarterForm, Review, Submissions
-from bot.tiers import QuotaCheck
-from bot.workbooks import filing_workbook
+from bot.rules.tiers import QuotaCheck
 from storage.database import Database
 from storage.models import (
     Assessment,
@@ -111,7 +111,7 @@ def test_form1_not_yet_reviewed_leaves_the_opinion_blank():
 
 
 def test_names_typed_by_people_make_no_folders_and_texts_make_no_formulas():
-    from bot.exports import name
+    from bot.records.exports import name
 
     assert name("person_file", "form1", 1, "综合科", "../周/明远") == "001-综合科-.._周_明远-月工作小结.docx"
     filing = _filing()

@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
-from bot.standin import StandIn
+from bot.rules.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
+from standin import StandIn
 from storage.database import Database
 from storage.models import BallotItem, BallotRecord, OutboxMessage, Person, PhaseWindow, utcnow
 from storage.repository import Repository

@@ -8,10 +8,10 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import select, update
 
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.domain import AssessmentStatus, Quarter, ReviewStatus
-from bot.services import Services
+from bot.rules.domain import AssessmentStatus, Quarter, ReviewStatus
+from bot.settings import load_settings
+from bot.workflow.clock import FixedClock
+from bot.workflow.services import Services
 from scheduler.jobs import Scheduler
 from storage.models import (
     Assessment,
@@ -31,7 +31,7 @@ TIMES = (dt.time(8, 0), dt.time(9, 0), dt.time(12, 0), dt.time(18, 0), dt.time(1
 
 @pytest.fixture
 async def cycle(database, database_url, monkeypatch):
-    from bot import workcalendar
+    from bot.rules import workcalendar
 
     real = workcalendar.library_knows
     monkeypatch.setattr(workcalendar, "library_knows", lambda year: year < 2027 and real(year))

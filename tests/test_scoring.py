@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain import RaterGroup
-from bot.scoring import (
+from bot.rules.domain import RaterGroup
+from bot.rules.scoring import (
     Ballot,
     ItemScore,
     ballot_score,
@@ -99,7 +99,7 @@ def test_composite_rounding_uses_the_setting():
 def test_group_scores_are_not_shown_when_a_peer_ballot_could_be_worked_out():
     """SPEC 4: a peer's ballot is seen by nobody. With one or two peer ballots the peer score is (or,
     to one of the two, reveals) a ballot, and the leaders' scores beside the composite would give it."""
-    from bot.scoring import shown_group_scores
+    from bot.rules.scoring import shown_group_scores
 
     scores = {
         RaterGroup.PRINCIPAL: Decimal("90"),

@@ -42,8 +42,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.standin import DriverError, Limits, StandIn
-from bot.standin.formatting import parse
+from standin import DriverError, Limits, StandIn
+from standin.formatting import parse
 
 TOKEN = "123:ABC"
 ANN, BEN, CAI = 1001, 1002, 1003
@@ -796,7 +796,7 @@ async def test_driver_http_endpoints(api: StandIn, bot: Bot):
 
 def test_python_m_bot_standin_prints_its_url_and_serves():
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.standin", "--port", "0", "--token", "42:XYZ"],
+        [sys.executable, "-m", "standin", "--port", "0", "--token", "42:XYZ"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -8,7 +8,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot.domain import Category, RaterGroup, Role
+from bot.rules.domain import Category, RaterGroup, Role
 from storage.database import async_url
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Assessment, AuditEntry, BallotRecord, MonthlySummary, Person, ResultRecord

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from bot.domain import (
+from bot.records.imports import BallotImport, RowError
+from bot.rendering import environment, label, render
+from bot.rules.domain import (
     AnnualRecommendation,
     Category,
     ExemptReason,
@@ -21,10 +23,8 @@ from bot.domain import (
     Role,
     Tier,
 )
-from bot.imports import BallotImport, RowError
-from bot.quarter import ComputedQuarter
-from bot.rendering import environment, label, render
-from bot.tiers import Conflict, QuarterResult, QuotaCheck, RateeResult
+from bot.rules.tiers import Conflict, QuarterResult, QuotaCheck, RateeResult
+from bot.workflow.quarter import ComputedQuarter
 from storage.repository import RosterOutcome
 from tests.conftest import ROOT
 from tests.template_samples import context_for
@@ -96,7 +96,7 @@ def sample_computed() -> ComputedQuarter:
 
 
 def _sample_health():
-    from bot.ops import HealthReport
+    from bot.ops.health import HealthReport
 
     return HealthReport(
         database=True,
@@ -111,7 +111,7 @@ def _sample_health():
 
 
 def sample_contexts() -> dict[str, dict]:
-    from bot.cli import _rows_by_category
+    from bot.cli.commands import _rows_by_category
 
     computed = sample_computed()
     errors = [
@@ -231,7 +231,7 @@ def test_results_in_chat_list_ratees_without_a_ballot_after_the_scored_ones():
     """A ratee nobody rated has no composite (无测评票); /results once failed sorting him among the rest."""
     import dataclasses
 
-    from bot.domain import Flag
+    from bot.rules.domain import Flag
 
     context = context_for("chat/admin/results.j2")
     scored = context["proposal"].ratees[0]
@@ -278,7 +278,7 @@ def test_labels_of_quarters_and_dates():
 def test_no_user_text_in_python_sources():
     """User-facing Chinese lives in templates; only import-file column names and their values are data."""
     # column headers of import files, the plan's indicator names, the words users type
-    allowed = {Path("bot/imports.py"), Path("bot/config.py"), Path("bot/vocabulary.py")}
+    allowed = {Path("bot/records/imports.py"), Path("bot/settings.py"), Path("bot/rules/vocabulary.py")}
     offenders = []
     for folder in ("bot", "handlers", "scheduler", "storage"):
         for path in (ROOT / folder).rglob("*.py"):

@@ -4,9 +4,9 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from bot.domain import Category, ExemptReason, Flag, OverrideKind, RaterGroup, Tier
-from bot.scoring import ItemScore
-from bot.tiers import (
+from bot.rules.domain import Category, ExemptReason, Flag, OverrideKind, RaterGroup, Tier
+from bot.rules.scoring import ItemScore
+from bot.rules.tiers import (
     Change,
     DecisionProblem,
     Period,

@@ -15,9 +15,9 @@ from telegram.ext import Application
 
 from bot import app as bot_app
 from bot.app import _on_start, _on_stop
-from bot.config import load_settings
 from bot.rendering import render
-from bot.standin import StandIn
+from bot.settings import load_settings
+from standin import StandIn
 from tests.chat import ADMIN, TOKEN
 from tests.dbsnapshot import snapshot_async
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.workcalendar import DaySource, WorkCalendar
+from bot.rules.workcalendar import DaySource, WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 d = dt.date
@@ -79,7 +79,7 @@ def test_publicity_takes_utc_input_in_the_bureau_time_zone(cal):
 @pytest.fixture
 def unknown_2027(monkeypatch):
     """The fallback, whatever the installed chinese-calendar knows by the time these tests run."""
-    from bot import workcalendar
+    from bot.rules import workcalendar
 
     real = workcalendar.library_knows
     monkeypatch.setattr(workcalendar, "library_knows", lambda year: year < 2027 and real(year))

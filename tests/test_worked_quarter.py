@@ -13,8 +13,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.spreadsheets import read_table, write_table
+from bot.cli.commands import main
+from bot.records.spreadsheets import read_table, write_table
 from storage.database import Database
 from tests.conftest import EXAMPLES
 from tests.dbsnapshot import snapshot
@@ -300,7 +300,7 @@ def test_bad_database_urls_get_a_clear_answer(monkeypatch, capsys, tmp_path):
 
 def test_a_confirmed_quarter_is_read_back_not_recomputed(cli, database_url, tmp_path):
     """After confirmation the roster may change (people leave); the quarter's results must not."""
-    from bot.domain import AssessmentStatus, Tier
+    from bot.rules.domain import AssessmentStatus, Tier
     from storage.models import Assessment, ResultRecord
 
     assert cli("import-roster", ROSTER)[0] == 0

@@ -1,0 +1,1 @@
+"""Operating the bot: logs, the health check and backups."""

@@ -1,0 +1,1 @@
+"""The records: files in (roster, paper ballots) and out (forms, filing workbooks, annual report, charts)."""

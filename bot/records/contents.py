@@ -1,0 +1,400 @@
+"""What the records show, read from the repository as plain data: the two forms, the filing and the charts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot.rules.domain import (
+    AssessmentStatus,
+    Category,
+    ExemptionKind,
+    ExemptReason,
+    Flag,
+    OverrideKind,
+    Quarter,
+    RaterGroup,
+    ReviewStatus,
+    Tier,
+)
+from bot.rules.scoring import shown_group_scores
+from bot.rules.tiers import QuotaCheck, compute_quarter
+from bot.settings import Settings
+from bot.workflow.quarter import LOCKED, quarter_input, stored_results
+from storage.models import (
+    Confirmation,
+    MonthlySummary,
+    Person,
+    Registration,
+    RegistrationItem,
+    SummaryItem,
+    TierDecision,
+)
+from storage.repository import Repository, is_ratee
+
+FILED = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED, ReviewStatus.RETURNED)
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header table both forms share."""
+
+    name: str
+    gender: str
+    birth_month: dt.date | None
+    political_status: str
+    post_since: dt.date | None
+    work_since: dt.date | None
+    post_title: str
+    section: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """A direct leader's review of a summary or a registration."""
+
+    status: ReviewStatus
+    opinion: str | None
+    reviewer: str | None
+    reviewed_on: dt.date | None
+
+    @property
+    def decided(self) -> bool:
+        """Approved or returned; a resubmitted one still carries the last decision's reviewer and date."""
+        return self.status in (ReviewStatus.APPROVED, ReviewStatus.RETURNED) and self.reviewed_on is not None
+
+
+@dataclass(frozen=True)
+class MonthlyForm:
+    """Form 1: a person's itemized summary of a month."""
+
+    header: Header
+    year: int
+    month: int
+    items: tuple[str, ...]
+    review: Review
+    remark: str | None
+
+
+@dataclass(frozen=True)
+class QuarterForm:
+    """Form 2: a person's registration of a quarter and the tier (or the comment) decided."""
+
+    header: Header
+    quarter: Quarter
+    items: tuple[str, ...]
+    tier: Tier | None
+    decided_on: dt.date | None
+    exempt_reasons: tuple[ExemptReason, ...]
+    comment: str | None
+    review: Review | None
+    remark: str | None
+
+    @property
+    def exempt(self) -> bool:
+        return bool(self.exempt_reasons)
+
+
+@dataclass(frozen=True)
+class FilingRow:
+    """A ratee's line in the quarter's filing workbook."""
+
+    header: Header
+    group_scores: dict[RaterGroup, Decimal | None]
+    ballot_counts: dict[RaterGroup, int]
+    composite: Decimal | None
+    rank: int | None
+    score_tier: Tier | None
+    proposed: Tier | None
+    final: Tier | None
+    override: OverrideKind | None
+    override_ground: str | None
+    override_reason: str | None
+    change_reason: str | None
+    exempt_reasons: tuple[ExemptReason, ...]
+    exemption_reason: str | None
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True)
+class Filing:
+    """A quarter's results per category, with the quota check; `confirmed` once the leadership decided."""
+
+    quarter: Quarter
+    status: AssessmentStatus
+    confirmed: bool
+    confirmed_on: dt.date | None
+    rows: dict[Category, list[FilingRow]]
+    quota: dict[Category, QuotaCheck]
+    thresholds: tuple[Decimal, Decimal, Decimal]
+
+
+@dataclass(frozen=True)
+class Submissions:
+    """When each summary of a month was submitted, against how many were due: the progress chart."""
+
+    year: int
+    month: int
+    expected: int
+    submitted: tuple[dt.datetime, ...] = field(default=())
+
+
+def header_of(person: Person, sections: dict[int, str]) -> Header:
+    return Header(
+        person.name,
+        person.gender,
+        person.birth_month,
+        person.political_status,
+        person.post_since,
+        person.work_since,
+        person.post_title,
+        sections.get(person.section_id, ""),
+    )
+
+
+def _places(value: Decimal | None, places: int) -> Decimal | None:
+    return value.quantize(Decimal(1).scaleb(-places)) if value is not None else None
+
+
+def _day(moment: dt.datetime | None, tz: ZoneInfo) -> dt.date | None:
+    return moment.astimezone(tz).date() if moment is not None else None
+
+
+def _order(person: Person, sections: dict[int, str]) -> tuple:
+    return (sections.get(person.section_id, ""), person.role.is_leader is False, person.name, person.id)
+
+
+async def _items(repo: Repository, model, parent_column, parent_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if parent_ids:
+        for row in (await repo.session.scalars(select(model).where(parent_column.in_(parent_ids)))).all():
+            found[getattr(row, parent_column.key)].append((row.position, row.text))
+    return {key: tuple(text for _p, text in sorted(values)) for key, values in found.items()}
+
+
+async def monthly_forms(repo: Repository, year: int, month: int, tz: ZoneInfo) -> list[MonthlyForm]:
+    """Form 1 of everyone who handed in the month's summary, by section and name."""
+    summaries = (
+        await repo.session.scalars(
+            select(MonthlySummary).where(
+                MonthlySummary.year == year, MonthlySummary.month == month, MonthlySummary.status.in_(FILED)
+            )
+        )
+    ).all()
+    people = {p.id: p for p in await repo.people()}
+    sections = {s.id: s.name for s in await repo.sections()}
+    items = await _items(repo, SummaryItem, SummaryItem.summary_id, [s.id for s in summaries])
+    forms = [
+        (
+            people[s.person_id],
+            MonthlyForm(
+                header_of(people[s.person_id], sections),
+                year,
+                month,
+                items.get(s.id, ()),
+                Review(
+                    s.status,
+                    s.opinion,
+                    people[s.reviewer_id].name if s.reviewer_id in people else None,
+                    _day(s.reviewed_at, tz),
+                ),
+                s.remark,
+            ),
+        )
+        for s in summaries
+    ]
+    return [form for person, form in sorted(forms, key=lambda pair: _order(pair[0], sections))]
+
+
+async def confirmed_on(repo: Repository, assessment_id: int, tz: ZoneInfo) -> dt.date | None:
+    """The day of the latest confirmation of a quarter's tiers."""
+    moment = await repo.session.scalar(
+        select(func.max(Confirmation.confirmed_at)).where(Confirmation.assessment_id == assessment_id)
+    )
+    return _day(moment, tz)
+
+
+async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> list[QuarterForm]:
+    """Form 2 of every ratee with a registration or a result in the quarter, by section and name."""
+    assessment = await repo.assessment(quarter)
+    if assessment is None:
+        return []
+    registrations = {
+        r.person_id: r
+        for r in (
+            await repo.session.scalars(
+                select(Registration).where(
+                    Registration.assessment_id == assessment.id, Registration.status.in_(FILED)
+                )
+            )
+        ).all()
+    }
+    results = {r.person_id: r for r in await repo.results(assessment.id)}
+    exemptions = {e.person_id: e.reason for e in await repo.exemptions(assessment.id, ExemptionKind.EXEMPT)}
+    locked = assessment.status in LOCKED
+    decided = await confirmed_on(repo, assessment.id, tz) if locked else None
+    people = {p.id: p for p in await repo.people()}
+    sections = {s.id: s.name for s in await repo.sections()}
+    items = await _items(
+        repo, RegistrationItem, RegistrationItem.registration_id, [r.id for r in registrations.values()]
+    )
+    forms = []
+    for person_id in set(registrations) | set(results):
+        person = people[person_id]
+        registration, result = registrations.get(person_id), results.get(person_id)
+        reasons = (
+            tuple(ExemptReason(x) for x in result.exempt_reasons.split(",") if x)
+            if result is not None
+            else ()
+        )
+        review = (
+            Review(
+                registration.status,
+                registration.opinion,
+                people[registration.reviewer_id].name if registration.reviewer_id in people else None,
+                _day(registration.reviewed_at, tz),
+            )
+            if registration is not None
+            else None
+        )
+        comment = exemptions.get(person_id)
+        if (
+            reasons
+            and registration is not None
+            and registration.opinion
+            and registration.status is ReviewStatus.APPROVED
+        ):
+            comment = registration.opinion
+        forms.append(
+            (
+                person,
+                QuarterForm(
+                    header_of(person, sections),
+                    quarter,
+                    items.get(registration.id, ()) if registration is not None else (),
+                    result.final_tier if locked and result is not None and not reasons else None,
+                    decided,
+                    reasons,
+                    comment,
+                    review,
+                    registration.remark if registration is not None else None,
+                ),
+            )
+        )
+    return [form for person, form in sorted(forms, key=lambda pair: _order(pair[0], sections))]
+
+
+async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: ZoneInfo) -> Filing | None:
+    """The quarter's results for the filing workbooks; computed afresh (not stored) until confirmed."""
+    assessment = await repo.assessment(quarter)
+    if assessment is None:
+        return None
+    locked = assessment.status in LOCKED
+    if locked:
+        proposal, final = await stored_results(repo, assessment.id, settings)
+    else:
+        data = await quarter_input(repo, settings, quarter)
+        proposal = await asyncio.to_thread(compute_quarter, data, settings.rules)  # the loop serves others
+        final = {}
+    people = {p.id: p for p in await repo.people()}
+    sections = {s.id: s.name for s in await repo.sections()}
+    overrides = {o.person_id: o for o in await repo.overrides(assessment.id)}
+    exemptions = {e.person_id: e.reason for e in await repo.exemptions(assessment.id, ExemptionKind.EXEMPT)}
+    decisions = {
+        d.person_id: d.reason
+        for d in (
+            await repo.session.scalars(
+                select(TierDecision).where(TierDecision.assessment_id == assessment.id)
+            )
+        ).all()
+    }
+    rules = settings.rules
+    rows: dict[Category, list[FilingRow]] = {}
+    for r in proposal.ratees:
+        person = people[r.person_id]
+        override = overrides.get(r.person_id) if r.override else None
+        rows.setdefault(r.category, []).append(
+            FilingRow(
+                header_of(person, sections),
+                {
+                    g: _places(v, rules.score_places)
+                    for g, v in shown_group_scores(
+                        r.group_scores, r.ballot_counts, rules.min_peer_ballots
+                    ).items()
+                },
+                dict(r.ballot_counts),
+                r.composite,
+                r.rank,
+                r.score_tier,
+                r.proposed,
+                final.get(r.person_id) if locked else None,
+                r.override,
+                override.ground.rpartition(":")[2] if override else None,
+                override.reason if override else None,
+                decisions.get(r.person_id),
+                tuple(r.exempt_reasons),
+                exemptions.get(r.person_id),
+                tuple(sorted(r.flags)),
+            )
+        )
+    for items in rows.values():
+        items.sort(
+            key=lambda row: (
+                bool(row.exempt_reasons),
+                row.composite is None,
+                -(row.composite or 0),
+                row.header.section,
+                row.header.name,
+            )
+        )
+    return Filing(
+        quarter,
+        assessment.status,
+        locked,
+        await confirmed_on(repo, assessment.id, tz) if locked else None,
+        {c: rows[c] for c in Category if c in rows},
+        proposal.quota,
+        (rules.threshold_good, rules.threshold_fair, rules.threshold_average),
+    )
+
+
+async def submissions(repo: Repository, year: int, month: int) -> Submissions:
+    """The month's summaries with their submission times, against the active ratees."""
+    expected = sum(1 for p in await repo.people(active_only=True) if is_ratee(p))
+    times = (
+        await repo.session.scalars(
+            select(MonthlySummary.submitted_at).where(
+                MonthlySummary.year == year,
+                MonthlySummary.month == month,
+                MonthlySummary.status.in_(FILED),
+                MonthlySummary.submitted_at.is_not(None),
+            )
+        )
+    ).all()
+    return Submissions(year, month, expected, tuple(sorted(times)))
+
+
+async def months_with_summaries(repo: Repository, limit: int = 6) -> list[tuple[int, int]]:
+    """The latest months that have handed-in summaries, newest first."""
+    rows = (
+        await repo.session.execute(
+            select(MonthlySummary.year, MonthlySummary.month)
+            .where(MonthlySummary.status.in_(FILED))
+            .group_by(MonthlySummary.year, MonthlySummary.month)
+            .order_by(MonthlySummary.year.desc(), MonthlySummary.month.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [(int(y), int(m)) for y, m in rows]
+
+
+async def assessed_quarters(repo: Repository, limit: int = 6) -> list[Quarter]:
+    """The latest quarters that have an assessment, newest first."""
+    found = sorted({Quarter(a.year, a.quarter) for a in await repo.assessments()}, reverse=True)
+    return found[:limit]

@@ -1,0 +1,1 @@
+"""The assessment rules as pure functions over plain data, and their calendar: no Telegram, no database."""

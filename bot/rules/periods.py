@@ -1,0 +1,52 @@
+"""Which month or quarter a staff action or an admin command is about, on the bureau's calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.rules.domain import Quarter
+from bot.rules.workcalendar import WorkCalendar
+from bot.settings import ScheduleSettings
+
+
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def summary_deadline(
+    year: int, month: int, calendar: WorkCalendar, schedule: ScheduleSettings
+) -> dt.datetime:
+    """The monthly summary's deadline: the 3rd working day of the next month at 18:00."""
+    following = next_month(year, month)
+    day = calendar.nth_workday_of_month(*following, schedule.summary_deadline_workday)
+    return dt.datetime.combine(day, schedule.deadline_time, tzinfo=calendar.tz)
+
+
+def summary_month(moment: dt.datetime, calendar: WorkCalendar, schedule: ScheduleSettings) -> tuple[int, int]:
+    """The month a summary written now is for: last month until its deadline, else this month."""
+    local = calendar.localize(moment)
+    last = previous_month(local.year, local.month)
+    if local < summary_deadline(*last, calendar, schedule):
+        return last
+    return (local.year, local.month)
+
+
+def registration_quarter(moment: dt.datetime, calendar: WorkCalendar, schedule: ScheduleSettings) -> Quarter:
+    """The quarter whose registration (Form 2) is due: this one from its last working day, else the last."""
+    local = calendar.localize(moment)
+    quarter = Quarter.containing(local.date())
+    opens = calendar.last_workday_of_month(quarter.year, quarter.months[-1])
+    return quarter if local.date() >= opens else quarter.previous()
+
+
+def goals_quarter(moment: dt.datetime, calendar: WorkCalendar) -> Quarter:
+    """Goals are set for the quarter that is running."""
+    return Quarter.containing(calendar.localize(moment).date())
+
+
+def quarter_months(quarter: Quarter) -> list[tuple[int, int]]:
+    return [(quarter.year, m) for m in quarter.months]

@@ -1,0 +1,215 @@
+"""A quarter's work outside chat: read it from the repository, apply the rules, write the outcome."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.records.imports import BallotContext, BallotImport, PersonRef, parse_ballots
+from bot.records.spreadsheets import Table
+from bot.rules.domain import (
+    AssessmentStatus,
+    BallotPart,
+    Category,
+    ExemptionKind,
+    ExemptReason,
+    Flag,
+    OverrideKind,
+    Quarter,
+    RaterGroup,
+    Tier,
+)
+from bot.rules.raters import counting_groups, rater_pairs
+from bot.rules.scoring import Ballot, ItemScore
+from bot.rules.tiers import (
+    Period,
+    QuarterInput,
+    QuarterResult,
+    QuotaCheck,
+    RateeInput,
+    RateeResult,
+    compute_quarter,
+    quota_for,
+)
+from bot.rules.workcalendar import WorkCalendar
+from bot.settings import Settings
+from storage.models import Person
+from storage.repository import Repository, is_ratee
+
+ACCEPTING_BALLOTS = (AssessmentStatus.PREPARING, AssessmentStatus.RATING)
+
+
+async def work_calendar(repo: Repository, settings: Settings) -> WorkCalendar:
+    """The calendar with the settings file's corrections and those admins entered in chat."""
+    workdays = set(settings.calendar.extra_workdays)
+    holidays = set(settings.calendar.extra_holidays)
+    for correction in await repo.calendar_corrections():  # chat entries are newer than the file
+        (workdays if correction.is_workday else holidays).add(correction.day)
+        (holidays if correction.is_workday else workdays).discard(correction.day)
+    return WorkCalendar(workdays, holidays, settings.schedule.timezone)
+
+
+async def ballot_context(repo: Repository, settings: Settings, quarter: Quarter) -> BallotContext:
+    """What a paper-ballot file of the quarter is checked against; reading it writes nothing."""
+    assessment = await repo.assessment(quarter)
+    assessment_id = assessment.id if assessment is not None else None
+    people = await repo.people(active_only=True)
+    added, removed = await repo.rater_changes(assessment_id) if assessment_id else ([], [])
+    pairs = rater_pairs(
+        await repo.members(), peer_scope=settings.rules.peer_scope, added=added, removed=removed
+    )
+    return BallotContext(
+        quarter=quarter,
+        people=[PersonRef(p.id, p.name, p.birth_month) for p in people],
+        pairs=pairs,
+        common_items=settings.indicators.common,
+        individual_items=await repo.individual_items(assessment_id, people, settings.indicators),
+        existing=await repo.existing_ballots(assessment_id) if assessment_id else {},
+        accepting=assessment is None or assessment.status in ACCEPTING_BALLOTS,
+    )
+
+
+async def import_ballots(
+    repo: Repository, settings: Settings, quarter: Quarter, table: Table, actor: str
+) -> BallotImport:
+    """Check a paper-ballot file and store it only if every row is good."""
+    outcome = parse_ballots(table, await ballot_context(repo, settings, quarter))
+    if not outcome.errors and outcome.new:
+        assessment = await repo.assessment(quarter, create=True)
+        await repo.store_paper_ballots(assessment.id, outcome.new, actor)
+    return outcome
+
+
+@dataclass
+class ComputedQuarter:
+    """The proposal with the people it names, for rendering; `final` once the leadership confirmed."""
+
+    quarter: Quarter
+    proposal: QuarterResult
+    people: dict[int, Person]
+    sections: dict[int, str]
+    changed: int
+    final: dict[int, Tier | None] | None = None
+    peer_minimum: int = 3  # fewer peer ballots: no group score shown (rules.scoring.shown_group_scores)
+
+
+LOCKED = (AssessmentStatus.CONFIRMED, AssessmentStatus.PUBLICITY, AssessmentStatus.FINAL)
+
+
+async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) -> QuarterInput:
+    """Everything the rules need for the quarter, as plain data."""
+    assessment = await repo.assessment(quarter, create=True)
+    calendar = await work_calendar(repo, settings)
+    ratees = [p for p in await repo.people(active_only=True) if is_ratee(p)]
+    members = {m.person_id: m for m in await repo.members()}
+    # The score formula needs only each part's sums (bot.rules.scoring.part_score), so each part comes as
+    # one item of its totals, summed by the database: the same scores, without 1.5 million rows.
+    ballots_of: dict[int, list[Ballot]] = defaultdict(list)
+    parts: dict[tuple, tuple[ItemScore, ...]] = {}  # few distinct totals: one frozen object each
+
+    def part(name: BallotPart, totals: tuple[int, int, int]) -> tuple[ItemScore, ...]:
+        found = parts.get((name, totals))
+        if found is None:
+            points, most, count = totals
+            found = parts[(name, totals)] = (ItemScore(name.value, points, most),) if count else ()
+        return found
+
+    for row in await repo.ballot_totals(assessment.id):
+        if row.unscored:
+            raise ValueError(f"submitted ballot {row.ballot_id} has {row.unscored} unscored item(s)")
+        common, individual = part(BallotPart.COMMON, row.common), part(BallotPart.INDIVIDUAL, row.individual)
+        rater, ratee = members.get(row.rater_id), members.get(row.ratee_id)
+        groups = counting_groups(row.rater_group, rater, ratee) if rater and ratee else (row.rater_group,)
+        for group in groups:
+            ballots_of[row.ratee_id].append(Ballot(row.rater_id, row.ratee_id, group, common, individual))
+    overrides: dict[int, set] = defaultdict(set)
+    for override in await repo.overrides(assessment.id):
+        overrides[override.person_id].add(override.kind)
+    exempted = {e.person_id for e in await repo.exemptions(assessment.id, ExemptionKind.EXEMPT)}
+    leave: dict[int, list[Period]] = defaultdict(list)
+    for record in await repo.leave_between(quarter.first_day, quarter.last_day):
+        leave[record.person_id].append(Period(record.start_date, record.end_date))
+    return QuarterInput(
+        first_day=quarter.first_day,
+        last_day=quarter.last_day,
+        working_days=frozenset(calendar.workdays(quarter.first_day, quarter.last_day)),
+        ratees=tuple(
+            RateeInput(
+                person_id=p.id,
+                category=p.category,
+                ballots=tuple(ballots_of.get(p.id, ())),
+                probation_end=p.probation_end,
+                discipline=(Period(p.discipline_start, p.discipline_end),) if p.discipline_start else (),
+                leave=tuple(leave.get(p.id, ())),
+                overrides=frozenset(overrides.get(p.id, ())),
+                admin_exempt=p.id in exempted,
+            )
+            for p in ratees
+        ),
+    )
+
+
+async def compute_and_store(
+    repo: Repository, settings: Settings, quarter: Quarter, actor: str
+) -> ComputedQuarter:
+    """Compute the quarter's proposal and store it; a confirmed quarter is read back, not redone."""
+    assessment = await repo.assessment(quarter, create=True)
+    people = {p.id: p for p in await repo.people()}
+    sections = {s.id: s.name for s in await repo.sections()}
+    if assessment.status in LOCKED:
+        proposal, final = await stored_results(repo, assessment.id, settings)
+        return ComputedQuarter(quarter, proposal, people, sections, 0, final, settings.rules.min_peer_ballots)
+    data = await quarter_input(repo, settings, quarter)
+    proposal = compute_quarter(data, settings.rules)
+    changed = await repo.save_results(assessment.id, proposal, actor)
+    return ComputedQuarter(
+        quarter, proposal, people, sections, changed, peer_minimum=settings.rules.min_peer_ballots
+    )
+
+
+async def stored_results(
+    repo: Repository, assessment_id: int, settings: Settings
+) -> tuple[QuarterResult, dict[int, Tier | None]]:
+    """The stored results of a quarter as the rules' objects, with the confirmed tiers."""
+    ratees, final = [], {}
+    for row in await repo.results(assessment_id):
+        ratees.append(
+            RateeResult(
+                person_id=row.person_id,
+                category=row.category,
+                group_scores={
+                    RaterGroup.PRINCIPAL: row.principal_score,
+                    RaterGroup.SUPERVISOR: row.supervisor_score,
+                    RaterGroup.PEER: row.peer_score,
+                },
+                ballot_counts={
+                    RaterGroup.PRINCIPAL: row.principal_ballots,
+                    RaterGroup.SUPERVISOR: row.supervisor_ballots,
+                    RaterGroup.PEER: row.peer_ballots,
+                },
+                composite=row.composite.quantize(Decimal(1).scaleb(-settings.rules.score_places))
+                if row.composite is not None
+                else None,
+                exempt_reasons=tuple(ExemptReason(x) for x in row.exempt_reasons.split(",") if x),
+                override=row.override,
+                score_tier=row.score_tier,
+                proposed=row.proposed_tier,
+                rank=row.rank,
+                flags={Flag(f) for f in row.flags.split(",") if f},
+            )
+        )
+        final[row.person_id] = row.final_tier
+    checks = {}
+    for category in Category:
+        members = [
+            r for r in ratees if r.category is category and not r.exempt and final[r.person_id] is not None
+        ]
+        checks[category] = QuotaCheck(
+            category,
+            len(members),
+            quota_for(len(members), settings.rules),
+            sum(1 for r in members if final[r.person_id] is Tier.GOOD),
+            sum(1 for r in members if r.override is OverrideKind.AFFIRMATION),
+        )
+    return QuarterResult(ratees, [], checks), final

@@ -1,0 +1,33 @@
+"""The services every handler and job shares, kept in application.bot_data."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.rules.workcalendar import WorkCalendar
+from bot.settings import Settings
+from bot.workflow.clock import Clock, SystemClock
+from storage.database import Database
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    """Settings, the database, the clock and the outbox's wake-up call."""
+
+    settings: Settings
+    database: Database
+    clock: Clock = field(default_factory=SystemClock)
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    calendar: WorkCalendar | None = None
+
+    def work_calendar(self) -> WorkCalendar:
+        """The calendar in force (reloaded when an admin corrects a day)."""
+        if self.calendar is None:
+            cal = self.settings.calendar
+            self.calendar = WorkCalendar(
+                cal.extra_workdays, cal.extra_holidays, self.settings.schedule.timezone
+            )
+        return self.calendar

@@ -1,0 +1,19 @@
+"""A stand-in for the Telegram Bot API: a local HTTP server and a driver that plays the bot's users."""
+
+from standin.driver import CallbackAnswer, Driver, DriverError, FileView, MessageView
+from standin.limits import Fault, Limits
+from standin.server import StandIn
+from standin.state import LoggedRequest, WebhookAttempt
+
+__all__ = [
+    "CallbackAnswer",
+    "Driver",
+    "DriverError",
+    "Fault",
+    "FileView",
+    "Limits",
+    "LoggedRequest",
+    "MessageView",
+    "StandIn",
+    "WebhookAttempt",
+]
