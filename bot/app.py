@@ -28,7 +28,7 @@ from bot.rendering import label
 from bot.settings import Settings
 from bot.workflow.quarter import work_calendar
 from bot.workflow.services import SERVICES_KEY, Services
-from handlers import admin, buttons, cycle, exports, inputs, leaders, rating, reminders, staff, start
+from handlers import admin, buttons, cycle, exports, inputs, leaders, rating, reminders, results, staff, start
 from handlers.catalogue import Audience, commands_for
 from scheduler.jobs import Scheduler
 from storage.database import Database
@@ -63,12 +63,12 @@ PRIVATE_COMMANDS = {
     "exempt": admin.exempt,
     "leave": admin.leave,
     "raters": admin.raters,
-    "results": cycle.results,
-    "confirm": cycle.confirm,
-    "change": cycle.change,
-    "publish": cycle.publish,
-    "objections": cycle.objections,
-    "resolve": cycle.resolve,
+    "results": results.results,
+    "confirm": results.confirm,
+    "change": results.change,
+    "publish": results.publish,
+    "objections": results.objections,
+    "resolve": results.resolve,
     "calendar": reminders.calendar,
     "admins": admin.admins,
     "export": exports.export,

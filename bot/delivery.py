@@ -9,17 +9,27 @@ import logging
 import time
 from collections import deque
 
-from sqlalchemy import func, select
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.rendering import chunks, render
+from bot.rendering import chunks
 from bot.rules.domain import OutboxStatus
 from bot.workflow.services import Services
-from handlers.turn import keyboard_from_json, markup
-from storage.models import Admin, OutboxMessage, Person, utcnow
+from bot.workflow.unit import Keyboard, Work, keyboard_from_json
+from storage.models import OutboxMessage, Person, utcnow
+from storage.repository import Repository
 
 log = logging.getLogger(__name__)
+
+
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """A keyboard as Telegram's inline markup."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
+    )
+
 
 BATCH = 100
 MAX_BACKOFF = 300.0
@@ -100,20 +110,12 @@ class OutboxSender:
 
     async def pending(self) -> list[OutboxMessage]:
         async with self.services.database.session() as session:
-            rows = await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= utcnow())
-                .order_by(OutboxMessage.id)
-                .limit(BATCH)
-            )
-            return list(rows.all())
+            return await Repository(session).pending_messages(utcnow(), BATCH)
 
     async def next_due_in(self, longest: float = 5.0) -> float:
         """Seconds until the earliest pending row that waits (a retry's back-off), at most `longest`."""
         async with self.services.database.session() as session:
-            soonest = await session.scalar(
-                select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == OutboxStatus.PENDING)
-            )
+            soonest = await Repository(session).earliest_pending()
         if soonest is None:
             return longest
         return min(longest, max(0.05, (soonest - utcnow()).total_seconds()))
@@ -205,15 +207,9 @@ class OutboxSender:
                 stored.message_id = message_id
             stored.last_error = error[:500] if error else None
 
-    async def _tell_admins(self, session, key: str, kind: str, text: str) -> None:
+    async def _tell_admins(self, session, key: str, kind: str, template: str, **context) -> None:
         """One message to every admin, once per key (bootstrap admins and those granted in chat)."""
-        admins = set(self.services.settings.admins.ids) | set(
-            await session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
-        )
-        for admin_id in sorted(admins):
-            full = f"{key}:{admin_id}"
-            if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == full)) is None:
-                session.add(OutboxMessage(key=full, kind=kind, chat_id=admin_id, text=text))
+        await Work(self.services, Repository(session)).tell_admins(key, template, kind=kind, **context)
         self.services.outbox_wakeup.set()
 
     async def _tell_admins_about_group(self, row: OutboxMessage, error: str, session=None) -> None:
@@ -224,8 +220,14 @@ class OutboxSender:
             async with self.services.database.session() as own:
                 await self._tell_admins_about_group(row, error, own)
             return
-        text = render("chat/admin/group_undelivered.j2", kind=row.kind, error=error[:200])
-        await self._tell_admins(session, f"group_undelivered:{row.id}", "group_undelivered", text)
+        await self._tell_admins(
+            session,
+            f"group_undelivered:{row.id}",
+            "group_undelivered",
+            "chat/admin/group_undelivered.j2",
+            message_kind=row.kind,
+            error=error[:200],
+        )
 
     async def _retry_later(self, row: OutboxMessage, error: str) -> None:
         async with self.services.database.session() as session:
@@ -248,10 +250,12 @@ class OutboxSender:
             person = await session.get(Person, row.person_id)
             if person is not None and person.unreachable_since is None:
                 person.unreachable_since = utcnow()
-            text = render(
+            await self._tell_admins(
+                session,
+                f"unreachable:{row.person_id}",
+                "unreachable",
                 "chat/admin/unreachable.j2",
                 name=person.name if person else "",
                 blocked="blocked" in error.lower(),
             )
-            await self._tell_admins(session, f"unreachable:{row.person_id}", "unreachable", text)
         self.services.outbox_wakeup.set()

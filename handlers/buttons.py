@@ -6,11 +6,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import update
-
+from bot.rules.domain import Quarter
 from bot.rules.roles import Access
-from handlers.turn import Refusal, Turn, on
-from storage.models import ButtonRecord
+from bot.workflow.unit import button_data as data
+from handlers.turn import Button, Keyboard, Refusal, Turn, on
+from storage.models import Assessment, ButtonRecord
 
 ButtonFn = Callable[[Turn, dict[str, Any], str, ButtonRecord], Awaitable[None]]
 REGISTRY: dict[str, tuple[Access, ButtonFn]] = {}
@@ -29,20 +29,12 @@ def button(kind: str, access: Access = Access.BOUND) -> Callable[[ButtonFn], But
     return decorate
 
 
-def data(token: str, arg: str | int = "") -> str:
-    """Callback data for a token and an argument (both checked again when pressed)."""
-    text = f"{token}:{arg}" if arg != "" else token
-    if len(text.encode()) > 64:
-        raise ValueError("callback data over 64 bytes")
-    return text
-
-
 @on(Access.ANYONE)
 async def pressed(turn: Turn) -> None:
     """Resolve the token, check owner, expiry and access on the server, then run the button's action."""
     raw = turn.update.callback_query.data or ""
     token, _, arg = raw.partition(":")
-    record = await turn.repo.session.get(ButtonRecord, token) if 0 < len(token) <= 16 else None
+    record = await turn.repo.button(token) if 0 < len(token) <= 16 else None
     if record is None or len(arg) > MAX_ARG:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     if record.owner_id is not None and record.owner_id != turn.user_id:
@@ -61,16 +53,30 @@ async def pressed(turn: Turn) -> None:
 
 
 async def consume(turn: Turn, record: ButtonRecord) -> None:
-    """Mark a one-time button (a confirmation) as used, atomically: of two concurrent taps, one gets through.
-
-    The conditional UPDATE makes the second wait for the first to commit and then match no row (PostgreSQL's
-    read committed re-checks the condition); on SQLite the turns are serialized anyway.
-    """
-    done = await turn.repo.session.execute(
-        update(ButtonRecord)
-        .where(ButtonRecord.token == record.token, ButtonRecord.used_at.is_(None))
-        .values(used_at=turn.now)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:
+    """Mark a one-time button (a confirmation) used, atomically: of two concurrent taps, one gets through."""
+    if not await turn.repo.use_button(record.token, turn.now):
         raise Refusal("chat/errors/already_done.j2", alert=True)
+
+
+async def confirm_buttons(turn: Turn, kind: str, quarter: Quarter) -> Keyboard:
+    """Confirm and cancel for one quarter's step: one server-side button, pressed once."""
+    token = await turn.button(kind, {"quarter": str(quarter)})
+    return [
+        [
+            Button(turn.label("button", "confirm"), data(token, "yes")),
+            Button(turn.label("button", "cancel"), data(token, "no")),
+        ]
+    ]
+
+
+async def confirmed(turn: Turn, payload: dict, arg: str, record: ButtonRecord) -> Assessment | None:
+    """A confirm/cancel press, once only: None (shown as cancelled) unless confirmed, else its quarter."""
+    await consume(turn, record)
+    if arg != "yes":
+        turn.edit("chat/admin/cancelled.j2")
+        return None
+    quarter = Quarter.parse(payload["quarter"])
+    assessment = await turn.repo.assessment(quarter)
+    if assessment is None:
+        raise Refusal("chat/admin/no_assessment.j2", quarter=quarter)
+    return assessment

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from bot.rules.domain import AssessmentStatus, Quarter, ReviewStatus
 from bot.rules.roles import Access, PersonView
+from bot.workflow.people import reviewers_of_summary, supervisors_of_section
 from handlers.buttons import button, consume, data
 from handlers.inputs import input_mode
 from handlers.items import REGISTRATION, SUMMARY, items_of
-from handlers.staff import reviewers_of_summary, supervisors_of_section
 from handlers.turn import Button, Refusal, Turn, on
 from storage.models import Assessment, Goal, GoalItem, MonthlySummary, Person, Registration
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.rendering import chunks
+import datetime as dt
+
+from bot.rendering import chunks, render
 from bot.rules.roles import Access
 from handlers.buttons import button, data
 from handlers.turn import Button, Keyboard, Refusal, Turn
@@ -36,3 +38,19 @@ async def turn_page(turn: Turn, payload: dict, arg: str, record) -> None:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     index = int(arg)
     turn.effects.edit = (pages[index], page_keyboard(turn, record.token, index, len(pages)))
+
+
+async def send_paged(turn: Turn, template: str, /, extra_row: list[Button] | None = None, **context) -> None:
+    """Render, and split into pages with buttons when longer than a Telegram message; `extra_row` goes
+    under the page buttons."""
+    pages = paginate(render(template, **context))
+    keyboard: Keyboard = []
+    if len(pages) > 1:
+        expires = turn.now + dt.timedelta(days=1)
+        token = await turn.button(
+            "page", {"pages": pages, "admin": turn.identity.is_admin}, expires_at=expires
+        )
+        keyboard = page_keyboard(turn, token, 0, len(pages))
+    if extra_row:
+        keyboard = [*keyboard, extra_row]
+    turn.effects.replies.append((pages[0], keyboard or None))

@@ -9,8 +9,10 @@ from sqlalchemy import select
 from bot.rules.domain import AssessmentStatus, BallotPart, BallotStatus, Phase, Quarter, RaterGroup
 from bot.rules.roles import Access
 from bot.rules.scoring import Ballot, ItemScore, ballot_score
+from bot.workflow.phases import window_of
+from bot.workflow.quarter import individual_items
+from bot.workflow.raters import pair_group, pairs_for
 from handlers.buttons import button, data
-from handlers.cycle import pair_group, pairs_for, window_of
 from handlers.turn import Button, Keyboard, Refusal, Turn, on
 from storage.models import Assessment, BallotItem, BallotRecord, Person, Section
 
@@ -162,7 +164,7 @@ async def _open_ratee(turn: Turn, assessment: Assessment, ratee_id: int) -> None
         session.add(ballot)
         await session.flush()
         ratee = await session.get(Person, ratee_id)
-        individual = (await turn.repo.individual_items(assessment.id, [ratee], turn.settings.indicators))[
+        individual = (await individual_items(turn.repo, assessment.id, [ratee], turn.settings.indicators))[
             ratee_id
         ]
         for part, items in (

@@ -12,9 +12,11 @@ from bot.rules.periods import (
     summary_deadline,
     summary_month,
 )
-from bot.rules.roles import Access, PersonView, direct_leaders, section_supervisors
+from bot.rules.roles import Access, PersonView
+from bot.workflow.objections import file_objection
+from bot.workflow.people import reviewers_of_summary, supervisors_of_section
+from bot.workflow.phases import is_open
 from handlers.buttons import button, data
-from handlers.cycle import is_open
 from handlers.inputs import input_mode
 from handlers.items import (
     REGISTRATION,
@@ -30,13 +32,11 @@ from handlers.items import (
 from handlers.rating import outstanding_for
 from handlers.turn import Button, Refusal, Turn, on
 from storage.models import (
-    Admin,
     Assessment,
     Feedback,
     Goal,
     GoalItem,
     MonthlySummary,
-    Objection,
     Registration,
 )
 
@@ -50,24 +50,6 @@ def me(turn: Turn) -> PersonView:
 
 async def people_by_id(turn: Turn):
     return {p.id: p for p in await turn.repo.people()}
-
-
-async def reviewers_of_summary(turn: Turn, person: PersonView) -> list[int]:
-    views = [PersonView(p.id, p.name, p.role, p.section_id, p.active) for p in await turn.repo.people()]
-    supervision = await turn.repo.supervision()
-    supervisors_of: dict[int, set[int]] = {}
-    for leader, sections in supervision.items():
-        for section in sections:
-            supervisors_of.setdefault(section, set()).add(leader)
-    return direct_leaders(person, views, supervisors_of)
-
-
-async def supervisors_of_section(turn: Turn, section_id: int | None) -> list[int]:
-    supervisors_of: dict[int, set[int]] = {}
-    for leader, sections in (await turn.repo.supervision()).items():
-        for section in sections:
-            supervisors_of.setdefault(section, set()).add(leader)
-    return section_supervisors(section_id, supervisors_of)
 
 
 async def ask_review(turn: Turn, kind: str, doc, reviewer_ids: list[int], *, title: dict, items: list) -> int:
@@ -470,34 +452,10 @@ async def objection_text(turn: Turn, payload: dict, text: str) -> None:
         await turn.clear_mode()
         turn.reply("chat/staff/no_publicity.j2")
         return
-    row = Objection(
-        assessment_id=assessment.id,
-        author_person_id=me(turn).id,
-        author_telegram_id=turn.user_id,
-        text=text[:2000],
-    )
-    turn.repo.session.add(row)
-    await turn.repo.session.flush()
+    row = await file_objection(turn, assessment, me(turn).id, me(turn).name, text)
     await turn.clear_mode()
-    await turn.repo.audit(turn.actor, "objection_received", assessment_id=assessment.id, objection_id=row.id)
     quarter = Quarter(assessment.year, assessment.quarter)
-    for admin_id in await admin_chat_ids(turn):
-        await turn.notify(
-            f"objection:{row.id}:{admin_id}",
-            admin_id,
-            "chat/admin/objection_received.j2",
-            kind="objection_forward",
-            number=row.id,
-            author=me(turn).name,
-            text=row.text,
-            quarter=quarter,
-        )
     turn.reply("chat/staff/objection_receipt.j2", number=row.id, quarter=quarter)
-
-
-async def admin_chat_ids(turn: Turn) -> list[int]:
-    rows = await turn.repo.session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
-    return sorted(set(turn.settings.admins.ids) | set(rows))
 
 
 @on(Access.RATEE)

@@ -82,8 +82,6 @@ async def start(turn: Turn) -> None:
     )
     turn.reply("chat/start/bound.j2", name=person.name)
     if previous is not None and previous != turn.user_id:
-        from handlers.staff import admin_chat_ids
-
         stamp = int(turn.now.timestamp())
         await turn.notify(
             f"rebound:{person.id}:{stamp}:old",
@@ -92,7 +90,7 @@ async def start(turn: Turn) -> None:
             kind="rebound",
             name=person.name,
         )
-        for admin_id in await admin_chat_ids(turn):
+        for admin_id in await turn.admin_chat_ids():
             await turn.notify(
                 f"rebound:{person.id}:{stamp}:{admin_id}",
                 admin_id,

@@ -5,83 +5,28 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from telegram import Bot, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.rendering import MESSAGE_LIMIT, chunks, label, render
+from bot.delivery import markup
+from bot.rendering import MESSAGE_LIMIT, chunks, render
 from bot.rules.domain import Role
 from bot.rules.roles import Access, Identity, PersonView
 from bot.workflow.services import SERVICES_KEY, Services
+from bot.workflow.unit import SCHEDULER, Button, Keyboard, Refusal, Work
 from storage.database import connection_lost
-from storage.models import (
-    Admin,
-    ButtonRecord,
-    ChatState,
-    OutboxMessage,
-    Person,
-    ProcessedUpdate,
-    SectionSupervisor,
-    utcnow,
-)
 from storage.repository import Repository
 
+__all__ = ["Button", "Keyboard", "Refusal", "Turn", "on"]
+
 log = logging.getLogger(__name__)
-
-TOKEN_BYTES = 9  # 12 url-safe characters
-
-
-@dataclass(frozen=True)
-class Button:
-    """A button to show: its label and its callback data (a server-side token and an argument)."""
-
-    text: str
-    data: str
-
-
-Keyboard = list[list[Button]]
-
-
-def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
-    )
-
-
-def markup_json(keyboard: Keyboard | None) -> str | None:
-    if not keyboard:
-        return None
-    return json.dumps(
-        [[{"text": b.text, "data": b.data} for b in row] for row in keyboard], ensure_ascii=False
-    )
-
-
-def keyboard_from_json(text: str | None) -> Keyboard | None:
-    if not text:
-        return None
-    return [[Button(b["text"], b["data"]) for b in row] for row in json.loads(text)]
-
-
-class Refusal(Exception):
-    """Raised by a handler: nothing is written, the user gets this template's answer.
-
-    The text is rendered at once, while the records it names are still loaded (the rollback expires them).
-    """
-
-    def __init__(self, template: str, alert: bool = False, **context: Any) -> None:
-        self.template, self.alert = template, alert
-        self.text = render(template, **context)
-        super().__init__(template)
 
 
 @dataclass
@@ -96,37 +41,17 @@ class Effects:
     after: list[Callable[[Bot], Awaitable[None]]] = field(default_factory=list)  # long work, run as tasks
 
 
-class Turn:
-    """The handler's view of one update: the user, the repository, and what to answer."""
+class Turn(Work):
+    """One update's unit of work: the workflow's, plus who is asking and what to answer in chat."""
 
     def __init__(
         self, update: Update | None, services: Services, repo: Repository, identity: Identity
     ) -> None:
+        user = update.effective_user if update is not None else None
+        super().__init__(services, repo, user.id if user is not None else SCHEDULER)
         self.update = update
-        self.services = services
-        self.repo = repo
         self.identity = identity
         self.effects = Effects()
-
-    @property
-    def settings(self):
-        return self.services.settings
-
-    @property
-    def now(self):
-        return self.services.clock.now()
-
-    @property
-    def user_id(self) -> int:
-        """The Telegram user of the update; 0 for the scheduler's own turns."""
-        if self.update is None or self.update.effective_user is None:
-            return 0
-        return self.update.effective_user.id
-
-    @property
-    def actor(self) -> str:
-        """Who the audit log names: the Telegram user, or the scheduler."""
-        return f"tg:{self.user_id}" if self.user_id else "scheduler"
 
     @property
     def person(self):
@@ -147,82 +72,20 @@ class Turn:
     def answer(self, template: str | None = None, /, alert: bool = False, **context: Any) -> None:
         self.effects.answer = (render(template, **context) if template else None, alert)
 
-    async def notify(
-        self,
-        key: str,
-        chat_id: int | None,
-        template: str,
-        keyboard: Keyboard | None = None,
-        /,
-        *,
-        person_id: int | None = None,
-        kind: str = "notice",
-        **context: Any,
-    ) -> bool:
-        """Queue a message to another chat in the outbox, in this transaction; once per key."""
-        if chat_id is None:
-            return False
-        exists = await self.repo.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
-        if exists is not None:
-            return False
-        self.repo.session.add(
-            OutboxMessage(
-                key=key,
-                kind=kind,
-                person_id=person_id,
-                chat_id=chat_id,
-                text=render(template, **context),
-                reply_markup=markup_json(keyboard),
-                created_at=self.now,
-            )
-        )
-        self.effects.outbox = True
-        return True
-
-    # --- buttons and input modes -----------------------------------------------------------------
-
-    async def button(
-        self,
-        kind: str,
-        payload: dict[str, Any] | None = None,
-        *,
-        owner_id: int | None = None,
-        expires_at=None,
-    ) -> str:
-        """A new server-side button; returns its token."""
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        self.repo.session.add(
-            ButtonRecord(
-                token=token,
-                kind=kind,
-                owner_id=self.user_id if owner_id is None else owner_id,
-                payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
-                expires_at=expires_at,
-            )
-        )
-        return token
-
-    def label(self, kind: str, value: Any) -> str:
-        return label(kind, value)
+    # --- input modes -----------------------------------------------------------------------------
 
     async def set_mode(self, mode: str, payload: dict[str, Any] | None = None) -> None:
-        state = await self.repo.session.get(ChatState, self.user_id)
         text = json.dumps(payload or {}, ensure_ascii=False, default=str)
-        if state is None:
-            self.repo.session.add(ChatState(telegram_user_id=self.user_id, mode=mode, payload=text))
-        elif state.mode != mode or state.payload != text:
-            state.mode, state.payload, state.updated_at = mode, text, utcnow()
+        await self.repo.set_chat_state(self.user_id, mode, text)
 
     async def mode(self) -> tuple[str | None, dict[str, Any]]:
-        state = await self.repo.session.get(ChatState, self.user_id)
+        state = await self.repo.chat_state(self.user_id)
         if state is None:
             return None, {}
         return state.mode, json.loads(state.payload)
 
     async def clear_mode(self) -> None:
-        state = await self.repo.session.get(ChatState, self.user_id)
-        if state is not None:
-            await self.repo.session.delete(state)
+        await self.repo.clear_chat_state(self.user_id)
 
 
 HandlerFn = Callable[[Turn], Awaitable[None]]
@@ -230,24 +93,11 @@ HandlerFn = Callable[[Turn], Awaitable[None]]
 
 async def load_identity(repo: Repository, telegram_user_id: int, bootstrap_admins: list[int]) -> Identity:
     """Who the user is now, from the records: a bound person, an admin, or a stranger."""
-    session = repo.session
-    person = await session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
-    admin = (
-        telegram_user_id in bootstrap_admins
-        or (
-            await session.scalar(
-                select(Admin.id).where(Admin.telegram_user_id == telegram_user_id, Admin.revoked_at.is_(None))
-            )
-        )
-        is not None
-    )
+    person = await repo.person_bound_to(telegram_user_id)
+    admin = telegram_user_id in bootstrap_admins or await repo.is_admin(telegram_user_id)
     if person is None:
         return Identity(telegram_user_id, None, admin)
-    supervises = frozenset(
-        await session.scalars(
-            select(SectionSupervisor.section_id).where(SectionSupervisor.person_id == person.id)
-        )
-    )
+    supervises = await repo.supervised_by(person.id)
     view = PersonView(person.id, person.name, person.role, person.section_id, person.active, supervises)
     heads = person.section_id if person.role is Role.SECTION_HEAD and person.active else None
     return Identity(telegram_user_id, view, admin, heads)
@@ -273,8 +123,7 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
         async with services.database.session() as session:
             repo = Repository(session)
             # A re-sent update runs again but its id collides at the end and everything rolls back.
-            session.add(ProcessedUpdate(update_id=update.update_id))
-            await session.flush()
+            await repo.mark_handled(update.update_id)
             identity = await load_identity(repo, user_id, services.settings.admins.ids)
             if not identity.allows(access):
                 outcome = "refused"
@@ -283,6 +132,7 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
             await fn(turn)
             await session.flush()
             effects = turn.effects
+            effects.outbox = turn.queued
     except Refusal as refusal:
         outcome = "refused" if outcome == "refused" else "rejected"
         effects = _spoken(update, refusal.text, refusal.alert)

@@ -91,6 +91,11 @@ class Person(SQLModel, table=True):
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when()
 
+    @property
+    def is_ratee(self) -> bool:
+        """Rated this quarter: in post and not one of the bureau's leaders."""
+        return self.active and not self.role.is_leader
+
 
 class SectionSupervisor(SQLModel, table=True):
     """A leader in charge of a section (a supervisor)."""

@@ -27,8 +27,8 @@ from bot.rules.publicity import Notice, NoticeEntry
 from bot.rules.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
 from bot.rules.workcalendar import PublicityPeriod
 from bot.settings import IndicatorItem
+from bot.workflow.progress import Line, Report
 from handlers.catalogue import Audience, commands_for
-from handlers.progress import Line, Report
 
 TZ = ZoneInfo("Asia/Shanghai")
 Q3 = Quarter(2026, 3)
@@ -266,7 +266,10 @@ OVERRIDES: dict[str, dict] = {
     "chat/leaders/summary_missing.j2": {"names": ["吴晓燕", "郑海涛"]},
     "chat/admin/summary_missing.j2": {"rows": [("吴晓燕", "综合科")]},
     "chat/admin/annual.j2": {"report": ANNUAL},
-    "chat/admin/group_undelivered.j2": {"kind": "publicity_notice", "error": "Forbidden: bot was kicked"},
+    "chat/admin/group_undelivered.j2": {
+        "message_kind": "publicity_notice",
+        "error": "Forbidden: bot was kicked",
+    },
     "chat/admin/rebound.j2": {"old": 1, "new": 2},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
     "chat/errors/file_not_accepted.j2": {"admin": True},

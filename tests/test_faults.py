@@ -23,8 +23,8 @@ from bot.ops.health import check_health
 from bot.rendering import render
 from bot.rules.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
 from bot.settings import load_settings
+from bot.workflow.publicity import GROUP_KEY
 from bot.workflow.quarter import compute_and_store
-from handlers.cycle import GROUP_KEY
 from standin import StandIn
 from storage.database import Database
 from storage.migrate import upgrade_async

@@ -36,7 +36,7 @@ from storage.models import (
     SummaryItem,
     TierDecision,
 )
-from storage.repository import Repository, is_ratee
+from storage.repository import Repository
 
 FILED = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED, ReviewStatus.RETURNED)
 
@@ -366,7 +366,7 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
 
 async def submissions(repo: Repository, year: int, month: int) -> Submissions:
     """The month's summaries with their submission times, against the active ratees."""
-    expected = sum(1 for p in await repo.people(active_only=True) if is_ratee(p))
+    expected = sum(1 for p in await repo.people(active_only=True) if p.is_ratee)
     times = (
         await repo.session.scalars(
             select(MonthlySummary.submitted_at).where(

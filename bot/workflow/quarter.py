@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.records.imports import BallotContext, BallotImport, PersonRef, parse_ballots
+from bot.records.imports import BallotContext, BallotImport, ExistingBallot, PersonRef, parse_ballots
 from bot.records.spreadsheets import Table
 from bot.rules.domain import (
     AssessmentStatus,
@@ -20,7 +20,7 @@ from bot.rules.domain import (
     RaterGroup,
     Tier,
 )
-from bot.rules.raters import counting_groups, rater_pairs
+from bot.rules.raters import Member, counting_groups, rater_pairs
 from bot.rules.scoring import Ballot, ItemScore
 from bot.rules.tiers import (
     Period,
@@ -33,9 +33,9 @@ from bot.rules.tiers import (
     quota_for,
 )
 from bot.rules.workcalendar import WorkCalendar
-from bot.settings import Settings
+from bot.settings import IndicatorItem, IndicatorSettings, Settings
 from storage.models import Person
-from storage.repository import Repository, is_ratee
+from storage.repository import Repository
 
 ACCEPTING_BALLOTS = (AssessmentStatus.PREPARING, AssessmentStatus.RATING)
 
@@ -57,15 +57,19 @@ async def ballot_context(repo: Repository, settings: Settings, quarter: Quarter)
     people = await repo.people(active_only=True)
     added, removed = await repo.rater_changes(assessment_id) if assessment_id else ([], [])
     pairs = rater_pairs(
-        await repo.members(), peer_scope=settings.rules.peer_scope, added=added, removed=removed
+        await members_of(repo), peer_scope=settings.rules.peer_scope, added=added, removed=removed
     )
     return BallotContext(
         quarter=quarter,
         people=[PersonRef(p.id, p.name, p.birth_month) for p in people],
         pairs=pairs,
         common_items=settings.indicators.common,
-        individual_items=await repo.individual_items(assessment_id, people, settings.indicators),
-        existing=await repo.existing_ballots(assessment_id) if assessment_id else {},
+        individual_items=await individual_items(repo, assessment_id, people, settings.indicators),
+        existing=(
+            {k: ExistingBallot(*v) for k, v in (await repo.existing_ballots(assessment_id)).items()}
+            if assessment_id
+            else {}
+        ),
         accepting=assessment is None or assessment.status in ACCEPTING_BALLOTS,
     )
 
@@ -101,8 +105,8 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
     """Everything the rules need for the quarter, as plain data."""
     assessment = await repo.assessment(quarter, create=True)
     calendar = await work_calendar(repo, settings)
-    ratees = [p for p in await repo.people(active_only=True) if is_ratee(p)]
-    members = {m.person_id: m for m in await repo.members()}
+    ratees = [p for p in await repo.people(active_only=True) if p.is_ratee]
+    members = {m.person_id: m for m in await members_of(repo)}
     # The score formula needs only each part's sums (bot.rules.scoring.part_score), so each part comes as
     # one item of its totals, summed by the database: the same scores, without 1.5 million rows.
     ballots_of: dict[int, list[Ballot]] = defaultdict(list)
@@ -162,7 +166,7 @@ async def compute_and_store(
         return ComputedQuarter(quarter, proposal, people, sections, 0, final, settings.rules.min_peer_ballots)
     data = await quarter_input(repo, settings, quarter)
     proposal = compute_quarter(data, settings.rules)
-    changed = await repo.save_results(assessment.id, proposal, actor)
+    changed = await repo.save_results(assessment.id, result_rows(proposal), actor)
     return ComputedQuarter(
         quarter, proposal, people, sections, changed, peer_minimum=settings.rules.min_peer_ballots
     )
@@ -213,3 +217,52 @@ async def stored_results(
             sum(1 for r in members if r.override is OverrideKind.AFFIRMATION),
         )
     return QuarterResult(ratees, [], checks), final
+
+
+async def members_of(repo: Repository) -> list[Member]:
+    """Everyone as the rater rules see them."""
+    supervision = await repo.supervision()
+    return [
+        Member(p.id, p.role, p.section_id, frozenset(supervision.get(p.id, ())), p.active)
+        for p in await repo.people()
+    ]
+
+
+async def individual_items(
+    repo: Repository, assessment_id: int | None, people, indicators: IndicatorSettings
+) -> dict[int, list[IndicatorItem]]:
+    """Each ratee's individual indicators: approved goals, else the role's template."""
+    approved = await repo.approved_goal_items(assessment_id)
+    return {
+        person.id: [IndicatorItem(name=n, max_points=m) for n, m in approved.get(person.id, ())]
+        or list(indicators.template_for(person.role))
+        for person in people
+        if not person.role.is_leader
+    }
+
+
+def _q(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.0001"))
+
+
+def result_rows(proposal: QuarterResult) -> dict[int, dict]:
+    """Each ratee's result as the columns of its stored row."""
+    return {
+        r.person_id: {
+            "category": r.category,
+            "principal_score": _q(r.group_scores.get(RaterGroup.PRINCIPAL)),
+            "supervisor_score": _q(r.group_scores.get(RaterGroup.SUPERVISOR)),
+            "peer_score": _q(r.group_scores.get(RaterGroup.PEER)),
+            "principal_ballots": r.ballot_counts[RaterGroup.PRINCIPAL],
+            "supervisor_ballots": r.ballot_counts[RaterGroup.SUPERVISOR],
+            "peer_ballots": r.ballot_counts[RaterGroup.PEER],
+            "composite": r.composite,
+            "exempt_reasons": ",".join(sorted(x.value for x in r.exempt_reasons)),
+            "override": r.override,
+            "score_tier": r.score_tier,
+            "proposed_tier": r.proposed,
+            "rank": r.rank,
+            "flags": ",".join(sorted(f.value for f in r.flags)),
+        }
+        for r in proposal.ratees
+    }

@@ -1,17 +1,16 @@
-"""Progress of a quarter by section, for /status."""
+"""Progress of a quarter by section (for /status): who has handed in and voted, and how far, never what."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
 from bot.rules.periods import summary_month
-from bot.rules.raters import rater_pairs
-from handlers.turn import Turn
-from storage.models import Goal, MonthlySummary, Registration
+from bot.workflow.phases import is_open
+from bot.workflow.raters import pairs_for
+from bot.workflow.unit import Work
+from storage.models import Goal, Registration
 
 DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
 
@@ -42,35 +41,23 @@ def _lines(sections: dict[int, str], totals: dict[int, int], done: dict[int, int
     ]
 
 
-async def progress_report(turn: Turn, quarter: Quarter) -> Report:
-    from handlers.cycle import is_open  # cycle imports this module for /status
-
-    session = turn.repo.session
-    calendar = turn.services.work_calendar()
-    sections = {s.id: s.name for s in await turn.repo.sections()}
-    people = await turn.repo.people(active_only=True)
+async def progress_report(work: Work, quarter: Quarter) -> Report:
+    calendar = work.services.work_calendar()
+    sections = {s.id: s.name for s in await work.repo.sections()}
+    people = await work.repo.people(active_only=True)
     ratees = [p for p in people if not p.role.is_leader]
     section_of = {p.id: p.section_id for p in people}
     per_section: dict[int, int] = defaultdict(int)
     for p in ratees:
         per_section[p.section_id] += 1
-    month = summary_month(turn.now, calendar, turn.settings.schedule)
-    assessment = await turn.repo.assessment(quarter)
+    month = summary_month(work.now, calendar, work.settings.schedule)
+    assessment = await work.repo.assessment(quarter)
     report = Report(quarter, assessment.status if assessment else None, month)
 
-    summaries = (
-        await session.scalars(
-            select(MonthlySummary).where(
-                MonthlySummary.year == month[0],
-                MonthlySummary.month == month[1],
-                MonthlySummary.status.in_(DONE),
-            )
-        )
-    ).all()
     done: dict[int, int] = defaultdict(int)
-    for row in summaries:
-        if row.person_id in section_of:
-            done[section_of[row.person_id]] += 1
+    for person_id in await work.repo.summaries_done(month[0], month[1], DONE):
+        if person_id in section_of:
+            done[section_of[person_id]] += 1
     report.summaries = _lines(sections, per_section, done)
     if assessment is None:
         return report
@@ -78,24 +65,17 @@ async def progress_report(turn: Turn, quarter: Quarter) -> Report:
         (Phase.GOALS, Goal, "goals"),
         (Phase.REGISTRATION, Registration, "registrations"),
     ):
-        rows = (
-            await session.scalars(
-                select(model).where(model.assessment_id == assessment.id, model.status.in_(DONE))
-            )
-        ).all()
+        rows = await work.repo.quarter_docs(model, assessment.id, statuses=DONE)
         done = defaultdict(int)
         for row in rows:
             if row.person_id in section_of:
                 done[section_of[row.person_id]] += 1
         setattr(report, target, _lines(sections, per_section, done))
-        if await is_open(turn, assessment, phase):
+        if await is_open(work, assessment, phase):
             report.open_phases.append(phase)
     if assessment.status in (AssessmentStatus.RATING, AssessmentStatus.COMPUTED):
-        added, removed = await turn.repo.rater_changes(assessment.id)
-        pairs = rater_pairs(
-            await turn.repo.members(), peer_scope=turn.settings.rules.peer_scope, added=added, removed=removed
-        )
-        submitted = {(b.rater_id, b.ratee_id) for b in await turn.repo.ballots(assessment.id)}
+        pairs = await pairs_for(work, assessment)
+        submitted = {(b.rater_id, b.ratee_id) for b in await work.repo.ballots(assessment.id)}
         totals: dict[int, int] = defaultdict(int)
         done = defaultdict(int)
         for rater_id, ratee_id in pairs:

@@ -1,0 +1,122 @@
+"""The leadership's decisions on a computed quarter: changes of tier within the quota, and confirmation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.rules.cycle import Event
+from bot.rules.domain import AssessmentStatus, Quarter, Tier
+from bot.rules.tiers import Change, DecisionProblem, QuarterResult, compute_quarter, final_tiers
+from bot.workflow.phases import assessment_in, transition
+from bot.workflow.quarter import compute_and_store, quarter_input
+from bot.workflow.unit import Refusal, Work
+from storage.models import Assessment, Confirmation, Person, TierDecision
+
+
+@dataclass
+class Decided:
+    """A quarter's proposal with the leadership's changes: the tiers they give and what is still open."""
+
+    proposal: QuarterResult
+    changes: dict[int, Change]
+    tiers: dict[int, Tier | None]
+    problems: list
+
+
+async def proposal_with_decisions(work: Work, quarter: Quarter, assessment: Assessment) -> Decided:
+    data = await quarter_input(work.repo, work.settings, quarter)
+    proposal = compute_quarter(data, work.settings.rules)
+    changes = {
+        d.person_id: Change(d.person_id, d.tier, d.reason)
+        for d in await work.repo.tier_decisions(assessment.id)
+    }
+    tiers, problems = final_tiers(proposal, changes, work.settings.rules)
+    return Decided(proposal, changes, tiers, problems)
+
+
+@dataclass(frozen=True)
+class Changed:
+    before: Tier | None
+    undecided: int
+
+
+async def change_tier(work: Work, quarter: Quarter, person: Person, tier: Tier, reason: str) -> Changed:
+    """Record the leadership's tier for one ratee, refused when it would break the quota."""
+    assessment = await assessment_in(work, quarter, AssessmentStatus.COMPUTED, "change")
+    decided = await proposal_with_decisions(work, quarter, assessment)
+    result = decided.proposal.by_person().get(person.id)
+    if result is None or result.exempt:
+        raise Refusal("chat/admin/change_not_possible.j2", name=person.name, exempt=result is not None)
+    changes = {**decided.changes, person.id: Change(person.id, tier, reason)}
+    _tiers, problems = final_tiers(decided.proposal, changes, work.settings.rules)
+    over = [p for p in problems if p.kind is DecisionProblem.OVER_QUOTA and p.category is result.category]
+    if over:
+        raise Refusal(
+            "chat/admin/change_over_quota.j2",
+            name=person.name,
+            category=result.category,
+            count=over[0].count,
+            quota=over[0].quota,
+        )
+    row = await work.repo.tier_decision(assessment.id, person.id)
+    before = row.tier if row else result.proposed
+    if row is None:
+        work.repo.add(
+            TierDecision(
+                assessment_id=assessment.id,
+                person_id=person.id,
+                tier=tier,
+                reason=reason,
+                decided_by=work.user_id,
+            )
+        )
+    else:
+        row.tier, row.reason, row.decided_by, row.decided_at = tier, reason, work.user_id, work.now
+    await work.repo.audit(
+        work.actor,
+        "tier_changed",
+        assessment_id=assessment.id,
+        person_id=person.id,
+        before=before,
+        after=tier,
+        reason=reason,
+    )
+    return Changed(before, sum(1 for p in problems if p.kind is DecisionProblem.UNDECIDED))
+
+
+async def confirmable(work: Work, quarter: Quarter) -> Decided:
+    """The decided tiers of a computed quarter, refused while anything is still open."""
+    assessment = await assessment_in(work, quarter, AssessmentStatus.COMPUTED, "confirm")
+    decided = await proposal_with_decisions(work, quarter, assessment)
+    if decided.problems:
+        raise Refusal(
+            "chat/admin/confirm_blocked.j2", problems=decided.problems, people=await work.repo.people_by_id()
+        )
+    return decided
+
+
+async def confirm_results(work: Work, quarter: Quarter, assessment: Assessment) -> int:
+    """Record the leadership's confirmation: final tiers stored, ready to publish; returns the round."""
+    if assessment.status is not AssessmentStatus.COMPUTED:
+        raise Refusal(
+            "chat/admin/wrong_status.j2", quarter=quarter, status=assessment.status, event="confirm"
+        )
+    await compute_and_store(work.repo, work.settings, quarter, work.actor)
+    decided = await confirmable(work, quarter)
+    for row in await work.repo.results(assessment.id):
+        row.final_tier = decided.tiers.get(row.person_id)
+    number = await work.repo.confirmation_rounds(assessment.id) + 1
+    work.repo.add(
+        Confirmation(
+            assessment_id=assessment.id, round=number, confirmed_by=work.user_id, confirmed_at=work.now
+        )
+    )
+    transition(work, assessment, Event.CONFIRM)
+    await work.repo.audit(
+        work.actor,
+        "results_confirmed",
+        assessment_id=assessment.id,
+        round=number,
+        tiers={str(k): (v.value if v else None) for k, v in decided.tiers.items()},
+    )
+    return number

@@ -1,0 +1,76 @@
+"""Objections to published results: filed privately, forwarded to the admins, resolved with a reason."""
+
+from __future__ import annotations
+
+from bot.rules.cycle import Event
+from bot.rules.domain import AssessmentStatus, ObjectionStatus
+from bot.workflow.phases import transition
+from bot.workflow.unit import Refusal, Work, quarter_of
+from storage.models import Assessment, Objection
+
+MAX_TEXT = 2000
+
+
+async def file_objection(
+    work: Work, assessment: Assessment, person_id: int, author: str, text: str
+) -> Objection:
+    """Record an objection during publicity and forward it to every admin."""
+    row = work.repo.add(
+        Objection(
+            assessment_id=assessment.id,
+            author_person_id=person_id,
+            author_telegram_id=work.user_id,
+            text=text[:MAX_TEXT],
+        )
+    )
+    await work.repo.flush()
+    await work.repo.audit(work.actor, "objection_received", assessment_id=assessment.id, objection_id=row.id)
+    await work.tell_admins(
+        f"objection:{row.id}",
+        "chat/admin/objection_received.j2",
+        kind="objection_forward",
+        number=row.id,
+        author=author,
+        text=row.text,
+        quarter=quarter_of(assessment),
+    )
+    return row
+
+
+async def resolve_objection(
+    work: Work, number: int, upheld: bool, reason: str
+) -> tuple[Objection, Assessment]:
+    """Dismiss or uphold an open objection; upholding ends the publicity and sends the quarter back."""
+    objection = await work.repo.get(Objection, number)
+    if objection is None:
+        raise Refusal("chat/admin/objection_unknown.j2", number=number)
+    if objection.status is not ObjectionStatus.OPEN:
+        raise Refusal("chat/admin/objection_resolved.j2", number=objection.id, status=objection.status)
+    assessment = await work.repo.assessment_by_id(objection.assessment_id)
+    objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
+    objection.resolution, objection.resolved_by, objection.resolved_at = reason, work.user_id, work.now
+    if upheld:
+        publicity = await work.repo.current_publicity(assessment.id)
+        if publicity is not None:
+            publicity.closed_at = work.now
+        if assessment.status is AssessmentStatus.PUBLICITY:  # a second upheld objection finds it back already
+            transition(work, assessment, Event.UPHOLD_OBJECTION)
+    await work.repo.audit(
+        work.actor,
+        f"objection_{objection.status.value}",
+        assessment_id=assessment.id,
+        objection_id=objection.id,
+        reason=reason,
+    )
+    await work.notify(
+        f"objection_resolved:{objection.id}",
+        objection.author_telegram_id,
+        "chat/staff/objection_resolved.j2",
+        person_id=objection.author_person_id,
+        kind="objection_resolved",
+        quarter=quarter_of(assessment),
+        upheld=upheld,
+        reason=reason,
+        number=objection.id,
+    )
+    return objection, assessment

@@ -1,0 +1,167 @@
+"""The unit of work every step of the cycle runs in: a transaction's repository, the outbox, clock, settings.
+
+A chat turn, a scheduler tick, the command line or a web page each make one and call the workflow's
+functions with it; those functions know nothing of where the request came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from bot.rendering import label, render
+from bot.rules.domain import Quarter
+from bot.rules.workcalendar import WorkCalendar
+from bot.settings import Settings
+from bot.workflow.services import Services
+from storage.models import Assessment, ButtonRecord, OutboxMessage
+from storage.repository import Repository
+
+TOKEN_BYTES = 9  # 12 url-safe characters
+SCHEDULER = 0  # the user id of the scheduler's own work
+
+
+class Refusal(Exception):
+    """A step that cannot be done: nothing is written, the user gets this template's answer.
+
+    The text is rendered at once, while the records it names are still loaded (the rollback expires them).
+    """
+
+    def __init__(self, template: str, alert: bool = False, **context: Any) -> None:
+        self.template, self.alert, self.context = template, alert, context
+        self.text = render(template, **context)
+        super().__init__(template)
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button to show: its label and its callback data (a server-side token and an argument)."""
+
+    text: str
+    data: str
+
+
+Keyboard = list[list[Button]]
+
+
+def keyboard_json(keyboard: Keyboard | None) -> str | None:
+    if not keyboard:
+        return None
+    return json.dumps(
+        [[{"text": b.text, "data": b.data} for b in row] for row in keyboard], ensure_ascii=False
+    )
+
+
+def keyboard_from_json(text: str | None) -> Keyboard | None:
+    if not text:
+        return None
+    return [[Button(b["text"], b["data"]) for b in row] for row in json.loads(text)]
+
+
+def button_data(token: str, arg: str | int = "") -> str:
+    """Callback data for a token and an argument (both checked again when pressed)."""
+    text = f"{token}:{arg}" if arg != "" else token
+    if len(text.encode()) > 64:
+        raise ValueError("callback data over 64 bytes")
+    return text
+
+
+def quarter_of(assessment: Assessment) -> Quarter:
+    return Quarter(assessment.year, assessment.quarter)
+
+
+class Work:
+    """One unit of work: the repository of one transaction, who acts, and the messages it queues."""
+
+    def __init__(self, services: Services, repo: Repository, user_id: int = SCHEDULER) -> None:
+        self.services = services
+        self.repo = repo
+        self.user_id = user_id  # the Telegram user acting; SCHEDULER for the cycle's own work
+        self.queued = False  # a message went into the outbox: the sender is woken after the commit
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.services.clock.now()
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self.services.work_calendar()
+
+    @property
+    def today(self) -> dt.date:
+        return self.calendar.localize(self.now).date()
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names: the Telegram user, or the scheduler."""
+        return f"tg:{self.user_id}" if self.user_id else "scheduler"
+
+    def label(self, kind: str, value: Any) -> str:
+        return label(kind, value)
+
+    async def notify(
+        self,
+        key: str,
+        chat_id: int | None,
+        template: str,
+        keyboard: Keyboard | None = None,
+        /,
+        *,
+        person_id: int | None = None,
+        kind: str = "notice",
+        **context: Any,
+    ) -> bool:
+        """Queue a message to a chat in the outbox, in this transaction; once per key."""
+        if chat_id is None:
+            return False
+        row = OutboxMessage(
+            key=key,
+            kind=kind,
+            person_id=person_id,
+            chat_id=chat_id,
+            text=render(template, **context),
+            reply_markup=keyboard_json(keyboard),
+            created_at=self.now,
+        )
+        queued = await self.repo.queue_message(row)
+        self.queued = self.queued or queued
+        return queued
+
+    async def button(
+        self,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        owner_id: int | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> str:
+        """A new server-side button (owned by the acting user unless told); returns its token."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        self.repo.add_button(
+            ButtonRecord(
+                token=token,
+                kind=kind,
+                owner_id=self.user_id if owner_id is None else owner_id,
+                payload=json.dumps(payload or {}, ensure_ascii=False, default=str),
+                expires_at=expires_at,
+            )
+        )
+        return token
+
+    async def admin_chat_ids(self) -> list[int]:
+        """The chats of every admin: the configured ones and those granted in chat."""
+        return sorted(set(self.settings.admins.ids) | await self.repo.admin_user_ids())
+
+    async def tell_admins(self, key: str, template: str, *, kind: str, **context: Any) -> int:
+        """The same notice to every admin, once per key and admin."""
+        sent = 0
+        for admin_id in await self.admin_chat_ids():
+            sent += await self.notify(f"{key}:{admin_id}", admin_id, template, kind=kind, **context)
+        return sent

@@ -1,0 +1,148 @@
+"""The supervision section's commands on a quarter's outcome: results, changes, confirmation, publicity."""
+
+from __future__ import annotations
+
+from bot.rules.domain import AssessmentStatus, Tier
+from bot.rules.roles import Access
+from bot.rules.vocabulary import TIER_WORDS
+from bot.workflow import decisions, phases, publicity
+from bot.workflow import objections as objection_steps
+from bot.workflow.unit import quarter_of
+from handlers.admin import reason_of
+from handlers.buttons import button, confirm_buttons, confirmed
+from handlers.lookup import args_of, find_person, take_quarter, usage
+from handlers.paging import send_paged
+from handlers.turn import Refusal, Turn, on
+
+
+@on(Access.ADMIN)
+async def results(turn: Turn) -> None:
+    """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
+    given, _args = take_quarter(args_of(turn))
+    quarter = await phases.assessed_quarter(turn, given)
+    assessment = await turn.repo.assessment(quarter)
+    if assessment is None or assessment.status in (AssessmentStatus.PREPARING, AssessmentStatus.RATING):
+        raise Refusal("chat/admin/no_results.j2", quarter=quarter)
+    decided = await decisions.proposal_with_decisions(turn, quarter, assessment)
+    await send_paged(
+        turn,
+        "chat/admin/results.j2",
+        quarter=quarter,
+        status=assessment.status,
+        proposal=decided.proposal,
+        changes=decided.changes,
+        tiers=decided.tiers,
+        problems=decided.problems,
+        people=await turn.repo.people_by_id(),
+        sections=await turn.repo.section_names(),
+    )
+
+
+@on(Access.ADMIN)
+async def change(turn: Turn) -> None:
+    """/change NAME TIER REASON [QUARTER]: the leadership's change, kept within the quota."""
+    given, args = take_quarter(args_of(turn))
+    if len(args) < 3:
+        raise usage("change", "missing")
+    person = await find_person(turn, args[0])
+    tier = TIER_WORDS.get(args[1])
+    if tier is None:
+        raise usage("change", "bad_tier")
+    reason = reason_of(args[2:], "change")
+    quarter = await phases.assessed_quarter(turn, given)
+    changed = await decisions.change_tier(turn, quarter, person, tier, reason)
+    turn.reply(
+        "chat/admin/changed.j2",
+        name=person.name,
+        before=changed.before,
+        after=tier,
+        reason=reason,
+        undecided=changed.undecided,
+    )
+
+
+@on(Access.ADMIN)
+async def confirm(turn: Turn) -> None:
+    """/confirm [QUARTER]: record the leadership's decision; asks for a button press first."""
+    given, _args = take_quarter(args_of(turn))
+    quarter = await phases.assessed_quarter(turn, given)
+    decided = await decisions.confirmable(turn, quarter)
+    counts = {t: sum(1 for x in decided.tiers.values() if x is t) for t in Tier}
+    turn.reply(
+        "chat/admin/confirm_ask.j2",
+        await confirm_buttons(turn, "confirm_results", quarter),
+        quarter=quarter,
+        counts=counts,
+        changes=len(decided.changes),
+        quota=decided.proposal.quota,
+    )
+
+
+@button("confirm_results", Access.ADMIN)
+async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    assessment = await confirmed(turn, payload, arg, record)
+    if assessment is None:
+        return
+    await decisions.confirm_results(turn, quarter_of(assessment), assessment)
+    turn.edit("chat/admin/confirmed.j2", quarter=quarter_of(assessment))
+
+
+@on(Access.ADMIN)
+async def publish(turn: Turn) -> None:
+    """/publish [QUARTER]: post the GOOD tier to the bureau's group; asks for a button press first."""
+    given, _args = take_quarter(args_of(turn))
+    quarter = await phases.assessed_quarter(turn, given)
+    assessment = await phases.assessment_in(turn, quarter, AssessmentStatus.CONFIRMED, "publish")
+    await publicity.group_or_refuse(turn)
+    turn.reply(
+        "chat/admin/publish_ask.j2",
+        await confirm_buttons(turn, "publish", quarter),
+        quarter=quarter,
+        notice=await publicity.notice_of(turn, assessment),
+        period=publicity.publicity_period(turn),
+    )
+
+
+@button("publish", Access.ADMIN)
+async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    assessment = await confirmed(turn, payload, arg, record)
+    if assessment is None:
+        return
+    period = await publicity.publish(turn, assessment, turn.update.get_bot().username)
+    turn.edit("chat/admin/published.j2", quarter=quarter_of(assessment), period=period)
+
+
+@button("close_publicity", Access.ADMIN)
+async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    assessment = await confirmed(turn, payload, arg, record)
+    if assessment is None:
+        return
+    await publicity.finish_publicity(turn, assessment)
+    turn.edit("chat/admin/publicity_closed.j2", quarter=quarter_of(assessment))
+
+
+@on(Access.ADMIN)
+async def objections(turn: Turn) -> None:
+    """/objections [QUARTER]: every objection with its author (admins only)."""
+    given, _args = take_quarter(args_of(turn))
+    quarter = await phases.assessed_quarter(turn, given)
+    assessment = await turn.repo.assessment(quarter)
+    rows = await turn.repo.objections(assessment.id) if assessment is not None else []
+    people = await turn.repo.people_by_id()
+    await send_paged(turn, "chat/admin/objections.j2", quarter=quarter, objections=rows, people=people)
+
+
+@on(Access.ADMIN)
+async def resolve(turn: Turn) -> None:
+    """/resolve NUMBER dismiss|uphold REASON."""
+    args = args_of(turn)
+    if len(args) < 3 or args[1] not in ("dismiss", "uphold"):
+        raise usage("resolve", "missing" if len(args) < 3 else "bad_action")
+    if not (args[0].isascii() and args[0].isdecimal()) or len(args[0]) > 9:
+        raise usage("resolve", "bad_number")
+    reason = reason_of(args[2:], "resolve")
+    upheld = args[1] == "uphold"
+    objection, assessment = await objection_steps.resolve_objection(turn, int(args[0]), upheld, reason)
+    turn.reply(
+        "chat/admin/objection_done.j2", number=objection.id, upheld=upheld, quarter=quarter_of(assessment)
+    )

@@ -1,0 +1,89 @@
+"""Outbox and buttons: messages the bot owes, server-side buttons, input modes and the updates handled."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+
+from bot.rules.domain import OutboxStatus
+from storage.models import ButtonRecord, ChatState, OutboxMessage, ProcessedUpdate, utcnow
+from storage.repository.base import RepositoryBase
+
+
+class OutboxQueries(RepositoryBase):
+    """The outbox-and-buttons aggregate."""
+
+    async def queue_message(self, row: OutboxMessage) -> bool:
+        """Queue a message once per key: False when its key is already in the outbox."""
+        exists = await self.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == row.key))
+        if exists is not None:
+            return False
+        self.session.add(row)
+        return True
+
+    async def outbox_keys(self, keys: list[str]) -> set[str]:
+        """Which of these keys are in the outbox already."""
+        return set(await self.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
+
+    async def mark_handled(self, update_id: int) -> None:
+        """Record an update as handled in this transaction: a copy of it collides on the key, rolls back."""
+        self.session.add(ProcessedUpdate(update_id=update_id))
+        await self.session.flush()
+
+    # --- buttons -----------------------------------------------------------------------------------
+
+    def add_button(self, record: ButtonRecord) -> None:
+        self.session.add(record)
+
+    async def button(self, token: str) -> ButtonRecord | None:
+        return await self.session.get(ButtonRecord, token)
+
+    async def use_button(self, token: str, now: dt.datetime) -> bool:
+        """Mark a one-time button used, atomically: of two concurrent presses exactly one gets True.
+
+        The conditional UPDATE makes the second wait for the first to commit and then match no row
+        (PostgreSQL's read committed re-checks the condition); on SQLite the turns are serialized anyway.
+        """
+        done = await self.session.execute(
+            update(ButtonRecord)
+            .where(ButtonRecord.token == token, ButtonRecord.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return done.rowcount == 1
+
+    # --- input modes -------------------------------------------------------------------------------
+
+    async def chat_state(self, telegram_user_id: int) -> ChatState | None:
+        return await self.session.get(ChatState, telegram_user_id)
+
+    async def set_chat_state(self, telegram_user_id: int, mode: str, payload: str) -> None:
+        state = await self.session.get(ChatState, telegram_user_id)
+        if state is None:
+            self.session.add(ChatState(telegram_user_id=telegram_user_id, mode=mode, payload=payload))
+        elif state.mode != mode or state.payload != payload:
+            state.mode, state.payload, state.updated_at = mode, payload, utcnow()
+
+    async def clear_chat_state(self, telegram_user_id: int) -> None:
+        state = await self.session.get(ChatState, telegram_user_id)
+        if state is not None:
+            await self.session.delete(state)
+
+    # --- the sender's side -------------------------------------------------------------------------
+
+    async def pending_messages(self, now: dt.datetime, limit: int) -> list[OutboxMessage]:
+        """Messages due now, oldest first."""
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return list(rows.all())
+
+    async def earliest_pending(self) -> dt.datetime | None:
+        """When the earliest pending message may go (a retry's back-off)."""
+        return await self.session.scalar(
+            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
