@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.records.imports import ExistingBallot, ParsedBallot, PersonRecord
+from bot.records.ballot_file import ExistingBallot, ParsedBallot
+from bot.records.roster_file import PersonRecord
 from bot.rules.domain import (
     AssessmentStatus,
     BallotPart,

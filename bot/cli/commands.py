@@ -16,16 +16,10 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.records.ballot_file import BALLOT_COLUMNS, PART_LABELS
+from bot.records.cells import NameIndex, PersonRef
 from bot.records.exports import ExportKind, quarter_plans, write_plans
-from bot.records.imports import (
-    BALLOT_COLUMNS,
-    PART_LABELS,
-    ROSTER_COLUMNS,
-    ExistingPerson,
-    NameIndex,
-    PersonRef,
-    parse_roster,
-)
+from bot.records.roster_file import ROSTER_COLUMNS, ExistingPerson, parse_roster
 from bot.records.spreadsheets import TableError, read_table, write_table
 from bot.rendering import label, render
 from bot.rules.domain import BallotPart, Category, Quarter
