@@ -112,7 +112,7 @@ def _sample_health():
 
 
 def sample_contexts() -> dict[str, dict]:
-    from bot.cli.commands import _rows_by_category
+    from bot.cli.results import _rows_by_category
 
     computed = sample_computed()
     errors = [
