@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.records.imports import group_errors
+from bot.records.cells import group_errors
 
 
 def display_width(text: str) -> int:

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.records.imports import NameIndex, PersonRef, parse_date
+from bot.records.cells import NameIndex, PersonRef, parse_date
 from bot.rules.domain import AssessmentStatus, Quarter
 from handlers.turn import Refusal, Turn
 from storage.models import Assessment, Person

@@ -9,16 +9,9 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from bot.records.imports import (
-    BallotContext,
-    ExistingPerson,
-    NameIndex,
-    PersonRef,
-    parse_ballots,
-    parse_date,
-    parse_roster,
-    whole_number,
-)
+from bot.records.ballot_file import BallotContext, parse_ballots
+from bot.records.cells import NameIndex, PersonRef, parse_date, whole_number
+from bot.records.roster_file import ExistingPerson, parse_roster
 from bot.records.spreadsheets import TableError, read_csv_bytes, read_xlsx_bytes
 from bot.rules.domain import Quarter, RaterGroup, Role
 from bot.settings import IndicatorItem

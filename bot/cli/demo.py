@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.cli.commands import results_json, results_rows
 from bot.cli.rehearsal import ADMIN, GROUP, Bureau, at, bind_everyone, import_roster, running_bot
+from bot.cli.results import results_json, results_rows
+from bot.records.ballot_file import BALLOT_COLUMNS
 from bot.records.exports import quarter_plans, write_plans
-from bot.records.imports import BALLOT_COLUMNS
 from bot.records.spreadsheets import read_table, write_table
 from bot.rendering import label, render
 from bot.rules.domain import Quarter

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.app import _on_start, _on_stop, build_application
-from bot.records.imports import parse_roster
+from bot.records.roster_file import parse_roster
 from bot.records.spreadsheets import read_table
 from bot.rules.domain import OutboxStatus
 from bot.settings import load_settings

@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.records.imports import BallotContext, BallotImport, ExistingBallot, PersonRef, parse_ballots
+from bot.records.ballot_file import BallotContext, BallotImport, ExistingBallot, parse_ballots
+from bot.records.cells import PersonRef
 from bot.records.spreadsheets import Table
 from bot.rules.domain import (
     AssessmentStatus,

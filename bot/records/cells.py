@@ -1,0 +1,133 @@
+"""Reading an import file's cells (text, dates, whole numbers, yes/no, names) and its row errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.records.spreadsheets import Cell, Table
+
+# The words a yes/no column accepts: data the bureau's spreadsheets carry, partly in Chinese.
+YES = {"是", "在职", "y", "yes", "1", "true"}
+NO = {"否", "离职", "调离", "n", "no", "0", "false"}
+
+_DATE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2})\s*日?)?\s*月?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
+_NAME_REF = re.compile(r"^(.+?)\s*[(（]\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?\s*[)）]$")
+_DIGITS = re.compile(r"^[0-9]{1,3}(?:\.0+)?$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of an import file; `code` picks the Chinese message in the template."""
+
+    line: int
+    code: str
+    column: str | None = None
+    value: str | None = None
+    detail: str | None = None
+
+
+def parse_date(value: Cell, *, month_only: bool = False) -> dt.date:
+    """A date as bureaus write it: 2020-07-01, 2020/7/1, 2020.07, 2020年7月, 202007, or a spreadsheet date."""
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        text = str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        match = _DATE.match(text) or _COMPACT.match(text)
+        if not match:
+            raise ValueError(text)
+        year, month, dom = int(match.group(1)), int(match.group(2)), match.group(3)
+        day = dt.date(year, month, int(dom) if dom else 1)
+    if not 1900 <= day.year <= 2100:
+        raise ValueError(str(value))
+    return day.replace(day=1) if month_only else day
+
+
+def cell_text(value: Cell) -> str:
+    """A cell as the text it shows: blank for empty, 17 for the number 17.0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def whole_number(value: Cell) -> int | None:
+    """A whole number of points written with ASCII digits (17, 17.0), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = cell_text(value)
+    return int(float(text)) if _DIGITS.match(text) else None
+
+
+def missing_columns(table: Table, needed: Sequence[str]) -> list[RowError]:
+    """An error on the header line for each needed column the file lacks."""
+    present = set(table.headers)
+    return [RowError(1, "missing_column", column=c) for c in needed if c not in present]
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """An active person as a ballot file may name him."""
+
+    id: int
+    name: str
+    birth_month: dt.date
+
+
+class NameIndex:
+    """Resolves 张伟 or 张伟(1988-03) to one active person."""
+
+    def __init__(self, people: Iterable[PersonRef]) -> None:
+        self.by_name: dict[str, list[PersonRef]] = defaultdict(list)
+        for p in people:
+            self.by_name[p.name].append(p)
+
+    def resolve(self, text: str) -> PersonRef | str:
+        """The person, or the error code."""
+        match = _NAME_REF.match(text)
+        if match:
+            name = match.group(1).strip()
+            try:
+                month = dt.date(int(match.group(2)), int(match.group(3)), 1)
+            except ValueError:
+                return "unknown_person"
+            found = [p for p in self.by_name.get(name, []) if p.birth_month == month]
+        else:
+            found = self.by_name.get(text.strip(), [])
+        if not found:
+            return "unknown_person"
+        if len(found) > 1:
+            return "ambiguous_name"
+        return found[0]
+
+
+@dataclass(frozen=True)
+class GroupedError:
+    """The same problem on several rows, shown once with its line numbers."""
+
+    error: RowError
+    lines: tuple[int, ...]
+
+
+def group_errors(errors: Iterable[RowError]) -> list[GroupedError]:
+    """Fold errors that differ only by line, in the order of their first line."""
+    lines: dict[tuple, list[int]] = defaultdict(list)
+    first: dict[tuple, RowError] = {}
+    for e in errors:
+        key = (e.code, e.column, e.value, e.detail)
+        lines[key].append(e.line)
+        first.setdefault(key, e)
+    return sorted((GroupedError(first[k], tuple(v)) for k, v in lines.items()), key=lambda g: g.lines[0])
