@@ -68,6 +68,7 @@ async def change_tier(work: Work, quarter: Quarter, person: Person, tier: Tier, 
                 tier=tier,
                 reason=reason,
                 decided_by=work.user_id,
+                decided_at=work.now,
             )
         )
     else:
