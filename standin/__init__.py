@@ -1,9 +1,10 @@
 """A stand-in for the Telegram Bot API: a local HTTP server and a driver that plays the bot's users."""
 
-from standin.driver import CallbackAnswer, Driver, DriverError, FileView, MessageView
+from standin.driver import Driver
 from standin.limits import Fault, Limits
 from standin.server import StandIn
 from standin.state import LoggedRequest, WebhookAttempt
+from standin.views import CallbackAnswer, DriverError, FileView, MessageView
 
 __all__ = [
     "CallbackAnswer",
