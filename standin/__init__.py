@@ -4,9 +4,11 @@ from standin.driver import Driver
 from standin.limits import Fault, Limits
 from standin.server import StandIn
 from standin.state import LoggedRequest, WebhookAttempt
+from standin.timing import TIME_FACTOR_VARIABLE, scaled, time_factor
 from standin.views import CallbackAnswer, DriverError, FileView, MessageView
 
 __all__ = [
+    "TIME_FACTOR_VARIABLE",
     "CallbackAnswer",
     "Driver",
     "DriverError",
@@ -17,4 +19,6 @@ __all__ = [
     "MessageView",
     "StandIn",
     "WebhookAttempt",
+    "scaled",
+    "time_factor",
 ]

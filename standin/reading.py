@@ -1,4 +1,4 @@
-"""What the bot did, read and waited for."""
+"""What the bot did, read and waited for; every wait scales with STANDIN_TIME_FACTOR."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from standin.state import JSON, LoggedRequest, Message, State, WebhookAttempt, scope_key
+from standin.timing import TIME_FACTOR_VARIABLE, scaled, time_factor
 from standin.views import CallbackAnswer, DriverError, MessageView
 
 WAIT = 5.0  # seconds for the bot's answer on an idle machine
@@ -85,13 +86,19 @@ class Reader:
     # -- waiting -------------------------------------------------------------------------------
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = WAIT, what: str = "") -> Any:
-        """The first truthy value of `predicate()`, checked now and on every change of the state."""
+        """The first truthy value of `predicate()`, checked now and on every change of the state.
+
+        At most `timeout` seconds times STANDIN_TIME_FACTOR; it returns as soon as the value is there.
+        """
+        limit = scaled(timeout)
         try:
-            return await self.state.wait_until(predicate, timeout)
+            return await self.state.wait_until(predicate, limit)
         except TimeoutError:
+            factor = time_factor()
+            scale = f" ({timeout:g} s × {TIME_FACTOR_VARIABLE}={factor:g})" if factor != 1 else ""
             failures = [r for r in self.state.requests if r.status != 200][-5:]
             detail = f"; recent refused calls: {failures}" if failures else ""
-            raise TimeoutError(f"waited {timeout} s for {what or predicate!r}{detail}") from None
+            raise TimeoutError(f"waited {limit:g} s{scale} for {what or predicate!r}{detail}") from None
 
     async def wait_for_bot_messages(
         self, chat_id: int, count: int = 1, *, after: int | None = None, timeout: float = WAIT

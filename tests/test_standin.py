@@ -43,7 +43,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from standin import DriverError, Limits, StandIn
+from standin import DriverError, Limits, StandIn, scaled
 
 TOKEN = "123:ABC"
 ANN, BEN, CAI = 1001, 1002, 1003
@@ -807,6 +807,31 @@ async def test_driver_http_endpoints(api: StandIn, bot: Bot):
             "wait_for_bot_messages", json={"chat_id": ANN, "after": 3, "timeout": 0.05}
         ) as response:
             assert response.status == 408
+
+
+async def test_waits_scale_with_standin_time_factor(api: StandIn, monkeypatch: pytest.MonkeyPatch):
+    d = api.driver
+    loop = asyncio.get_running_loop()
+    monkeypatch.setenv("STANDIN_TIME_FACTOR", "4")
+    assert scaled(5) == 20
+    started = loop.time()
+    with pytest.raises(TimeoutError, match=re.escape("waited 0.2 s (0.05 s × STANDIN_TIME_FACTOR=4)")):
+        await d.wait_for(lambda: False, timeout=0.05, what="nothing")
+    assert loop.time() - started >= 0.2
+    d.add_user(ANN, "Ann")
+    d.send_text(ANN, "hi")
+    waiting = asyncio.create_task(d.wait_for_bot_message(ANN, timeout=60))
+    await asyncio.sleep(0)
+    started = loop.time()
+    async with make_bot(api) as bot:
+        await bot.send_message(ANN, "at once")
+        assert (await waiting).text == "at once" and loop.time() - started < 5  # not after 240 s
+    monkeypatch.setenv("STANDIN_TIME_FACTOR", "")
+    assert scaled(5) == 5
+    for wrong in ("fast", "0", "-1"):
+        monkeypatch.setenv("STANDIN_TIME_FACTOR", wrong)
+        with pytest.raises(ValueError, match="STANDIN_TIME_FACTOR"):
+            await d.wait_for(lambda: True)
 
 
 def test_python_m_bot_standin_prints_its_url_and_serves():
