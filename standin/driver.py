@@ -1,211 +1,27 @@
-"""The test side of the stand-in: people who write, press and block, and views of what the bot did."""
+"""The people around the bot, played for tests: they write, send files, press buttons and block it."""
 
 from __future__ import annotations
 
-import base64
-import copy
 import mimetypes
-import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from standin.formatting import utf16_length
 from standin.limits import Clock, Fault, Faults
 from standin.methods import image_size
-from standin.state import (
-    JSON,
-    CallbackQuery,
-    Chat,
-    LoggedRequest,
-    Message,
-    State,
-    StoredFile,
-    User,
-    WebhookAttempt,
-    chat_member,
-    scope_key,
-)
-
-_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")
-_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}\b")
+from standin.objects import chat_member
+from standin.reading import Reader
+from standin.state import JSON, CallbackQuery, Chat, Message, State, User
+from standin.text import detect_entities, utf16_length
+from standin.views import DriverError, MessageView
 
 
-class DriverError(Exception):
-    """A driver call no real user could make: an unknown person or chat, a button that is not there..."""
-
-
-@dataclass(frozen=True)
-class FileView:
-    """A stored file, bytes included."""
-
-    file_id: str
-    file_unique_id: str
-    kind: str
-    file_name: str | None
-    mime_type: str | None
-    size: int
-    data: bytes = field(repr=False)
-    width: int
-    height: int
-    file_path: str
-
-    @classmethod
-    def of(cls, stored: StoredFile) -> FileView:
-        return cls(
-            stored.file_id,
-            stored.file_unique_id,
-            stored.kind,
-            stored.file_name,
-            stored.mime_type,
-            stored.size,
-            stored.data,
-            stored.width,
-            stored.height,
-            stored.file_path,
-        )
-
-    def to_dict(self) -> JSON:
-        data = asdict(self)
-        data["data"] = base64.b64encode(self.data).decode("ascii")
-        return data
-
-
-@dataclass(frozen=True)
-class MessageView:
-    """A snapshot of one message as a chat shows it: current text, keyboard, edits, deletion, files."""
-
-    chat_id: int
-    message_id: int
-    from_bot: bool
-    sender_id: int
-    date: int
-    text: str | None
-    entities: list[JSON]
-    caption: str | None
-    caption_entities: list[JSON]
-    source: str | None  # text or caption before its parse mode was applied
-    parse_mode: str | None
-    reply_markup: JSON | None
-    reply_to_message_id: int | None
-    edits: int
-    edit_date: int | None
-    deleted: bool
-    pinned: bool
-    delivered: bool
-    document: FileView | None
-    photo: FileView | None
-
-    @classmethod
-    def of(cls, message: Message) -> MessageView:
-        return cls(
-            chat_id=message.chat.id,
-            message_id=message.message_id,
-            from_bot=message.sender.is_bot,
-            sender_id=message.sender.id,
-            date=message.date,
-            text=message.text,
-            entities=copy.deepcopy(message.entities),
-            caption=message.caption,
-            caption_entities=copy.deepcopy(message.caption_entities),
-            source=message.source,
-            parse_mode=message.parse_mode,
-            reply_markup=copy.deepcopy(message.reply_markup),
-            reply_to_message_id=message.reply_to.message_id if message.reply_to else None,
-            edits=message.edits,
-            edit_date=message.edit_date,
-            deleted=message.deleted,
-            pinned=message.pinned,
-            delivered=message.delivered,
-            document=FileView.of(message.document) if message.document else None,
-            photo=FileView.of(message.photo) if message.photo else None,
-        )
-
-    @property
-    def content(self) -> str:
-        """The text, or the caption of a file ('' when neither)."""
-        return self.text if self.text is not None else (self.caption or "")
-
-    @property
-    def buttons(self) -> list[list[JSON]]:
-        """The rows of the inline keyboard ([] without one)."""
-        if self.reply_markup is None:
-            return []
-        return self.reply_markup.get("inline_keyboard", [])
-
-    def callback_data(self, label: str) -> str:
-        """The callback_data of the button labelled `label`."""
-        for row in self.buttons:
-            for button in row:
-                if button.get("text") == label and "callback_data" in button:
-                    return button["callback_data"]
-        raise DriverError(f"message {self.message_id} has no button labelled {label!r}")
-
-    def to_dict(self) -> JSON:
-        data = asdict(self)
-        data["document"] = self.document.to_dict() if self.document else None
-        data["photo"] = self.photo.to_dict() if self.photo else None
-        return data
-
-
-@dataclass(frozen=True)
-class CallbackAnswer:
-    """A button press and how the bot answered it (answered False: not yet)."""
-
-    query_id: str
-    user_id: int
-    chat_id: int
-    message_id: int
-    data: str
-    answered: bool
-    text: str | None
-    show_alert: bool
-    url: str | None
-    cache_time: int
-    answered_at: float | None
-
-    @classmethod
-    def of(cls, query: CallbackQuery) -> CallbackAnswer:
-        return cls(
-            query.id,
-            query.user.id,
-            query.message.chat.id,
-            query.message.message_id,
-            query.data,
-            query.answered,
-            query.text,
-            query.show_alert,
-            query.url,
-            query.cache_time,
-            query.answered_at,
-        )
-
-    def to_dict(self) -> JSON:
-        return asdict(self)
-
-
-def detect_entities(text: str) -> list[JSON]:
-    """The bot_command and mention entities Telegram marks in a user's text."""
-    entities: list[JSON] = []
-    for pattern, kind in ((_COMMAND, "bot_command"), (_MENTION, "mention")):
-        for match in pattern.finditer(text):
-            entities.append(
-                {
-                    "type": kind,
-                    "offset": utf16_length(text[: match.start()]),
-                    "length": utf16_length(match.group()),
-                }
-            )
-    return sorted(entities, key=lambda e: e["offset"])
-
-
-class Driver:
+class Driver(Reader):
     """Plays the people around the bot and reads what the bot did, in the stand-in's event loop."""
 
     def __init__(self, state: State, faults: Faults, *, clock: Clock, privacy_mode: bool) -> None:
-        self.state = state
+        super().__init__(state)
         self.faults = faults
         self.clock = clock
         self.privacy_mode = privacy_mode
@@ -244,21 +60,16 @@ class Driver:
         title: str,
         members: Iterable[int] = (),
         *,
-        admins: Iterable[int] = (),
-        creator: int | None = None,
         supergroup: bool = False,
         bot_admin: bool = False,
     ) -> JSON:
-        """A group the bot is in (as an administrator if bot_admin); returns the Telegram Chat object.
-
-        Admins and the creator are members too; getChatMember and getChatAdministrators report them.
-        """
+        """A group the bot is in (as an administrator if bot_admin: it then reads every message);
+        returns the Telegram Chat object."""
         if chat_id >= 0:
             raise DriverError("a group's id is negative")
         if chat_id in self.state.chats:
             raise DriverError(f"chat {chat_id} exists already")
-        admin_ids = set(admins)
-        member_ids = set(members) | admin_ids | ({creator} if creator is not None else set())
+        member_ids = set(members)
         for user_id in member_ids:
             self._user(user_id)
         chat = Chat(
@@ -266,15 +77,9 @@ class Driver:
             type="supergroup" if supergroup else "group",
             title=title,
             members=member_ids,
-            admins=admin_ids,
-            creator=creator,
             bot_status="administrator" if bot_admin else "member",
         )
         return self.state.add_group(chat).to_api()
-
-    def add_member(self, chat_id: int, user_id: int) -> None:
-        self._group(chat_id).members.add(self._user(user_id).id)
-        self.state.changed()
 
     def remove_bot(self, chat_id: int, by_user_id: int, *, kicked: bool = True) -> None:
         """A member removes the bot from a group (kicked, or left when kicked is False)."""
@@ -362,14 +167,14 @@ class Driver:
         if mime_type is None:
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         stored = self.state.store_file("document", bytes(data), file_name=filename, mime_type=mime_type)
-        return self._post(user, chat, document=stored, caption=caption or None, caption_entities=[])
+        return self._post(user, chat, document=stored, caption=caption or None)
 
     def send_photo(
         self, user_id: int, data: bytes, caption: str | None = None, *, chat_id: int | None = None
     ) -> MessageView:
         size = image_size(bytes(data))
         if size is None:
-            raise DriverError("a photo must be a PNG, JPEG, GIF or WebP image")
+            raise DriverError("a photo must be a PNG or JPEG image")
         user, chat = self._speaker(user_id, chat_id)
         stored = self.state.store_file("photo", bytes(data), width=size[0], height=size[1])
         return self._post(user, chat, photo=stored, caption=caption or None)
@@ -395,7 +200,7 @@ class Driver:
             message_id = int(message)
             chat_id = user.id if chat_id is None else chat_id
         target = self.state.find_message(chat_id, message_id)
-        if target is None or target.deleted:
+        if target is None:
             raise DriverError(f"no message {message_id} in chat {chat_id}")
         chat = target.chat
         if chat.is_group:
@@ -436,11 +241,11 @@ class Driver:
         user = self._user(user_id)
         chat_id = user.id if chat_id is None else chat_id
         message = self.state.find_message(chat_id, message_id)
-        if message is None or message.deleted or message.sender is not user or message.text is None:
+        if message is None or message.sender is not user or message.text is None:
             raise DriverError(f"user {user_id} has no text message {message_id} in chat {chat_id}")
         if not text:
             raise DriverError("a message needs text")
-        message.text, message.entities, message.source = text, detect_entities(text), text
+        message.text, message.entities = text, detect_entities(text)
         message.edits += 1
         message.edit_date = int(time.time())
         message.chat.mark = message.chat.last_message_id
@@ -482,132 +287,6 @@ class Driver:
         """The next `times` calls of `method` take effect but answer `seconds` late."""
         self.faults.add(method, Fault.slow(seconds), times)
 
-    # -- reading -------------------------------------------------------------------------------
-
-    def history(self, chat_id: int) -> list[MessageView]:
-        """Every message of the chat in order, from people and from the bot, deleted ones flagged."""
-        return [MessageView.of(m) for m in self.state.messages.get(chat_id, [])]
-
-    def message(self, chat_id: int, message_id: int) -> MessageView:
-        found = self.state.find_message(chat_id, message_id)
-        if found is None:
-            raise DriverError(f"no message {message_id} in chat {chat_id}")
-        return MessageView.of(found)
-
-    def bot_messages(self, chat_id: int, *, include_deleted: bool = False) -> list[MessageView]:
-        return [
-            MessageView.of(m)
-            for m in self.state.messages.get(chat_id, [])
-            if m.sender is self.state.bot and (include_deleted or not m.deleted)
-        ]
-
-    def last_bot_message(self, chat_id: int) -> MessageView | None:
-        """The bot's latest message still shown in the chat."""
-        messages = self.bot_messages(chat_id)
-        return messages[-1] if messages else None
-
-    @property
-    def callback_answers(self) -> dict[str, CallbackAnswer]:
-        """Answered button presses by query id."""
-        return {q.id: CallbackAnswer.of(q) for q in self.state.callback_queries.values() if q.answered}
-
-    def callback_query(self, query_id: str) -> CallbackAnswer:
-        query = self.state.callback_queries.get(query_id)
-        if query is None:
-            raise DriverError(f"no callback query {query_id}")
-        return CallbackAnswer.of(query)
-
-    def commands(self, scope: JSON | None = None, language_code: str = "") -> list[JSON]:
-        """The command list the bot set for this scope and language (exact match, no fallback)."""
-        return [dict(c) for c in self.state.commands.get((scope_key(scope), language_code), [])]
-
-    @property
-    def requests(self) -> list[LoggedRequest]:
-        """The Bot API calls so far: time, method, chat_id, status."""
-        return list(self.state.requests)
-
-    def requests_for(self, method: str) -> list[LoggedRequest]:
-        return [r for r in self.state.requests if r.method.lower() == method.lower()]
-
-    @property
-    def pending_updates(self) -> list[JSON]:
-        """Updates not yet confirmed by the bot (polling) or accepted by its webhook."""
-        return [copy.deepcopy(u.payload) for u in self.state.pending]
-
-    @property
-    def polling(self) -> bool:
-        """Whether the bot is waiting in a long getUpdates call right now."""
-        return self.state.waiting_polls > 0
-
-    @property
-    def webhook(self) -> JSON | None:
-        hook = self.state.webhook
-        return asdict(hook) if hook else None
-
-    @property
-    def webhook_attempts(self) -> list[WebhookAttempt]:
-        """Every POST of an update to a webhook, failed ones included, in order."""
-        return list(self.state.webhook_attempts)
-
-    # -- waiting -------------------------------------------------------------------------------
-
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
-        """The first truthy value of `predicate()`, checked now and on every change of the state."""
-        try:
-            return await self.state.wait_until(predicate, timeout)
-        except TimeoutError:
-            failures = [r for r in self.state.requests if r.status != 200][-5:]
-            detail = f"; recent refused calls: {failures}" if failures else ""
-            raise TimeoutError(f"waited {timeout} s for {what or predicate!r}{detail}") from None
-
-    async def wait_for_bot_messages(
-        self, chat_id: int, count: int = 1, *, after: int | None = None, timeout: float = 5.0
-    ) -> list[MessageView]:
-        """The bot's first `count` messages in the chat after message `after` (default: the driver's
-        last action there)."""
-        chat = self.state.chats.get(chat_id)
-        base = after if after is not None else (chat.mark if chat else 0)
-
-        def arrived() -> list[Message] | None:
-            found = [
-                m
-                for m in self.state.messages.get(chat_id, [])
-                if m.sender is self.state.bot and m.message_id > base
-            ]
-            return found if len(found) >= count else None
-
-        found = await self.wait_for(
-            arrived, timeout, f"{count} bot message(s) in chat {chat_id} after {base}"
-        )
-        return [MessageView.of(m) for m in found[:count]]
-
-    async def wait_for_bot_message(
-        self, chat_id: int, count: int = 1, *, after: int | None = None, timeout: float = 5.0
-    ) -> MessageView:
-        """The `count`-th bot message in the chat after the driver's last action there (or `after`)."""
-        return (await self.wait_for_bot_messages(chat_id, count, after=after, timeout=timeout))[-1]
-
-    async def wait_for_edit(
-        self, chat_id: int, message_id: int, edits: int = 1, *, timeout: float = 5.0
-    ) -> MessageView:
-        """The message once it has been edited `edits` times in all."""
-        message = self.state.find_message(chat_id, message_id)
-        if message is None:
-            raise DriverError(f"no message {message_id} in chat {chat_id}")
-        await self.wait_for(lambda: message.edits >= edits, timeout, f"edit {edits} of message {message_id}")
-        return MessageView.of(message)
-
-    async def wait_for_callback_answer(self, query_id: str, *, timeout: float = 5.0) -> CallbackAnswer:
-        query = self.state.callback_queries.get(query_id)
-        if query is None:
-            raise DriverError(f"no callback query {query_id}")
-        await self.wait_for(lambda: query.answered, timeout, f"an answer to callback query {query_id}")
-        return CallbackAnswer.of(query)
-
-    async def wait_until_confirmed(self, *, timeout: float = 5.0) -> None:
-        """Until the bot has confirmed (or its webhook accepted) every queued update."""
-        await self.wait_for(lambda: not self.state.pending, timeout, "the bot to take every update")
-
     # -- helpers -------------------------------------------------------------------------------
 
     def _user(self, user_id: int) -> User:
@@ -642,7 +321,7 @@ class Driver:
         if reply_to is None:
             return None
         target = self.state.find_message(chat.id, reply_to)
-        if target is None or target.deleted:
+        if target is None:
             raise DriverError(f"no message {reply_to} in chat {chat.id} to reply to")
         return target
 
@@ -676,7 +355,7 @@ class Driver:
             text = fields.get("caption")
         entities = fields.get("entities") or []
         delivered = self._reaches_bot(chat, text, entities, fields.get("reply_to"))
-        message = self.state.add_message(chat, user, source=text, delivered=delivered, **fields)
+        message = self.state.add_message(chat, user, delivered=delivered, **fields)
         chat.mark = message.message_id
         if delivered:
             user.seen = True

@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from bot.cli.rehearsal import Bureau
+from standin import scaled
 from standin.state import CallbackQuery
 from tests.conftest import EXAMPLES
 
@@ -67,7 +68,7 @@ def turn_log():
 
 async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + scaled(timeout)
     while not predicate():
         if loop.time() > deadline:
             raise TimeoutError(f"waited {timeout} s for {what or predicate}")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import Pacer
 from bot.rules.domain import OutboxStatus
-from standin import Limits
+from standin import Limits, scaled
 from storage.models import OutboxMessage, Person
 from tests.chat import ADMIN, Bureau, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -48,7 +48,7 @@ async def statuses(bureau: Bureau) -> Counter:
 
 async def wait_drained(bureau: Bureau, timeout: float) -> None:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + scaled(timeout)
     while (await statuses(bureau))[OutboxStatus.PENDING]:
         assert loop.time() < deadline, await statuses(bureau)
         await asyncio.sleep(0.1)

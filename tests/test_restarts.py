@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.rules.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
-from standin import StandIn
+from standin import StandIn, scaled
 from storage.database import Database
 from storage.models import BallotItem, BallotRecord, OutboxMessage, Person, PhaseWindow, utcnow
 from storage.repository import Repository
@@ -45,7 +45,7 @@ async def pending_drained(database_url: str, timeout: float = 15.0) -> None:
     """Until the running bot has recorded every delivery (the last one is marked just after it is sent)."""
     database = Database(database_url)
     try:
-        for _ in range(int(timeout * 10)):
+        for _ in range(int(scaled(timeout) * 10)):
             async with database.session() as session:
                 pending = await session.scalar(
                     select(func.count())

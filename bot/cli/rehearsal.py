@@ -22,7 +22,7 @@ from bot.rules.domain import OutboxStatus
 from bot.settings import load_settings
 from bot.workflow.clock import FixedClock
 from bot.workflow.services import Services
-from standin import MessageView, StandIn
+from standin import MessageView, StandIn, scaled
 from storage.database import Database
 from storage.models import OutboxMessage, Person
 from storage.repository import Repository
@@ -81,7 +81,7 @@ class Bureau:
         """Until every update is taken and the outbox is empty."""
         await self.driver.wait_until_confirmed(timeout=timeout)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + scaled(timeout)
         while True:
             async with self.services.database.session() as session:
                 pending = await session.scalar(
