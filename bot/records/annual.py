@@ -6,14 +6,12 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bot.rules.cycle import default_window
 from bot.rules.domain import AnnualRecommendation, ExemptionKind, Phase, Quarter
 from bot.rules.linkage import AnnualResult, QuarterOutcome, annual_linkage
 from bot.settings import Settings
 from bot.workflow.quarter import work_calendar
-from storage.models import Exemption, Registration
+from storage.models import Registration
 from storage.repository import Repository
 
 
@@ -43,22 +41,9 @@ async def annual_report(repo: Repository, settings: Settings, year: int) -> Annu
             continue
         deadline = default_window(Phase.REGISTRATION, quarter, calendar, settings.schedule).closes
         registered = {
-            r.person_id: r.submitted_at
-            for r in (
-                await repo.session.scalars(
-                    select(Registration).where(Registration.assessment_id == assessment.id)
-                )
-            ).all()
+            r.person_id: r.submitted_at for r in await repo.quarter_docs(Registration, assessment.id)
         }
-        excused = set(
-            await repo.session.scalars(
-                select(Exemption.person_id).where(
-                    Exemption.assessment_id == assessment.id,
-                    Exemption.kind == ExemptionKind.EXCUSED,
-                    Exemption.revoked_at.is_(None),
-                )
-            )
-        )
+        excused = {e.person_id for e in await repo.exemptions(assessment.id, ExemptionKind.EXCUSED)}
         for row in await repo.results(assessment.id):
             if row.final_tier is None and not row.exempt_reasons:
                 continue  # not confirmed yet

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import func, select
 
 from bot.rules.domain import (
     AssessmentStatus,
@@ -27,15 +24,7 @@ from bot.rules.scoring import shown_group_scores
 from bot.rules.tiers import QuotaCheck, compute_quarter
 from bot.settings import Settings
 from bot.workflow.quarter import LOCKED, quarter_input, stored_results
-from storage.models import (
-    Confirmation,
-    MonthlySummary,
-    Person,
-    Registration,
-    RegistrationItem,
-    SummaryItem,
-    TierDecision,
-)
+from storage.models import Person, Registration, RegistrationItem, SummaryItem
 from storage.repository import Repository
 
 FILED = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED, ReviewStatus.RETURNED)
@@ -170,26 +159,12 @@ def _order(person: Person, sections: dict[int, str]) -> tuple:
     return (sections.get(person.section_id, ""), person.role.is_leader is False, person.name, person.id)
 
 
-async def _items(repo: Repository, model, parent_column, parent_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    if parent_ids:
-        for row in (await repo.session.scalars(select(model).where(parent_column.in_(parent_ids)))).all():
-            found[getattr(row, parent_column.key)].append((row.position, row.text))
-    return {key: tuple(text for _p, text in sorted(values)) for key, values in found.items()}
-
-
 async def monthly_forms(repo: Repository, year: int, month: int, tz: ZoneInfo) -> list[MonthlyForm]:
     """Form 1 of everyone who handed in the month's summary, by section and name."""
-    summaries = (
-        await repo.session.scalars(
-            select(MonthlySummary).where(
-                MonthlySummary.year == year, MonthlySummary.month == month, MonthlySummary.status.in_(FILED)
-            )
-        )
-    ).all()
+    summaries = await repo.month_summaries(year, month, FILED)
     people = {p.id: p for p in await repo.people()}
     sections = {s.id: s.name for s in await repo.sections()}
-    items = await _items(repo, SummaryItem, SummaryItem.summary_id, [s.id for s in summaries])
+    items = await repo.item_texts_of(SummaryItem, "summary_id", [s.id for s in summaries])
     forms = [
         (
             people[s.person_id],
@@ -214,10 +189,7 @@ async def monthly_forms(repo: Repository, year: int, month: int, tz: ZoneInfo) -
 
 async def confirmed_on(repo: Repository, assessment_id: int, tz: ZoneInfo) -> dt.date | None:
     """The day of the latest confirmation of a quarter's tiers."""
-    moment = await repo.session.scalar(
-        select(func.max(Confirmation.confirmed_at)).where(Confirmation.assessment_id == assessment_id)
-    )
-    return _day(moment, tz)
+    return _day(await repo.last_confirmed_at(assessment_id), tz)
 
 
 async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> list[QuarterForm]:
@@ -226,14 +198,7 @@ async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> lis
     if assessment is None:
         return []
     registrations = {
-        r.person_id: r
-        for r in (
-            await repo.session.scalars(
-                select(Registration).where(
-                    Registration.assessment_id == assessment.id, Registration.status.in_(FILED)
-                )
-            )
-        ).all()
+        r.person_id: r for r in await repo.quarter_docs(Registration, assessment.id, statuses=FILED)
     }
     results = {r.person_id: r for r in await repo.results(assessment.id)}
     exemptions = {e.person_id: e.reason for e in await repo.exemptions(assessment.id, ExemptionKind.EXEMPT)}
@@ -241,8 +206,8 @@ async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> lis
     decided = await confirmed_on(repo, assessment.id, tz) if locked else None
     people = {p.id: p for p in await repo.people()}
     sections = {s.id: s.name for s in await repo.sections()}
-    items = await _items(
-        repo, RegistrationItem, RegistrationItem.registration_id, [r.id for r in registrations.values()]
+    items = await repo.item_texts_of(
+        RegistrationItem, "registration_id", [r.id for r in registrations.values()]
     )
     forms = []
     for person_id in set(registrations) | set(results):
@@ -306,14 +271,7 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
     sections = {s.id: s.name for s in await repo.sections()}
     overrides = {o.person_id: o for o in await repo.overrides(assessment.id)}
     exemptions = {e.person_id: e.reason for e in await repo.exemptions(assessment.id, ExemptionKind.EXEMPT)}
-    decisions = {
-        d.person_id: d.reason
-        for d in (
-            await repo.session.scalars(
-                select(TierDecision).where(TierDecision.assessment_id == assessment.id)
-            )
-        ).all()
-    }
+    decisions = {d.person_id: d.reason for d in await repo.tier_decisions(assessment.id)}
     rules = settings.rules
     rows: dict[Category, list[FilingRow]] = {}
     for r in proposal.ratees:
@@ -367,31 +325,13 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
 async def submissions(repo: Repository, year: int, month: int) -> Submissions:
     """The month's summaries with their submission times, against the active ratees."""
     expected = sum(1 for p in await repo.people(active_only=True) if p.is_ratee)
-    times = (
-        await repo.session.scalars(
-            select(MonthlySummary.submitted_at).where(
-                MonthlySummary.year == year,
-                MonthlySummary.month == month,
-                MonthlySummary.status.in_(FILED),
-                MonthlySummary.submitted_at.is_not(None),
-            )
-        )
-    ).all()
-    return Submissions(year, month, expected, tuple(sorted(times)))
+    times = await repo.summary_times(year, month, FILED)
+    return Submissions(year, month, expected, tuple(times))
 
 
 async def months_with_summaries(repo: Repository, limit: int = 6) -> list[tuple[int, int]]:
     """The latest months that have handed-in summaries, newest first."""
-    rows = (
-        await repo.session.execute(
-            select(MonthlySummary.year, MonthlySummary.month)
-            .where(MonthlySummary.status.in_(FILED))
-            .group_by(MonthlySummary.year, MonthlySummary.month)
-            .order_by(MonthlySummary.year.desc(), MonthlySummary.month.desc())
-            .limit(limit)
-        )
-    ).all()
-    return [(int(y), int(m)) for y, m in rows]
+    return await repo.summary_months(FILED, limit)
 
 
 async def assessed_quarters(repo: Repository, limit: int = 6) -> list[Quarter]:

@@ -8,10 +8,11 @@ from storage.repository.cycle import CycleQueries
 from storage.repository.documents import DocumentQueries
 from storage.repository.outbox import OutboxQueries
 from storage.repository.people import PERSON_FIELDS, PeopleQueries, RosterOutcome
+from storage.repository.records import RecordQueries
 
 
-class Repository(PeopleQueries, CycleQueries, BallotQueries, DocumentQueries, OutboxQueries):
-    """Queries and writes over one session: people, the cycle, ballots and results, documents, the outbox."""
+class Repository(PeopleQueries, CycleQueries, BallotQueries, DocumentQueries, OutboxQueries, RecordQueries):
+    """Queries and writes over one session: people, the cycle, ballots, documents, outbox, the records."""
 
 
 __all__ = ["PERSON_FIELDS", "BallotTotals", "Repository", "RosterOutcome", "ordered_items"]
