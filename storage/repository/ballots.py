@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, delete, func, insert, select
 
 from bot.rules.domain import BallotPart, BallotSource, BallotStatus, RaterGroup, ReviewStatus
-from storage.models import BallotItem, BallotRecord, Goal, GoalItem, ResultRecord, utcnow
+from storage.models import Assessment, BallotItem, BallotRecord, Goal, GoalItem, ResultRecord, utcnow
 from storage.repository.base import RepositoryBase
 
 
@@ -187,6 +187,57 @@ class BallotQueries(RepositoryBase):
     async def items_of_ballot(self, ballot_id: int) -> list[BallotItem]:
         rows = (await self.session.scalars(select(BallotItem).where(BallotItem.ballot_id == ballot_id))).all()
         return ordered_items(rows)
+
+    async def ballot_by_id(self, ballot_id: object) -> BallotRecord | None:
+        """A ballot by id; None for an id that is not one (it came from a button or a request)."""
+        if not isinstance(ballot_id, int):
+            return None
+        return await self.session.get(BallotRecord, ballot_id)
+
+    async def lock_for_scoring(self, ballot_id: int) -> tuple[Assessment, BallotRecord]:
+        """The ballot's quarter under a shared lock, then the ballot itself re-read under an exclusive one.
+
+        Closing rating locks the quarter exclusively, so a tap never lands after the close; a tap and a
+        submit of the same ballot take turns. SQLite has no row locks and runs the bot's turns one at a
+        time (Database.session): there the rows are returned as they are, reading again is no use.
+        """
+        ballot = await self.session.get(BallotRecord, ballot_id)
+        if self.dialect == "sqlite":
+            return await self.session.get(Assessment, ballot.assessment_id), ballot
+        assessment = await self.session.get(Assessment, ballot.assessment_id, with_for_update={"read": True})
+        ballot = await self.session.get(BallotRecord, ballot_id, with_for_update=True, populate_existing=True)
+        return assessment, ballot
+
+    async def new_ballot(
+        self,
+        assessment_id: int,
+        rater_id: int,
+        ratee_id: int,
+        group: RaterGroup,
+        parts: Sequence[tuple[BallotPart, Sequence[Any]]],
+    ) -> BallotRecord:
+        """A chat draft with its items unscored; `parts` gives each part's items (name, max_points).
+
+        The ballot is written first: a second draft of the same pair collides on its key at once.
+        """
+        ballot = BallotRecord(
+            assessment_id=assessment_id, rater_id=rater_id, ratee_id=ratee_id, rater_group=group
+        )
+        self.session.add(ballot)
+        await self.session.flush()
+        for part, items in parts:
+            for position, item in enumerate(items, start=1):
+                self.session.add(
+                    BallotItem(
+                        ballot_id=ballot.id,
+                        part=part,
+                        position=position,
+                        name=item.name,
+                        max_points=item.max_points,
+                    )
+                )
+        await self.session.flush()
+        return ballot
 
     async def results(self, assessment_id: int) -> list[ResultRecord]:
         return list(

@@ -17,6 +17,11 @@ class RepositoryBase:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @property
+    def dialect(self) -> str:
+        """The database's dialect name: "sqlite" or "postgresql"."""
+        return self.session.get_bind().dialect.name
+
     async def flush(self) -> None:
         await self.session.flush()
 
