@@ -17,10 +17,10 @@ from bot.records.exports import ExportFile, ExportKind, Period, build, fits, pla
 from bot.rendering import chunks, macro, render
 from bot.rules.roles import Access
 from bot.workflow.services import Services
+from bot.workflow.unit import unit_of_work
 from handlers.buttons import button, consume, data
 from handlers.lookup import args_of, usage
 from handlers.turn import Button, Refusal, Turn, on
-from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,8 @@ async def run_export(
     try:
         if message_id is None:
             await progress.show(0, 0)
-        async with services.database.session() as session:
-            today = services.work_calendar().localize(services.clock.now()).date()
-            made = await plan(Repository(session), services.settings, kind, period, today)
+        async with unit_of_work(services) as work:
+            made = await plan(work.repo, services.settings, kind, period, work.today)
         if made.empty:
             await progress.say("chat/admin/export_nothing.j2", kind=kind, period=period)
             return
@@ -232,8 +231,8 @@ async def send_progress_chart(services: Services, period: Period, chat_id: int, 
         bot, chat_id, None, ExportKind.CHARTS, period, services.settings.delivery.per_chat_interval
     )
     try:
-        async with services.database.session() as session:
-            found = await submissions(Repository(session), period.year, period.month)
+        async with unit_of_work(services) as work:
+            found = await submissions(work.repo, period.year, period.month)
         today = services.work_calendar().localize(services.clock.now()).date()
         png = await asyncio.to_thread(progress_chart, found, tz, today)
         name = macro("records/files.j2", "chart", "progress", period)

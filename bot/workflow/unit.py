@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,3 +167,14 @@ class Work:
         for admin_id in await self.admin_chat_ids():
             sent += await self.notify(f"{key}:{admin_id}", admin_id, template, kind=kind, **context)
         return sent
+
+
+@asynccontextmanager
+async def unit_of_work(services: Services, user_id: int = SCHEDULER) -> AsyncIterator[Work]:
+    """One unit of work in its own transaction, committed when the block ends (rolled back on an error);
+    the sender is woken if it queued a message. For work outside a chat turn: a job, an export, a page."""
+    async with services.database.session() as session:
+        work = Work(services, Repository(session), user_id)
+        yield work
+    if work.queued:
+        services.outbox_wakeup.set()
