@@ -450,7 +450,7 @@ def test_fuzzed_updates_break_nothing(database_url, tmp_path):
 
         bureau = loop.run(start())
         player = Player(bureau)
-        with turn_log() as log:
+        with turn_log(bureau) as log:
             assert loop.run(files_are_refused(bureau, log)) == 21
 
             def run_steps(steps) -> None:
