@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, load_settings
@@ -20,6 +22,15 @@ from storage.migrate import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+# The property tests' profile. No deadline: on a busy machine (two cores shared by several runs) one
+# example can take longer than hypothesis's 200 ms without anything being wrong; for the same reason the
+# too_slow health check is off. 100 examples (hypothesis's own count), as the suite always ran them; the
+# tests on whole quarters ask for fewer themselves.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("suite")
 
 
 def postgres_admin_url() -> str | None:
