@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,10 +17,10 @@ from sqlalchemy.engine import make_url
 from bot.settings import Settings, load_settings
 from storage.database import Database
 from storage.migrate import upgrade
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # The property tests' profile. No deadline: on a busy machine (two cores shared by several runs) one
 # example can take longer than hypothesis's 200 ms without anything being wrong; for the same reason the
@@ -35,33 +34,10 @@ hypothesis_settings.load_profile("suite")
 
 def postgres_admin_url() -> str | None:
     """$TEST_POSTGRES_URL, else the local server if it answers; 'off' disables PostgreSQL tests."""
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if url == "off":
-        return None
-    if url:
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return PG_DEFAULT
-    except OSError:
-        return None
+    return postgres.admin_url("TEST_POSTGRES_URL")
 
 
-async def _pg_admin(url: str, statement: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database or "postgres",
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+_pg_admin = postgres.execute  # one statement on its own connection (CREATE/DROP DATABASE)
 
 
 @pytest.fixture(autouse=True)
