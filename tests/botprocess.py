@@ -10,10 +10,10 @@ import sys
 
 from sqlalchemy import func, select
 
-from bot.rules.domain import AssessmentStatus, OutboxStatus, Phase, Quarter
+from bot.rules.domain import AssessmentStatus, BallotStatus, OutboxStatus, Phase, Quarter
 from standin import Driver, MessageView, StandIn
 from storage.database import Database
-from storage.models import OutboxMessage, Person, PhaseWindow, utcnow
+from storage.models import BallotItem, BallotRecord, OutboxMessage, Person, PhaseWindow, utcnow
 from storage.repository import Repository
 from tests.chat import ADMIN, TOKEN, import_roster
 from tests.conftest import EXAMPLES
@@ -107,3 +107,29 @@ async def finish_ballot(
             return
         assert "评分：" in screen.text, (note, screen.text)
         await driver.wait_for_callback_answer(driver.press(rater, screen, label=points), timeout=20)
+
+
+async def submitted_ballots(database_url: str) -> list[list[int | None]]:
+    """The points of every submitted ballot, item by item in the ballot's order."""
+    database = Database(database_url)
+    try:
+        async with database.session() as session:
+            ids = list(
+                await session.scalars(
+                    select(BallotRecord.id)
+                    .where(BallotRecord.status == BallotStatus.SUBMITTED)
+                    .order_by(BallotRecord.id)
+                )
+            )
+            return [
+                list(
+                    await session.scalars(
+                        select(BallotItem.points)
+                        .where(BallotItem.ballot_id == ballot_id)
+                        .order_by(BallotItem.part, BallotItem.position)
+                    )
+                )
+                for ballot_id in ids
+            ]
+    finally:
+        await database.dispose()

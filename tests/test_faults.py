@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bot.ops.health import check_health
 from bot.rendering import render
-from bot.rules.domain import AssessmentStatus, BallotStatus, OutboxStatus, Quarter
+from bot.rules.domain import AssessmentStatus, OutboxStatus, Quarter
 from bot.settings import load_settings
 from bot.workflow.quarter import compute_and_store
 from handlers.cycle import GROUP_KEY
@@ -29,8 +29,6 @@ from storage.database import Database
 from storage.migrate import upgrade_async
 from storage.models import (
     Assessment,
-    BallotItem,
-    BallotRecord,
     BotSetting,
     OutboxMessage,
     ProcessedUpdate,
@@ -46,6 +44,7 @@ from tests.botprocess import (
     pending_drained,
     rater_in_rating,
     start_bot,
+    submitted_ballots,
 )
 from tests.chat import ADMIN, GROUP, TOKEN, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -96,20 +95,9 @@ async def test_rating_taps_killed_at_a_random_moment_lose_nothing_answered(datab
             await finish_ballot(d, rater_tg, screen, "16", note=seed)
         finally:
             await kill(bot)
-    database = Database(database_url)
-    async with database.session() as session:
-        ballots = (
-            await session.scalars(select(BallotRecord).where(BallotRecord.status == BallotStatus.SUBMITTED))
-        ).all()
-        assert len(ballots) == 1, seed
-        points = list(
-            await session.scalars(
-                select(BallotItem.points)
-                .where(BallotItem.ballot_id == ballots[0].id)
-                .order_by(BallotItem.part, BallotItem.position)
-            )
-        )
-    await database.dispose()
+    ballots = await submitted_ballots(database_url)
+    assert len(ballots) == 1, seed
+    points = ballots[0]
     print(f"seed={seed} killed after {answered_before_kill} answered taps + {delay * 1000:.0f} ms: {points}")
     kept = [int(p) for p in planned[:answered_before_kill]]
     with_in_flight = [int(p) for p in planned[: answered_before_kill + 1]]

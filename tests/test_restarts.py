@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from bot.rules.domain import BallotStatus, OutboxStatus, Quarter
+from bot.rules.domain import OutboxStatus, Quarter
 from standin import StandIn
 from storage.database import Database
-from storage.models import BallotItem, BallotRecord, OutboxMessage
+from storage.models import OutboxMessage
 from tests.botprocess import (
     RATER,
     finish_ballot,
@@ -19,6 +19,7 @@ from tests.botprocess import (
     pending_drained,
     rater_in_rating,
     start_bot,
+    submitted_ballots,
 )
 from tests.chat import TOKEN
 
@@ -89,21 +90,7 @@ async def test_a_rater_interrupted_by_a_kill_loses_nothing(database_url):
             await finish_ballot(api.driver, rater_tg, screen, "16")
         finally:
             await kill(bot)
-    database = Database(database_url)
-    async with database.session() as session:
-        ballots = (
-            await session.scalars(select(BallotRecord).where(BallotRecord.status == BallotStatus.SUBMITTED))
-        ).all()
-        assert len(ballots) == 1  # the next ratee's ballot was opened as a draft after the submit
-        points = [
-            i.points
-            for i in (
-                await session.scalars(
-                    select(BallotItem)
-                    .where(BallotItem.ballot_id == ballots[0].id)
-                    .order_by(BallotItem.part, BallotItem.position)
-                )
-            ).all()
-        ]
+    ballots = await submitted_ballots(database_url)
+    assert len(ballots) == 1  # the next ratee's ballot was opened as a draft after the submit
+    points = ballots[0]
     assert points[:3] == [19, 18, 17] and all(p == 16 for p in points[3:]) and len(points) == 10
-    await database.dispose()
