@@ -92,7 +92,8 @@ async def _truncate_all(url: str) -> None:
         await database.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL's run of each test is `slow`: `-m "not slow"` runs every database test once, on SQLite
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """The URL of an empty, migrated database: each test runs once per backend."""
     if request.param == "sqlite":

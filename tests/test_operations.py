@@ -64,6 +64,7 @@ def restore_target(database_url: str, tmp_path: Path):
     asyncio.run(_pg_admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.mark.slow
 def test_backup_and_restore_give_back_every_row(database_url, restore_target, tmp_path, monkeypatch, capsys):
     asyncio.run(fill(database_url))
     code, out = run_cli(monkeypatch, capsys, database_url, "backup", "--to", str(tmp_path / "backups"))
@@ -161,6 +162,7 @@ async def _old_outbox_row(url: str) -> None:
     await database.dispose()
 
 
+@pytest.mark.slow
 async def test_the_health_port_follows_the_scheduler_heartbeat(tmp_path, sqlite_template):
     """The running bot's GET /health: 200 once the scheduler has ticked, 503 when the tick is too old."""
     import aiohttp

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,6 +75,7 @@ def test_a_composite_is_within_0_and_100(bs, trim):
     assert value is not None and Decimal(0) <= value <= Decimal(100)
 
 
+@pytest.mark.slow
 @settings(max_examples=60)  # whole quarters of up to 25 ratees: fewer examples
 @given(quarters(), rule_sets)
 def test_the_quota_is_never_exceeded_in_a_category(q, r):
@@ -84,6 +86,7 @@ def test_the_quota_is_never_exceeded_in_a_category(q, r):
         assert good == check.good <= check.quota
 
 
+@pytest.mark.slow
 @settings(max_examples=60)  # whole quarters of up to 25 ratees: fewer examples
 @given(quarters(), rule_sets)
 def test_exempt_people_never_get_a_tier(q, r):
@@ -92,6 +95,7 @@ def test_exempt_people_never_get_a_tier(q, r):
             assert result.proposed is None
 
 
+@pytest.mark.slow
 @settings(max_examples=60)  # whole quarters of up to 25 ratees: fewer examples
 @given(quarters(), rule_sets, st.randoms(use_true_random=False))
 def test_results_do_not_depend_on_input_order(q, r, rnd: random.Random):
