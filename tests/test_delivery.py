@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import Pacer
 from bot.rules.domain import OutboxStatus
-from standin import Limits, scaled
+from standin import Limits, scaled, time_factor
 from storage.models import OutboxMessage, Person
 from tests.chat import ADMIN, Bureau, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -90,7 +90,9 @@ async def test_a_thousand_message_broadcast_meets_no_429(tmp_path):
         sends = [r for r in bureau.driver.requests_for("sendMessage")]
         assert Counter(r.status for r in sends) == Counter({200: 1000})
         assert all(len(bureau.driver.bot_messages(u)) == 1 for u in users)
-        assert 1000 / elapsed >= 0.8 * 30, f"{1000 / elapsed:.1f} messages/s"
+        # Near Telegram's 30/s on an idle machine; a busy one raises STANDIN_TIME_FACTOR and the floor with
+        # it (the figure itself is the broadcast benchmark's: python -m bench).
+        assert 1000 / elapsed >= 0.8 * 30 / time_factor(), f"{1000 / elapsed:.1f} messages/s"
 
 
 async def test_a_429_is_waited_out_and_the_message_sent_once(database_url, database):
