@@ -9,7 +9,6 @@ import math
 import os
 import platform
 import secrets
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -19,7 +18,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-PG_ADMIN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests import postgres  # the probe the tests use (bench runs from the checkout, as they do)
+
 TOKEN = "123456:BENCH-token_for-the-bot"
 ADMIN = 900_000_001
 BACKENDS = ("sqlite", "postgresql")
@@ -27,29 +27,10 @@ BACKENDS = ("sqlite", "postgresql")
 
 def postgres_admin_url() -> str | None:
     """$BENCH_POSTGRES_URL, else the local server if it answers; 'off' skips PostgreSQL."""
-    url = os.environ.get("BENCH_POSTGRES_URL")
-    if url == "off":
-        return None
-    if url:
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return PG_ADMIN_DEFAULT
-    except OSError:
-        return None
+    return postgres.admin_url("BENCH_POSTGRES_URL")
 
 
-async def _pg_connect(url: str):
-    import asyncpg
-
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database or "postgres",
-    )
+_pg_connect = postgres.connect
 
 
 async def postgres_version(url: str) -> str:
@@ -119,21 +100,13 @@ async def throwaway_database(backend: str) -> AsyncIterator[str]:
     if admin is None:
         raise RuntimeError("PostgreSQL does not answer on 127.0.0.1:5432 (set BENCH_POSTGRES_URL)")
     name = f"bench_{secrets.token_hex(4)}"
-    connection = await _pg_connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
+    await postgres.execute(admin, f'CREATE DATABASE "{name}"')
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     try:
         await upgrade_async(url)
         yield url
     finally:
-        connection = await _pg_connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
+        await postgres.execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def available_backends(wanted: list[str]) -> list[str]:

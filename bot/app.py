@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -33,7 +32,6 @@ from handlers.catalogue import Audience, commands_for
 from scheduler.jobs import Scheduler
 from storage.database import Database
 from storage.migrate import upgrade_async
-from storage.models import Admin, Person, SectionSupervisor
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -157,13 +155,12 @@ async def refresh_menus(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     bot = application.bot
     async with services.database.session() as session:
-        admins = set(services.settings.admins.ids) | set(
-            await session.scalars(select(Admin.telegram_user_id).where(Admin.revoked_at.is_(None)))
-        )
-        supervisors = set(await session.scalars(select(SectionSupervisor.person_id)))
+        repo = Repository(session)
+        admins = set(services.settings.admins.ids) | await repo.admin_user_ids()
+        supervisors = await repo.supervisor_ids()
         leaders_ = {
             p.telegram_user_id
-            for p in (await session.scalars(select(Person).where(Person.telegram_user_id.is_not(None)))).all()
+            for p in await repo.bound_people()
             if p.active and (p.role.is_leader or p.role.value == "section_head" or p.id in supervisors)
         }
     menus = [

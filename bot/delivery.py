@@ -16,7 +16,7 @@ from bot.rendering import chunks
 from bot.rules.domain import OutboxStatus
 from bot.workflow.services import Services
 from bot.workflow.unit import Keyboard, Work, keyboard_from_json
-from storage.models import OutboxMessage, Person, utcnow
+from storage.models import OutboxMessage, utcnow
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ class OutboxSender:
         error: str | None = None,
     ) -> None:
         async with self.services.database.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
+            stored = await Repository(session).get(OutboxMessage, row.id)
             stored.status = status
             stored.attempts += 1
             if status is OutboxStatus.SENT:
@@ -231,7 +231,7 @@ class OutboxSender:
 
     async def _retry_later(self, row: OutboxMessage, error: str) -> None:
         async with self.services.database.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
+            stored = await Repository(session).get(OutboxMessage, row.id)
             stored.attempts += 1
             backoff = min(MAX_BACKOFF, 2.0 ** min(stored.attempts, 8))
             stored.not_before = utcnow() + dt.timedelta(seconds=backoff)
@@ -240,14 +240,14 @@ class OutboxSender:
     async def _unreachable(self, row: OutboxMessage, error: str) -> None:
         """The user blocked the bot or never opened it: mark him and tell the admins once."""
         async with self.services.database.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
+            stored = await Repository(session).get(OutboxMessage, row.id)
             stored.status = OutboxStatus.UNREACHABLE
             stored.attempts += 1
             stored.last_error = error[:500]
             if row.person_id is None:
                 await self._tell_admins_about_group(row, error, session)
                 return
-            person = await session.get(Person, row.person_id)
+            person = await Repository(session).person(row.person_id)
             if person is not None and person.unreachable_since is None:
                 person.unreachable_since = utcnow()
             await self._tell_admins(

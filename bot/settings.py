@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.rules.domain import Role
 CONFIG_FILE_ENV = "ASSESSMENT_CONFIG"
 DEFAULT_CONFIG_FILE = "assessment.toml"
 ENV_PREFIX = "ASSESSMENT_"
+URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+]*)://")
 
 # The names operators of Telegram bots expect, mapped onto the nested settings.
 FLAT_ENV_NAMES: dict[str, tuple[str, ...]] = {
@@ -69,14 +71,13 @@ class DatabaseSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            backend = make_url(value.replace("postgres://", "postgresql://", 1)).get_backend_name()
-        except ArgumentError:
-            raise ValueError("not a database URL (sqlite:///file.db or postgresql://user@host/db)") from None
-        if backend not in ("sqlite", "postgresql"):
+        # The scheme alone says the backend (sqlite, sqlite+aiosqlite, postgresql+asyncpg, postgres):
+        # read here without SQLAlchemy, so the rules that take these settings stay free of it.
+        scheme = URL_SCHEME.match(value)
+        if scheme is None:
+            raise ValueError("not a database URL (sqlite:///file.db or postgresql://user@host/db)")
+        backend = scheme.group(1).split("+")[0]
+        if backend not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
         return value
 

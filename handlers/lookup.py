@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import select
-
 from bot.records.cells import NameIndex, PersonRef, parse_date
-from bot.rules.domain import AssessmentStatus, Quarter
+from bot.rules.domain import Quarter
 from handlers.turn import Refusal, Turn
-from storage.models import Assessment, Person
+from storage.models import Person
 
 QUARTER_RE = re.compile(r"^\d{4}[Qq][1-4]$")
+REASON_MAX = 500
 
 
 def args_of(turn: Turn) -> list[str]:
@@ -51,19 +50,11 @@ async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Per
     return next(p for p in people if p.id == found.id)
 
 
-def local_today(turn: Turn) -> dt.date:
-    return turn.services.work_calendar().localize(turn.now).date()
-
-
-async def assessed_quarter(turn: Turn, given: Quarter | None = None) -> Quarter:
-    """The quarter an admin command is about: the one given, else last quarter until it is final."""
-    if given is not None:
-        return given
-    current = Quarter.containing(local_today(turn))
-    previous = current.previous()
-    found = await turn.repo.session.scalar(
-        select(Assessment).where(Assessment.year == previous.year, Assessment.quarter == previous.number)
-    )
-    if found is not None and found.status is not AssessmentStatus.FINAL:
-        return previous
-    return current
+def reason_of(words: list[str], command: str) -> str:
+    """The reason an admin gave: the rest of the words, required and at most REASON_MAX characters."""
+    reason = " ".join(words).strip()
+    if not reason:
+        raise usage(command, "no_reason")
+    if len(reason) > REASON_MAX:
+        raise usage(command, "too_long")
+    return reason

@@ -8,9 +8,8 @@ from bot.rules.vocabulary import TIER_WORDS
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
 from bot.workflow.unit import quarter_of
-from handlers.admin import reason_of
 from handlers.buttons import button, confirm_buttons, confirmed
-from handlers.lookup import args_of, find_person, take_quarter, usage
+from handlers.lookup import args_of, find_person, reason_of, take_quarter, usage
 from handlers.paging import send_paged
 from handlers.turn import Refusal, Turn, on
 

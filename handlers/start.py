@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from sqlalchemy import select
 from telegram import BotCommand
 
 from bot.rendering import label
-from bot.rules.domain import Role
 from bot.rules.roles import Access
+from bot.workflow.invites import bind_account, leads_anyone
 from handlers.catalogue import Audience, commands_for
 from handlers.turn import Refusal, Turn, on
-from storage.models import Invite, Person
-
-INVITE_TOKEN_MAX = 64
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def set_menu(turn: Turn, audiences_: list[Audience]) -> None:
@@ -49,60 +39,14 @@ async def start(turn: Turn) -> None:
         turn.reply("chat/start/welcome.j2", name=_name(turn), commands=commands_for(*audiences(turn)))
         set_menu(turn, audiences(turn))
         return
-    if len(token) > INVITE_TOKEN_MAX:
-        raise Refusal("chat/start/invite_unknown.j2")
-    invite = await turn.repo.session.scalar(select(Invite).where(Invite.token_hash == token_hash(token)))
-    if invite is None:
-        raise Refusal("chat/start/invite_unknown.j2")
-    person = await turn.repo.session.get(Person, invite.person_id)
-    if invite.used_at is not None:
-        if invite.used_by == turn.user_id:
-            turn.reply("chat/start/welcome.j2", name=person.name, commands=commands_for(*audiences(turn)))
-            return
-        raise Refusal("chat/start/invite_used.j2")
-    if invite.expires_at <= turn.now:
-        raise Refusal("chat/start/invite_expired.j2")
-    if not person.active:
-        raise Refusal("chat/start/invite_unknown.j2")
-    if turn.identity.person is not None and turn.identity.person.id != person.id:
-        raise Refusal("chat/start/bound_to_other.j2", name=turn.identity.person.name)
-    previous = person.telegram_user_id
-    others = await turn.repo.session.scalars(
-        select(Invite).where(Invite.person_id == person.id, Invite.used_at.is_(None), Invite.id != invite.id)
-    )
-    for other in others:  # one binding per record: older links of the same person stop working
-        other.expires_at = turn.now
-    person.telegram_user_id = turn.user_id
-    person.telegram_bound_at = turn.now
-    person.unreachable_since = None
-    invite.used_at = turn.now
-    invite.used_by = turn.user_id
-    await turn.repo.audit(
-        turn.actor, "account_bound", person_id=person.id, invite_id=invite.id, previous=previous
-    )
-    turn.reply("chat/start/bound.j2", name=person.name)
-    if previous is not None and previous != turn.user_id:
-        stamp = int(turn.now.timestamp())
-        await turn.notify(
-            f"rebound:{person.id}:{stamp}:old",
-            previous,
-            "chat/start/rebound_old.j2",
-            kind="rebound",
-            name=person.name,
-        )
-        for admin_id in await turn.admin_chat_ids():
-            await turn.notify(
-                f"rebound:{person.id}:{stamp}:{admin_id}",
-                admin_id,
-                "chat/admin/rebound.j2",
-                kind="rebound",
-                name=person.name,
-                old=previous,
-                new=turn.user_id,
-            )
+    bound = turn.identity.person.id if turn.identity.person is not None else None
+    binding = await bind_account(turn, token, bound)
+    if binding.already:
+        turn.reply("chat/start/welcome.j2", name=binding.person.name, commands=commands_for(*audiences(turn)))
+        return
+    turn.reply("chat/start/bound.j2", name=binding.person.name)
     found = [Audience.STAFF]
-    supervises = await turn.repo.supervision()
-    if person.role.is_leader or person.role is Role.SECTION_HEAD or supervises.get(person.id):
+    if await leads_anyone(turn, binding.person):
         found.append(Audience.LEADER)
     if turn.identity.is_admin:
         found.append(Audience.ADMIN)

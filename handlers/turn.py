@@ -172,6 +172,8 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
             outcome,
             (time.perf_counter() - started) * 1000,
         )
+        if services.on_turn_end is not None:
+            services.on_turn_end(update.update_id, outcome)
 
 
 def _spoken(update: Update, text: str, alert: bool) -> Effects:

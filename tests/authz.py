@@ -1,8 +1,8 @@
 """Helpers for the authorization matrix and the fuzz tests: turns observed, presses forged, rows compared.
 
-A turn's end is read from `handlers.turn`'s one log line per update (`update=… outcome=…`), written after
-its answers were sent, so a test knows when a turn is over and how it ended (ok, refused by the access
-check, rejected by the handler, duplicate, error) without sleeping.
+A turn's end comes from the bot's own hook, `Services.on_turn_end`, which `run_turn` calls after the
+turn's answers were sent: a test knows when a turn is over and how it ended (ok, refused by the access
+check, rejected by the handler, duplicate, error) without sleeping and without reading the log.
 """
 
 from __future__ import annotations
@@ -29,41 +29,38 @@ BOOKKEEPING = {"processed_update"}  # written by every turn, refused or not: tha
 @dataclass(frozen=True)
 class TurnRecord:
     update_id: int
-    handler: str
-    user_id: int
     outcome: str
 
 
 class TurnLog(logging.Handler):
-    """Every finished turn, in order, from the turn's own log line."""
+    """Every finished turn, in order (from the turn hook), and every error logged anywhere."""
 
     def __init__(self) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.ERROR)
         self.turns: list[TurnRecord] = []
         self.errors: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.ERROR:
-            self.errors.append(record)
-        if record.name == "handlers.turn" and str(record.msg).startswith("update=") and record.args:
-            update_id, handler, user_id, outcome, _ms = record.args
-            self.turns.append(TurnRecord(int(update_id), str(handler), int(user_id), str(outcome)))
+        self.errors.append(record)
+
+    def turn_ended(self, update_id: int, outcome: str) -> None:
+        self.turns.append(TurnRecord(update_id, outcome))
 
 
 @contextmanager
-def turn_log():
-    """Capture the turn lines and every error logged anywhere while the block runs."""
-    handler = TurnLog()
-    turn_logger = logging.getLogger("handlers.turn")
+def turn_log(bureau: Bureau):
+    """Record the bureau's finished turns and every error logged anywhere while the block runs."""
+    log = TurnLog()
+    services = bureau.services
+    previous = services.on_turn_end
+    services.on_turn_end = log.turn_ended
     root = logging.getLogger()
-    level = turn_logger.level
-    turn_logger.setLevel(logging.INFO)
-    root.addHandler(handler)
+    root.addHandler(log)
     try:
-        yield handler
+        yield log
     finally:
-        root.removeHandler(handler)
-        turn_logger.setLevel(level)
+        root.removeHandler(log)
+        services.on_turn_end = previous
 
 
 async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:

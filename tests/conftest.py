@@ -5,52 +5,39 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings, load_settings
 from storage.database import Database
 from storage.migrate import upgrade
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+# The property tests' profile. No deadline: on a busy machine (two cores shared by several runs) one
+# example can take longer than hypothesis's 200 ms without anything being wrong; for the same reason the
+# too_slow health check is off. 100 examples (hypothesis's own count), as the suite always ran them; the
+# tests on whole quarters ask for fewer themselves.
+hypothesis_settings.register_profile(
+    "suite", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("suite")
 
 
 def postgres_admin_url() -> str | None:
     """$TEST_POSTGRES_URL, else the local server if it answers; 'off' disables PostgreSQL tests."""
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if url == "off":
-        return None
-    if url:
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return PG_DEFAULT
-    except OSError:
-        return None
+    return postgres.admin_url("TEST_POSTGRES_URL")
 
 
-async def _pg_admin(url: str, statement: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database or "postgres",
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+_pg_admin = postgres.execute  # one statement on its own connection (CREATE/DROP DATABASE)
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +92,8 @@ async def _truncate_all(url: str) -> None:
         await database.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL's run of each test is `slow`: `-m "not slow"` runs every database test once, on SQLite
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """The URL of an empty, migrated database: each test runs once per backend."""
     if request.param == "sqlite":

@@ -298,7 +298,7 @@ async def test_authorization_matrix(database_url, database, tmp_path):
         for user_id in (STRANGER, REVOKED, bureau.user(PEOPLE["removed"])):
             await bureau.command(user_id, "start")  # so each has a chat with a message of the bot
 
-        with turn_log() as log:
+        with turn_log(bureau) as log:
             matrix = Matrix(bureau, log)
             commands = registered(bureau.application)
 

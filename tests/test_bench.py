@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
+@pytest.mark.slow
 def test_the_compute_benchmark_runs_at_a_tiny_size():
     done = subprocess.run(
         [sys.executable, "-m", "bench.compute", "--ratees", "30", "--db", "sqlite", "--no-traced"],

@@ -21,6 +21,8 @@ from tests.chat import ADMIN, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
 from tests.dbsnapshot import snapshot_async, without_processed
 
+pytestmark = pytest.mark.slow  # each test binds a bureau and builds files: seconds apiece
+
 STRANGER = 777_000_002
 
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 import pytest
+from bot.records.imports import ROSTER_COLUMNS
 from sqlalchemy import func, select
 
 from bot.cli.commands import main as cli_main
@@ -67,19 +68,7 @@ def plan(ratee: str, role: str, custom: dict) -> list[int]:
 
 
 def write_roster(path) -> None:
-    header = [
-        "姓名",
-        "性别",
-        "出生年月",
-        "政治面貌",
-        "任现职时间",
-        "参加工作时间",
-        "职务",
-        "人员身份类别",
-        "科室",
-        "角色",
-        "分管科室",
-    ]
+    header = list(ROSTER_COLUMNS[: ROSTER_COLUMNS.index("分管科室") + 1])  # the required columns
     rows = [
         [
             name,

@@ -4,6 +4,7 @@ unreachable people marked once, network errors retried."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import Pacer
 from bot.rules.domain import OutboxStatus
-from standin import Limits, scaled
+from standin import Limits, scaled, time_factor
 from storage.models import OutboxMessage, Person
 from tests.chat import ADMIN, Bureau, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -64,11 +65,9 @@ def test_the_pacer_keeps_every_window_under_its_limit():
         sent.append((now, chat))
     for i, (t, _chat) in enumerate(sent):
         assert sum(1 for u, _c in sent[i:] if u < t + 1.0) <= 30
-    by_chat = {}
-    for t, chat in sent:
-        if chat in by_chat:
-            assert t - by_chat[chat] >= 1.0 if chat > 0 else True
-        by_chat[chat] = t
+    for chat in {c for c in chats if c > 0}:  # a private chat: one message a second at most
+        times = [t for t, c in sent if c == chat]
+        assert all(b - a >= 1.0 for a, b in itertools.pairwise(times)), chat
     group = [t for t, chat in sent if chat == -100]
     for i, t in enumerate(group):
         assert sum(1 for u in group[i:] if u < t + 60.0) <= 20
@@ -91,7 +90,9 @@ async def test_a_thousand_message_broadcast_meets_no_429(tmp_path):
         sends = [r for r in bureau.driver.requests_for("sendMessage")]
         assert Counter(r.status for r in sends) == Counter({200: 1000})
         assert all(len(bureau.driver.bot_messages(u)) == 1 for u in users)
-        assert 1000 / elapsed >= 0.8 * 30, f"{1000 / elapsed:.1f} messages/s"
+        # Near Telegram's 30/s on an idle machine; a busy one raises STANDIN_TIME_FACTOR and the floor with
+        # it (the figure itself is the broadcast benchmark's: python -m bench).
+        assert 1000 / elapsed >= 0.8 * 30 / time_factor(), f"{1000 / elapsed:.1f} messages/s"
 
 
 async def test_a_429_is_waited_out_and_the_message_sent_once(database_url, database):

@@ -7,7 +7,8 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.rules.domain import Category, OverrideKind, RaterGroup, Tier
@@ -74,7 +75,8 @@ def test_a_composite_is_within_0_and_100(bs, trim):
     assert value is not None and Decimal(0) <= value <= Decimal(100)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=60)  # whole quarters of up to 25 ratees: fewer examples
 @given(quarters(), rule_sets)
 def test_the_quota_is_never_exceeded_in_a_category(q, r):
     proposal = compute_quarter(q, r)
@@ -84,7 +86,8 @@ def test_the_quota_is_never_exceeded_in_a_category(q, r):
         assert good == check.good <= check.quota
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=60)  # whole quarters of up to 25 ratees: fewer examples
 @given(quarters(), rule_sets)
 def test_exempt_people_never_get_a_tier(q, r):
     for result in compute_quarter(q, r).ratees:
@@ -92,7 +95,8 @@ def test_exempt_people_never_get_a_tier(q, r):
             assert result.proposed is None
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=60)  # whole quarters of up to 25 ratees: fewer examples
 @given(quarters(), rule_sets, st.randoms(use_true_random=False))
 def test_results_do_not_depend_on_input_order(q, r, rnd: random.Random):
     shuffled = list(q.ratees)

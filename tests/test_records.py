@@ -337,6 +337,7 @@ async def _confirm(database_url: str) -> dict[str, Tier | None]:
         await database.dispose()
 
 
+@pytest.mark.slow
 def test_a_known_quarter_exports_forms_workbooks_annual_report_and_charts(cli, database_url, tmp_path):
     assert cli("import-roster", EXAMPLES / "roster.csv")[0] == 0
     assert cli("import-ballots", "2026Q3", EXAMPLES / "ballots-2026Q3.csv")[0] == 0

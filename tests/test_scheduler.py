@@ -65,6 +65,7 @@ def local(row: OutboxMessage) -> dt.datetime:
     return row.created_at.astimezone(TZ)
 
 
+@pytest.mark.slow
 async def test_a_quarter_end_across_national_day(cycle):
     services, clock, scheduler = cycle
     async with services.database.session() as session:

@@ -251,15 +251,19 @@ def test_affirmed_count_first_against_the_quota():
     ]
 
 
-def test_tie_across_the_quota_line_is_flagged_and_not_decided():
-    # 5 people, quota 2: 95, then 90 and 90 tied for the last place
-    q = quarter(
+def tie_across_the_quota_line():
+    """5 people, quota 2: 95, then 90 and 90 tied for the last place."""
+    return quarter(
         ratee_scoring(1, 95),
         ratee_scoring(2, 90),
         ratee_scoring(3, 90),
         ratee_scoring(4, 86),
         ratee_scoring(5, 70),
     )
+
+
+def test_tie_across_the_quota_line_is_flagged_and_not_decided():
+    q = tie_across_the_quota_line()
     proposal = compute_quarter(q, rules())
     results = by_id(proposal)
     assert results[1].proposed is Tier.GOOD
@@ -302,13 +306,7 @@ def test_exempt_people_do_not_count_in_n():
 
 
 def test_final_tiers_settle_a_tie_within_the_quota():
-    q = quarter(
-        ratee_scoring(1, 95),
-        ratee_scoring(2, 90),
-        ratee_scoring(3, 90),
-        ratee_scoring(4, 86),
-        ratee_scoring(5, 70),
-    )
+    q = tie_across_the_quota_line()
     proposal = compute_quarter(q, rules())
     tiers, problems = final_tiers(proposal, {}, rules())
     assert {p.kind for p in problems} == {DecisionProblem.UNDECIDED}
@@ -319,14 +317,7 @@ def test_final_tiers_settle_a_tie_within_the_quota():
 
 
 def test_the_undecided_count_in_n_while_the_tie_is_settled_one_by_one():
-    q = quarter(
-        ratee_scoring(1, 95),
-        ratee_scoring(2, 90),
-        ratee_scoring(3, 90),
-        ratee_scoring(4, 86),
-        ratee_scoring(5, 70),
-    )
-    proposal = compute_quarter(q, rules())
+    proposal = compute_quarter(tie_across_the_quota_line(), rules())
     tiers, problems = final_tiers(proposal, {2: Change(2, Tier.GOOD, "班子研究")}, rules())
     assert [p.kind for p in problems] == [DecisionProblem.UNDECIDED]  # 3 is open; quota is still 2 of 5
     assert tiers[2] is Tier.GOOD and tiers[3] is None

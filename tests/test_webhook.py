@@ -8,7 +8,6 @@ its own event loop, against the stand-in (which posts updates with the secret he
 from __future__ import annotations
 
 import json
-import socket
 
 import aiohttp
 from telegram.ext import Application
@@ -18,16 +17,11 @@ from bot.app import _on_start, _on_stop
 from bot.rendering import render
 from bot.settings import load_settings
 from standin import StandIn
+from tests.botprocess import free_port
 from tests.chat import ADMIN, TOKEN
 from tests.dbsnapshot import snapshot_async
 
 SECRET = "s3cret-Token_for_the-webhook"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def update_for(user_id: int, update_id: int, text: str = "/help") -> dict:

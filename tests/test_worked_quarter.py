@@ -74,6 +74,7 @@ def half_up(value: Fraction) -> str:
     return f"{whole // 100}.{whole % 100:02d}"
 
 
+@pytest.mark.slow
 def test_worked_quarter_imports_computes_and_applies_the_quota_per_category(cli):
     code, out = cli("import-roster", ROSTER)
     assert code == 0, out
@@ -118,6 +119,7 @@ def test_worked_quarter_imports_computes_and_applies_the_quota_per_category(cli)
     assert "名额线同分待定：魏红梅、陶思琪" in table
 
 
+@pytest.mark.slow
 def test_importing_the_same_files_again_changes_nothing(cli, database_url):
     assert cli("import-roster", ROSTER)[0] == 0
     assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
@@ -169,6 +171,7 @@ def test_a_ballot_file_with_one_bad_row_changes_nothing_and_names_the_row(cli, d
     assert snapshot(database_url) == before
 
 
+@pytest.mark.slow
 def test_a_changed_ballot_after_submission_is_locked(cli, database_url, tmp_path):
     assert cli("import-roster", ROSTER)[0] == 0
     assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
@@ -183,6 +186,7 @@ def test_a_changed_ballot_after_submission_is_locked(cli, database_url, tmp_path
     assert snapshot(database_url) == before
 
 
+@pytest.mark.slow
 def test_xlsx_roster_and_pre_filled_ballot_template_round_trip(cli, tmp_path):
     table = read_table(ROSTER)
     roster_xlsx = write_table(
@@ -242,6 +246,7 @@ def test_malformed_roster_files_get_a_clear_answer(cli, tmp_path, database_url, 
     assert snapshot(database_url) == before
 
 
+@pytest.mark.slow
 def test_export_writes_xlsx_csv_and_json(cli, tmp_path):
     assert cli("import-roster", ROSTER)[0] == 0
     assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
@@ -298,6 +303,7 @@ def test_bad_database_urls_get_a_clear_answer(monkeypatch, capsys, tmp_path):
     assert "无法使用数据库" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_confirmed_quarter_is_read_back_not_recomputed(cli, database_url, tmp_path):
     """After confirmation the roster may change (people leave); the quarter's results must not."""
     from bot.rules.domain import AssessmentStatus, Tier

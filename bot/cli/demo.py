@@ -13,8 +13,6 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import select
-
 from bot.cli.rehearsal import ADMIN, GROUP, Bureau, at, bind_everyone, import_roster, running_bot
 from bot.cli.results import results_json, results_rows
 from bot.records.ballot_file import BALLOT_COLUMNS
@@ -25,7 +23,6 @@ from bot.rules.domain import Quarter
 from bot.workflow.quarter import compute_and_store, import_ballots
 from scheduler.jobs import Scheduler
 from storage.migrate import upgrade_async
-from storage.models import OutboxMessage
 from storage.repository import Repository
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -54,7 +51,7 @@ class Transcript:
 
     async def step(self, name: str, **context) -> None:
         async with self.bureau.services.database.session() as session:
-            rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+            rows = await Repository(session).messages()
         new = rows[self.seen :]
         self.seen = len(rows)
         sample = next((r.text for r in new if r.chat_id > 0), None)
@@ -245,9 +242,7 @@ async def play(folder: Path) -> Path:
         sent = await bureau.expect(ADMIN, script["export_done"], timeout=60)
         await story.step("exported", files=len(paths), chat=sent.text)
         async with bureau.services.database.session() as session:
-            notice = await session.scalar(
-                select(OutboxMessage.text).where(OutboxMessage.kind == "publicity_notice")
-            )
+            notice = await Repository(session).first_text_of_kind("publicity_notice")
         print(
             render(
                 "cli/demo_end.j2",

@@ -92,7 +92,7 @@ def cmd_import_ballots(args: argparse.Namespace, settings: Settings) -> int:
         async with repository(settings) as repo:
             outcome = await import_ballots(repo, settings, args.quarter, table, CLI_ACTOR)
             if args.dry_run:
-                await repo.session.rollback()
+                await repo.rollback()
             return outcome
 
     outcome = asyncio.run(run())

@@ -13,18 +13,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from bot.app import _on_start, _on_stop, build_application
 from bot.records.roster_file import parse_roster
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import OutboxStatus
 from bot.settings import load_settings
 from bot.workflow.clock import FixedClock
 from bot.workflow.services import Services
 from standin import MessageView, StandIn, scaled
 from storage.database import Database
-from storage.models import OutboxMessage, Person
 from storage.repository import Repository
 
 TOKEN = "123456:TEST-token_for-the-bot"
@@ -84,11 +80,7 @@ class Bureau:
         deadline = loop.time() + scaled(timeout)
         while True:
             async with self.services.database.session() as session:
-                pending = await session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status == OutboxStatus.PENDING)
-                )
+                pending = await Repository(session).pending_count()
             if not pending:
                 return
             self.services.outbox_wakeup.set()
@@ -157,7 +149,7 @@ async def running_bot(
 async def bind_everyone(bureau: Bureau) -> None:
     """Invite the whole roster and let each person open his link."""
     async with bureau.services.database.session() as session:
-        people = list((await session.scalars(select(Person).where(Person.active.is_(True)))).all())
+        people = await Repository(session).people(active_only=True)
     reply = await bureau.command(ADMIN, "invite", "all")
     links = dict(INVITE.findall(reply.text))
     if len(links) != len(people):

@@ -9,16 +9,16 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ops.backup import backend
-from bot.rules.domain import OutboxStatus
 from bot.settings import Settings
 from storage.database import Database
 from storage.migrate import head_revision
-from storage.models import BotSetting, OutboxMessage, utcnow
+from storage.models import utcnow
+from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +70,13 @@ async def _measure(report: HealthReport, settings: Settings, database: Database)
         if report.revision != report.head:
             report.problems.append("migrations")
             return
-        due = (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.not_before <= now)
-        row = (
-            await connection.execute(
-                select(func.count(), func.min(OutboxMessage.not_before)).select_from(OutboxMessage).where(due)
-            )
-        ).one()
-        report.pending = row[0]
-        if row[1] is not None:
-            oldest = row[1] if row[1].tzinfo else row[1].replace(tzinfo=dt.UTC)
+        repo = Repository(AsyncSession(bind=connection))  # not the bot's session: no turn waits for it
+        report.pending, oldest = await repo.due_backlog(now)
+        if oldest is not None:
             report.oldest_due_seconds = round((now - oldest).total_seconds(), 1)
             if report.oldest_due_seconds > settings.health.max_backlog_seconds:
                 report.problems.append("backlog")
-        value = (
-            await connection.execute(select(BotSetting.value).where(BotSetting.key == TICK_KEY))
-        ).scalar()
+        value = await repo.setting(TICK_KEY)
     limit = tick_age_limit(settings)
     if value:
         report.last_tick = dt.datetime.fromisoformat(value)
@@ -118,12 +110,8 @@ async def check_health(settings: Settings, database: Database | None = None) -> 
 async def record_tick(database: Database) -> None:
     """The scheduler's heartbeat, read by the health check."""
     async with database.session() as session:
-        row = await session.get(BotSetting, TICK_KEY)
-        stamp = utcnow().isoformat()
-        if row is None:
-            session.add(BotSetting(key=TICK_KEY, value=stamp))
-        else:
-            row.value, row.updated_at = stamp, utcnow()
+        now = utcnow()
+        await Repository(session).put_setting(TICK_KEY, now.isoformat(), None, now)
 
 
 class HealthServer:

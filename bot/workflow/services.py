@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.rules.workcalendar import WorkCalendar
@@ -15,13 +16,19 @@ SERVICES_KEY = "services"
 
 @dataclass
 class Services:
-    """Settings, the database, the clock and the outbox's wake-up call."""
+    """Settings, the database, the clock and the outbox's wake-up call.
+
+    `on_turn_end`, when set, is called with the update id and the outcome ("ok", "refused", "rejected",
+    "duplicate", "unavailable", "error") once a turn has ended and its answers were sent: how a test
+    or a harness knows a turn is over without reading the log.
+    """
 
     settings: Settings
     database: Database
     clock: Clock = field(default_factory=SystemClock)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     calendar: WorkCalendar | None = None
+    on_turn_end: Callable[[int, str], None] | None = None
 
     def work_calendar(self) -> WorkCalendar:
         """The calendar in force (reloaded when an admin corrects a day)."""

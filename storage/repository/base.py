@@ -25,6 +25,10 @@ class RepositoryBase:
     async def flush(self) -> None:
         await self.session.flush()
 
+    async def rollback(self) -> None:
+        """Undo everything of this transaction (a dry run)."""
+        await self.session.rollback()
+
     def add(self, row: Any) -> Any:
         """Stage a new row in this transaction."""
         self.session.add(row)

@@ -102,6 +102,13 @@ class DocumentQueries(RepositoryBase):
     async def item_count(self, item_model: type, parent_field: str, doc_id: int) -> int:
         return await self.count(item_model, getattr(item_model, parent_field) == doc_id)
 
+    def append_items(
+        self, item_model: type, parent_field: str, doc_id: int, texts: list[str], *, after: int
+    ) -> None:
+        """Stage items numbered on from position `after` (the count there already)."""
+        for offset, text in enumerate(texts, start=1):
+            self.session.add(item_model(**{parent_field: doc_id, "position": after + offset, "text": text}))
+
     async def clear_items(self, item_model: type, parent_field: str, doc_id: int) -> None:
         await self.session.execute(delete(item_model).where(getattr(item_model, parent_field) == doc_id))
         await self.session.flush()

@@ -87,3 +87,27 @@ class OutboxQueries(RepositoryBase):
         return await self.session.scalar(
             select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == OutboxStatus.PENDING)
         )
+
+    async def due_backlog(self, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+        """How many messages are due and unsent, and since when the oldest of them (the health check)."""
+        due = (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.not_before <= now)
+        count, oldest = (
+            await self.session.execute(
+                select(func.count(), func.min(OutboxMessage.not_before)).select_from(OutboxMessage).where(due)
+            )
+        ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        return count, oldest
+
+    async def pending_count(self) -> int:
+        return await self.count(OutboxMessage, OutboxMessage.status == OutboxStatus.PENDING)
+
+    async def messages(self) -> list[OutboxMessage]:
+        """The whole outbox in the order it was written (the demo and the tests read it)."""
+        return list((await self.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+    async def first_text_of_kind(self, kind: str) -> str | None:
+        return await self.session.scalar(
+            select(OutboxMessage.text).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        )

@@ -1,0 +1,152 @@
+"""What admins change in a quarter's inputs before confirmation: overrides, exemptions, leave, raters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.rules.domain import AssessmentStatus, ExemptionKind, LeaveKind, OverrideKind, Quarter, RaterAction
+from bot.workflow.quarter import compute_and_store
+from bot.workflow.unit import Refusal, Work, quarter_of
+from storage.models import Admin, Assessment, Exemption, LeaveRecord, Override, Person, RaterChange
+
+# Changes to the inputs of results are allowed until the results are confirmed.
+EDITABLE = (AssessmentStatus.PREPARING, AssessmentStatus.RATING, AssessmentStatus.COMPUTED)
+
+
+def require_ratee(person: Person) -> None:
+    if person.role.is_leader:
+        raise Refusal("chat/admin/not_a_ratee.j2", name=person.name)
+
+
+async def editable_assessment(work: Work, quarter: Quarter) -> Assessment:
+    assessment = await work.repo.assessment(quarter, create=True)
+    if assessment.status not in EDITABLE:
+        raise Refusal("chat/admin/results_locked.j2", quarter=quarter, status=assessment.status)
+    return assessment
+
+
+async def recompute_if_computed(work: Work, assessment: Assessment) -> bool:
+    """Results already computed are computed again when an input changes before confirmation."""
+    if assessment.status is not AssessmentStatus.COMPUTED:
+        return False
+    await compute_and_store(work.repo, work.settings, quarter_of(assessment), work.actor)
+    return True
+
+
+async def record_override(
+    work: Work, quarter: Quarter, person: Person, kind: OverrideKind, number: int, reason: str
+) -> bool:
+    """A veto or an affirmation on one of the plan's grounds; returns whether results were recomputed."""
+    require_ratee(person)
+    assessment = await editable_assessment(work, quarter)
+    ground = f"{kind.value}:{number}"
+    await work.repo.put(
+        Override,
+        {"assessment_id": assessment.id, "person_id": person.id, "kind": kind},
+        ground=ground,
+        reason=reason,
+        recorded_by=work.user_id,
+        recorded_at=work.now,
+        revoked_at=None,
+    )
+    await work.repo.audit(
+        work.actor,
+        f"override_{kind.value}",
+        assessment_id=assessment.id,
+        person_id=person.id,
+        ground=ground,
+        reason=reason,
+    )
+    return await recompute_if_computed(work, assessment)
+
+
+async def record_exemption(work: Work, quarter: Quarter, person: Person, reason: str) -> bool:
+    """Comment only, no tier, this quarter; returns whether results were recomputed."""
+    require_ratee(person)
+    assessment = await editable_assessment(work, quarter)
+    await work.repo.put(
+        Exemption,
+        {"assessment_id": assessment.id, "person_id": person.id, "kind": ExemptionKind.EXEMPT},
+        reason=reason,
+        recorded_by=work.user_id,
+        recorded_at=work.now,
+        revoked_at=None,
+    )
+    await work.repo.audit(
+        work.actor, "exemption", assessment_id=assessment.id, person_id=person.id, reason=reason
+    )
+    return await recompute_if_computed(work, assessment)
+
+
+async def record_leave(
+    work: Work, person: Person, kind: LeaveKind, start: dt.date, end: dt.date, note: str | None
+) -> list[Quarter]:
+    """Sick or personal leave; returns the computed quarters it touches, which are computed again."""
+    work.repo.add(
+        LeaveRecord(
+            person_id=person.id,
+            kind=kind,
+            start_date=start,
+            end_date=end,
+            note=note,
+            recorded_by=work.user_id,
+            recorded_at=work.now,
+        )
+    )
+    await work.repo.audit(work.actor, "leave", person_id=person.id, kind=kind.value, start=start, end=end)
+    await work.repo.flush()
+    recomputed = []
+    for assessment in await work.repo.assessments(AssessmentStatus.COMPUTED):
+        quarter = quarter_of(assessment)
+        if quarter.first_day <= end and start <= quarter.last_day:
+            recomputed.append(quarter)
+            await recompute_if_computed(work, assessment)
+    return recomputed
+
+
+async def change_raters(
+    work: Work, quarter: Quarter, rater: Person, ratee: Person, action: RaterAction
+) -> None:
+    """Add a rater to a ratee, or take one away, for this quarter."""
+    require_ratee(ratee)
+    if rater.id == ratee.id:
+        raise Refusal("chat/admin/self_rating.j2")
+    assessment = await editable_assessment(work, quarter)
+    await work.repo.put(
+        RaterChange,
+        {"assessment_id": assessment.id, "rater_id": rater.id, "ratee_id": ratee.id},
+        action=action,
+        changed_by=work.user_id,
+        changed_at=work.now,
+    )
+    await work.repo.audit(
+        work.actor,
+        f"rater_{action.value}",
+        assessment_id=assessment.id,
+        person_id=ratee.id,
+        rater_id=rater.id,
+    )
+
+
+async def grant_admin(work: Work, target: int) -> None:
+    row = await work.repo.admin_of(target)
+    if row is None:
+        person = await work.repo.person_bound_to(target)
+        work.repo.add(
+            Admin(telegram_user_id=target, person_id=person.id if person else None, granted_by=work.user_id)
+        )
+    elif row.revoked_at is not None:
+        row.revoked_at, row.granted_by, row.granted_at = None, work.user_id, work.now
+    else:
+        raise Refusal("chat/admin/admin_unchanged.j2", user_id=target, granted=True)
+    await work.repo.audit(work.actor, "admin_grant", target=target)
+
+
+async def revoke_admin(work: Work, target: int) -> None:
+    if target in work.settings.admins.ids:
+        raise Refusal("chat/admin/admin_bootstrap.j2", user_id=target)
+    row = await work.repo.admin_of(target)
+    if row is None or row.revoked_at is not None:
+        raise Refusal("chat/admin/admin_unchanged.j2", user_id=target, granted=False)
+    row.revoked_at = work.now
+    await work.repo.audit(work.actor, "admin_revoke", target=target)

@@ -1,0 +1,179 @@
+"""Itemized documents (a monthly summary, a quarterly registration): items, limits, edits, submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.rules.domain import ReviewStatus
+from bot.rules.roles import PersonView
+from bot.rules.vocabulary import ITEM_NUMBERING
+from bot.workflow.people import reviewers_of_summary, supervisors_of_section
+from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data, quarter_of
+from storage.models import MonthlySummary, Person, Registration, RegistrationItem, SummaryItem
+
+MAX_ITEMS = 50
+MAX_ITEM_CHARS = 500
+
+Author = PersonView | Person  # who writes a document: the chat's view of him, or his record
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of itemized document is stored."""
+
+    name: str
+    model: type
+    item_model: type
+    parent_field: str
+
+
+SUMMARY = Kind("summary", MonthlySummary, SummaryItem, "summary_id")
+REGISTRATION = Kind("registration", Registration, RegistrationItem, "registration_id")
+KINDS = {k.name: k for k in (SUMMARY, REGISTRATION)}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A document sent for review: what it held, its title, and how many reviewers were asked."""
+
+    kind: str
+    items: list
+    title: dict
+    reviewers: int
+
+
+def split_items(text: str) -> list[str]:
+    """One item per non-empty line; a leading item number is dropped (the bot numbers the items)."""
+    items = []
+    for line in text.splitlines():
+        line = ITEM_NUMBERING.sub("", line).strip()
+        if line:
+            items.append(line)
+    return items
+
+
+async def items_of(work: Work, kind: Kind, doc_id: int) -> list[str]:
+    return await work.repo.item_texts(kind.item_model, kind.parent_field, doc_id)
+
+
+async def add_items(work: Work, kind: Kind, doc_id: int, texts: list[str]) -> None:
+    """Append items after the last one, within the limits of length and number."""
+    count = await work.repo.item_count(kind.item_model, kind.parent_field, doc_id)
+    if any(len(t) > MAX_ITEM_CHARS for t in texts):
+        raise Refusal("chat/staff/item_too_long.j2", limit=MAX_ITEM_CHARS)
+    if count + len(texts) > MAX_ITEMS:
+        raise Refusal("chat/staff/too_many_items.j2", limit=MAX_ITEMS)
+    work.repo.append_items(kind.item_model, kind.parent_field, doc_id, texts, after=count)
+
+
+async def replace_items(work: Work, kind: Kind, doc_id: int, texts: list[str]) -> None:
+    await work.repo.clear_items(kind.item_model, kind.parent_field, doc_id)
+    await add_items(work, kind, doc_id, texts)
+
+
+async def own_doc(work: Work, kind: Kind, person_id: int, doc_id: Any):
+    """The author's own document, still open to edits, locked until the transaction ends.
+
+    A reviewer's decision locks the same row, so an approval never covers items he did not see.
+    """
+    row = await work.repo.get(kind.model, doc_id, for_update=True) if isinstance(doc_id, int) else None
+    if row is None or row.person_id != person_id:
+        raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    if row.status is ReviewStatus.APPROVED:
+        raise Refusal("chat/staff/already_approved.j2", alert=True)
+    return row
+
+
+def reopen(row) -> None:
+    """Editing a submitted document withdraws it: the reviewer's old buttons go stale."""
+    if row.status is ReviewStatus.SUBMITTED:
+        row.status = ReviewStatus.DRAFT
+
+
+async def write(work: Work, kind: Kind, person_id: int, doc_id: Any, text: str) -> tuple[Any, list[str]]:
+    """Text from the author: one new item per line, reopening the document; returns it and its items."""
+    row = await own_doc(work, kind, person_id, doc_id)
+    reopen(row)
+    await add_items(work, kind, row.id, split_items(text))
+    await work.repo.flush()
+    return row, await items_of(work, kind, row.id)
+
+
+async def drop_last(work: Work, kind: Kind, person_id: int, doc_id: Any) -> list[str]:
+    """Drop the last item (reopening the document); returns the items left."""
+    row = await own_doc(work, kind, person_id, doc_id)
+    reopen(row)
+    await work.repo.drop_last_item(kind.item_model, kind.parent_field, row.id)
+    await work.repo.flush()
+    return await items_of(work, kind, row.id)
+
+
+async def clear(work: Work, kind: Kind, person_id: int, doc_id: Any) -> list[str]:
+    """Drop every item (reopening the document); returns the items left: none."""
+    row = await own_doc(work, kind, person_id, doc_id)
+    reopen(row)
+    await replace_items(work, kind, row.id, [])
+    await work.repo.flush()
+    return await items_of(work, kind, row.id)
+
+
+async def submit(work: Work, kind: Kind, author: Author, doc_id: Any) -> Submitted:
+    """Send the author's document to its reviewers: the summary to his leaders, the rest to supervisors."""
+    row = await own_doc(work, kind, author.id, doc_id)
+    items = await items_of(work, kind, row.id)
+    if not items:
+        raise Refusal("chat/staff/no_items.j2", alert=True)
+    if row.status is ReviewStatus.SUBMITTED:
+        raise Refusal("chat/errors/already_done.j2", alert=True)
+    row.status, row.submitted_at = ReviewStatus.SUBMITTED, work.now
+    row.submissions += 1
+    await work.repo.audit(work.actor, f"{kind.name}_submitted", person_id=row.person_id, doc_id=row.id)
+    if kind is SUMMARY:
+        reviewers = await reviewers_of_summary(work, author)
+        title = {"year": row.year, "month": row.month}
+    else:
+        reviewers = await supervisors_of_section(work, author.section_id)
+        title = {"quarter": quarter_of(await work.repo.assessment_by_id(row.assessment_id))}
+    sent = await ask_review(work, kind.name, row, reviewers, author=author.name, title=title, items=items)
+    return Submitted(kind.name, items, title, sent)
+
+
+async def review_buttons(
+    work: Work, kind: str, doc_id: int, stamp: int, *, owner_id: int | None = None
+) -> Keyboard:
+    """Approve and return for one submission of a document (stale once it is submitted again)."""
+    token = await work.button(f"review_{kind}", {"id": doc_id, "stamp": stamp}, owner_id=owner_id)
+    return [
+        [
+            Button(work.label("button", "approve"), button_data(token, "ok")),
+            Button(work.label("button", "return"), button_data(token, "back")),
+        ]
+    ]
+
+
+async def ask_review(
+    work: Work, kind: str, doc, reviewer_ids: list[int], *, author: str, title: dict, items: list
+) -> int:
+    """Send the document to its reviewers with approve / return buttons, once per submission."""
+    people = await work.repo.people_by_id()
+    stamp = doc.submissions
+    sent = 0
+    for reviewer_id in reviewer_ids:
+        reviewer = people.get(reviewer_id)
+        if reviewer is None or not reviewer.active:
+            continue
+        keyboard = await review_buttons(work, kind, doc.id, stamp, owner_id=reviewer.telegram_user_id or 0)
+        sent += await work.notify(
+            f"review:{kind}:{doc.id}:{stamp}:{reviewer_id}",
+            reviewer.telegram_user_id,
+            "chat/leaders/review_request.j2",
+            keyboard,
+            person_id=reviewer_id,
+            kind="review_request",
+            doc_kind=kind,
+            author=author,
+            title=title,
+            items=items,
+        )
+    return sent

@@ -1,0 +1,142 @@
+"""A ratee's goals for the quarter: the role's template, or custom items weighted to 100 sent for review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.rules.domain import Phase, Quarter, ReviewStatus
+from bot.rules.periods import goals_quarter
+from bot.workflow import documents
+from bot.workflow.documents import Author, Submitted
+from bot.workflow.people import supervisors_of_section
+from bot.workflow.phases import is_open
+from bot.workflow.unit import Refusal, Work, quarter_of
+from storage.models import Assessment, Goal, GoalItem
+
+MAX_GOAL_ITEMS = 10
+MAX_NAME = 40
+TOTAL = 100
+
+Draft = list[tuple[str, int]]  # custom goal items being typed: (name, points)
+
+
+@dataclass(frozen=True)
+class GoalsView:
+    """What /goals shows: the quarter, the goal set so far with its items, and the role's template."""
+
+    quarter: Quarter
+    assessment: Assessment
+    goal: Goal | None
+    items: list[GoalItem]
+    template: Any
+
+    @property
+    def submitted(self) -> bool:
+        return self.goal is not None and self.goal.status is ReviewStatus.SUBMITTED
+
+
+async def goals_view(work: Work, author: Author) -> GoalsView:
+    """The goals of the quarter in its goals phase; refused outside it."""
+    quarter = goals_quarter(work.now, work.calendar)
+    assessment = await work.repo.assessment(quarter)
+    if assessment is None or not await is_open(work, assessment, Phase.GOALS):
+        raise Refusal("chat/staff/phase_closed.j2", phase=Phase.GOALS, quarter=quarter)
+    goal = await work.repo.quarter_doc(Goal, assessment.id, author.id)
+    items = await work.repo.goal_items(goal.id) if goal else []
+    template = work.settings.indicators.template_for(author.role)
+    return GoalsView(quarter, assessment, goal, items, template)
+
+
+async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
+    """The person's goal set of a quarter whose goals phase is open, created empty if need be."""
+    assessment = await work.repo.assessment_by_id(assessment_id)
+    if assessment is None or not await is_open(work, assessment, Phase.GOALS):
+        raise Refusal(
+            "chat/staff/phase_closed.j2",
+            alert=True,
+            phase=Phase.GOALS,
+            quarter=quarter_of(assessment) if assessment else None,
+        )
+    return await work.repo.quarter_doc(Goal, assessment_id, person_id, create=True)
+
+
+async def use_template(work: Work, author: Author, assessment_id: Any) -> list:
+    """Take the role's template as the goals: approved at once, no review; returns the template."""
+    goal = await goal_for(work, author.id, assessment_id)
+    template = work.settings.indicators.template_for(author.role)
+    await work.repo.set_goal_items(goal, [(i.name, i.max_points) for i in template])
+    goal.status, goal.from_template, goal.submitted_at = ReviewStatus.APPROVED, True, work.now
+    goal.opinion, goal.reviewer_id, goal.reviewed_at = None, None, work.now
+    await work.repo.audit(
+        work.actor, "goals_template", assessment_id=goal.assessment_id, person_id=goal.person_id
+    )
+    return template
+
+
+def _draft_of(goal: Goal, draft: dict[str, Any] | None) -> Draft:
+    """The custom items being typed for this goal set; refused when they are for another one."""
+    if draft is None or draft.get("goal_id") != goal.id:
+        raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    return [tuple(i) for i in draft.get("items", [])]
+
+
+async def start_custom(work: Work, person_id: int, assessment_id: Any) -> Goal:
+    """Begin typing custom goals (an empty draft for this goal set)."""
+    return await goal_for(work, person_id, assessment_id)
+
+
+async def clear_custom(work: Work, person_id: int, assessment_id: Any, draft: dict[str, Any] | None) -> Goal:
+    """Start the custom draft again; the draft must be this goal set's."""
+    goal = await goal_for(work, person_id, assessment_id)
+    _draft_of(goal, draft)
+    return goal
+
+
+def check_line(line: str, items: Draft) -> tuple[str, int]:
+    """One custom line 'NAME POINTS': a short name not used yet and whole points from 1 to 100."""
+    name, _, points = line.rpartition(" ")
+    name = name.strip()
+    if (
+        not name
+        or not (points.isascii() and points.isdecimal())
+        or not 1 <= int(points) <= TOTAL
+        or len(name) > MAX_NAME
+    ):
+        raise Refusal("chat/staff/goal_line_bad.j2", line=line[:60])
+    if any(n == name for n, _p in items):
+        raise Refusal("chat/staff/goal_duplicate.j2", name=name)
+    return name, int(points)
+
+
+async def add_custom_lines(work: Work, draft: dict[str, Any], text: str) -> tuple[Goal, Draft]:
+    """Lines typed into the custom draft, each checked; returns the goal set and the whole new draft."""
+    items: Draft = [tuple(i) for i in draft.get("items", [])]
+    for line in documents.split_items(text):
+        items.append(check_line(line, items))
+    if len(items) > MAX_GOAL_ITEMS:
+        raise Refusal("chat/staff/too_many_items.j2", limit=MAX_GOAL_ITEMS)
+    return await work.repo.get(Goal, draft.get("goal_id")), items
+
+
+async def submit_custom(
+    work: Work, author: Author, assessment_id: Any, draft: dict[str, Any] | None
+) -> Submitted:
+    """Send the custom draft for review by the section's supervisors; the points must sum to 100."""
+    goal = await goal_for(work, author.id, assessment_id)
+    items = _draft_of(goal, draft)
+    total = sum(p for _n, p in items)
+    if total != TOTAL or not items:
+        raise Refusal("chat/staff/goals_not_100.j2", alert=True, total=total)
+    await work.repo.set_goal_items(goal, items)
+    goal.status, goal.from_template, goal.submitted_at = ReviewStatus.SUBMITTED, False, work.now
+    goal.submissions += 1
+    await work.repo.audit(
+        work.actor, "goals_submitted", assessment_id=goal.assessment_id, person_id=goal.person_id
+    )
+    title = {"quarter": quarter_of(await work.repo.assessment_by_id(goal.assessment_id))}
+    reviewers = await supervisors_of_section(work, author.section_id)
+    sent = await documents.ask_review(
+        work, "goals", goal, reviewers, author=author.name, title=title, items=items
+    )
+    return Submitted("goals", items, title, sent)

@@ -1,0 +1,55 @@
+"""What /me shows a person: the documents due from him, those he sent lately, and his final results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
+from bot.rules.periods import goals_quarter, registration_quarter
+from bot.workflow.phases import is_open
+from bot.workflow.summaries import current_summary, deadline_of, this_month
+from bot.workflow.unit import Work, quarter_of
+from storage.models import Goal, Registration, ResultRecord
+
+SENT_SHOWN = 3  # latest summaries listed
+RESULTS_SHOWN = 4  # latest final quarters looked at
+
+Due = tuple[str, dict, ReviewStatus | None, dt.datetime | None]  # kind, title, status, deadline
+Sent = tuple[str, dict, ReviewStatus]  # kind, title, status
+
+
+@dataclass(frozen=True)
+class MyStatus:
+    due: list[Due] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    results: list[tuple[Quarter, ResultRecord]] = field(default_factory=list)
+
+
+async def my_status(work: Work, person_id: int, *, ratee: bool) -> MyStatus:
+    """For a ratee what is due and sent; for anyone his results of the latest final quarters."""
+    status = MyStatus()
+    if ratee:
+        summary = await current_summary(work, person_id, create=False)
+        year, month = this_month(work)
+        title = {"year": year, "month": month}
+        status.due.append(
+            ("summary", title, summary.status if summary else None, deadline_of(work, year, month))
+        )
+        quarter = goals_quarter(work.now, work.calendar)
+        assessment = await work.repo.assessment(quarter)
+        if assessment is not None and await is_open(work, assessment, Phase.GOALS):
+            goal = await work.repo.quarter_doc(Goal, assessment.id, person_id)
+            status.due.append(("goals", {"quarter": quarter}, goal.status if goal else None, None))
+        quarter = registration_quarter(work.now, work.calendar, work.settings.schedule)
+        assessment = await work.repo.assessment(quarter)
+        if assessment is not None and await is_open(work, assessment, Phase.REGISTRATION):
+            row = await work.repo.quarter_doc(Registration, assessment.id, person_id)
+            status.due.append(("registration", {"quarter": quarter}, row.status if row else None, None))
+        for row in await work.repo.recent_summaries(person_id, SENT_SHOWN):
+            status.sent.append(("summary", {"year": row.year, "month": row.month}, row.status))
+    for assessment in await work.repo.recent_assessments(AssessmentStatus.FINAL, RESULTS_SHOWN):
+        result = next((r for r in await work.repo.results(assessment.id) if r.person_id == person_id), None)
+        if result is not None:
+            status.results.append((quarter_of(assessment), result))
+    return status
