@@ -59,7 +59,7 @@ async def _override(turn: Turn, kind: OverrideKind, command: str) -> None:
         turn.reply("chat/admin/grounds.j2", kind=kind, command=command, grounds=GROUNDS)
         return
     person = await find_person(turn, args[0])
-    if not args[1].isdigit() or int(args[1]) not in GROUNDS:
+    if not args[1].isdecimal() or int(args[1]) not in GROUNDS:
         raise usage(command, "bad_ground")
     adjustments.require_ratee(person)
     reason = reason_of(args[2:], command)

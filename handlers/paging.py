@@ -34,7 +34,7 @@ async def turn_page(turn: Turn, payload: dict, arg: str, record) -> None:
     if payload.get("admin") and not turn.identity.is_admin:
         raise Refusal("chat/errors/not_allowed.j2", alert=True)
     pages = payload.get("pages", [])
-    if not arg.isdigit() or not 0 <= int(arg) < len(pages):
+    if not arg.isdecimal() or not 0 <= int(arg) < len(pages):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     index = int(arg)
     turn.effects.edit = (pages[index], page_keyboard(turn, record.token, index, len(pages)))

@@ -69,11 +69,11 @@ async def _show_list(
 @button("rate_list", Access.RATER)
 async def rate_list_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     assessment_id = payload.get("assessment_id")
-    if arg.startswith("p") and arg[1:].isdigit():
+    if arg.startswith("p") and arg[1:].isdecimal():
         await _show_list(
             turn, await ballots.ratee_list(turn, _rater(turn), assessment_id), int(arg[1:]), edit=True
         )
-    elif arg.startswith("r") and arg[1:].isdigit():
+    elif arg.startswith("r") and arg[1:].isdecimal():
         await _show_ballot(turn, await ballots.open_ballot(turn, _rater(turn), assessment_id, int(arg[1:])))
     else:
         await ballots.open_rating(turn, assessment_id)  # a closed quarter's refusal comes first
@@ -152,7 +152,7 @@ async def ballot_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         _render(turn, await ballots.score_item(turn, rater, ballot_id, *score), record.token)
     else:
         view = await ballots.draft(turn, rater, ballot_id)  # its own refusals come before a bad press
-        if not (arg.startswith("e") and arg[1:].isdigit() and int(arg[1:]) < len(view.items)):
+        if not (arg.startswith("e") and arg[1:].isdecimal() and int(arg[1:]) < len(view.items)):
             raise Refusal("chat/errors/button_unknown.j2", alert=True)
         _render(turn, view, record.token, focus=int(arg[1:]))
 
@@ -162,7 +162,7 @@ def _score_arg(arg: str) -> tuple[int, int] | None:
     if not arg.startswith("s"):
         return None
     index_text, _, points_text = arg[1:].partition(".")
-    if not (index_text.isdigit() and points_text.isdigit()):
+    if not (index_text.isdecimal() and points_text.isdecimal()):
         return None
     return int(index_text), int(points_text)
 
