@@ -203,7 +203,17 @@ async def test_an_out_of_range_score_is_refused_and_changes_nothing(bureau, data
     token = screen.buttons[0][0]["callback_data"].split(":", 1)[0]
     before = without_processed(await snapshot_async(database_url))
     answered_before = len(bureau.driver.requests_for("answerCallbackQuery"))
-    for forged in (f"{token}:s0.21", f"{token}:s0.-1", f"{token}:s99.5", f"{token}:x" + "9" * 60):
+    outcomes: list[str] = []
+    bureau.services.on_turn_end = lambda _update_id, outcome: outcomes.append(outcome)
+    presses = (
+        f"{token}:s0.21",
+        f"{token}:s0.-1",
+        f"{token}:s99.5",
+        f"{token}:x" + "9" * 60,
+        f"{token}:s\u00b2.1",  # superscript two: a digit to isdigit(), not to int()
+        f"{token}:p\u00b2",
+    )
+    for forged in presses:
         bureau.driver.push_update(
             {
                 "callback_query": {
@@ -216,14 +226,15 @@ async def test_an_out_of_range_score_is_refused_and_changes_nothing(bureau, data
             }
         )
     await bureau.driver.wait_until_confirmed()
-    # each forged press is answered (last, after its turn): wait for the four answers, then compare
+    # each forged press is answered (last, after its turn): wait for every answer, then compare
     await bureau.driver.wait_for(
-        lambda: len(bureau.driver.requests_for("answerCallbackQuery")) >= answered_before + 4,
+        lambda: len(bureau.driver.requests_for("answerCallbackQuery")) >= answered_before + len(presses),
         10,
-        "four answers to the forged presses",
+        "answers to the forged presses",
     )
     await bureau.settle()
     assert without_processed(await snapshot_async(database_url)) == before
+    assert outcomes == ["rejected"] * len(presses)  # each refused with its answer, none an internal error
 
 
 async def test_the_cycle_runs_on_the_job_queue(database_url, database):
