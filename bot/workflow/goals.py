@@ -116,7 +116,11 @@ async def add_custom_lines(work: Work, draft: dict[str, Any], text: str) -> tupl
         items.append(check_line(line, items))
     if len(items) > MAX_GOAL_ITEMS:
         raise Refusal("chat/staff/too_many_items.j2", limit=MAX_GOAL_ITEMS)
-    return await work.repo.get(Goal, draft.get("goal_id")), items
+    goal_id = draft.get("goal_id")
+    goal = await work.repo.get(Goal, goal_id) if isinstance(goal_id, int) else None
+    if goal is None:  # the draft's goal set is gone: nothing is waiting for these lines
+        raise Refusal("chat/errors/no_input_expected.j2")
+    return goal, items
 
 
 async def submit_custom(
