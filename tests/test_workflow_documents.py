@@ -99,6 +99,9 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
             as_author(), lambda work, line=line: goals.add_custom_lines(work, draft, line)
         )
         assert refusal.template == f"chat/staff/{template}.j2"
+    stale = {"goal_id": 999_999, "items": []}  # a draft whose goal set is gone
+    refusal = await _refused(as_author(), lambda work: goals.add_custom_lines(work, stale, "业务办理 60"))
+    assert refusal.template == "chat/errors/no_input_expected.j2"
     refusal = await _refused(
         as_author(), lambda work: goals.submit_custom(work, author, assessment_id, draft)
     )
