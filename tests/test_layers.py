@@ -70,3 +70,16 @@ def test_no_import_cycle_between_modules():
         report.append(f"{', '.join(group)}: {' -> '.join(there)} -> {' -> '.join(back[1:])}")
     if report:
         pytest.fail("import cycles:\n" + "\n".join(report), pytrace=False)
+
+
+def test_no_session_is_reached_for_outside_storage():
+    """The contracts keep SQLAlchemy's imports in storage; this keeps its session there too."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("bot", "handlers", "scheduler")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "ops" not in path.parts and "cli" not in path.parts  # backups, health, the demo: whole databases
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "repo.session" in line or "AsyncSession" in line
+    ]
+    assert offenders == []
