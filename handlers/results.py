@@ -7,7 +7,6 @@ from bot.rules.roles import Access
 from bot.rules.vocabulary import TIER_WORDS
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
-from bot.workflow.unit import quarter_of
 from handlers.buttons import button, confirm_buttons, confirmed
 from handlers.lookup import args_of, find_person, reason_of, take_quarter, usage
 from handlers.paging import send_paged
@@ -82,8 +81,8 @@ async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     assessment = await confirmed(turn, payload, arg, record)
     if assessment is None:
         return
-    await decisions.confirm_results(turn, quarter_of(assessment), assessment)
-    turn.edit("chat/admin/confirmed.j2", quarter=quarter_of(assessment))
+    await decisions.confirm_results(turn, assessment.period, assessment)
+    turn.edit("chat/admin/confirmed.j2", quarter=assessment.period)
 
 
 @on(Access.ADMIN)
@@ -108,7 +107,7 @@ async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     if assessment is None:
         return
     period = await publicity.publish(turn, assessment, turn.update.get_bot().username)
-    turn.edit("chat/admin/published.j2", quarter=quarter_of(assessment), period=period)
+    turn.edit("chat/admin/published.j2", quarter=assessment.period, period=period)
 
 
 @button("close_publicity", Access.ADMIN)
@@ -117,7 +116,7 @@ async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -
     if assessment is None:
         return
     await publicity.finish_publicity(turn, assessment)
-    turn.edit("chat/admin/publicity_closed.j2", quarter=quarter_of(assessment))
+    turn.edit("chat/admin/publicity_closed.j2", quarter=assessment.period)
 
 
 @on(Access.ADMIN)
@@ -142,6 +141,4 @@ async def resolve(turn: Turn) -> None:
     reason = reason_of(args[2:], "resolve")
     upheld = args[1] == "uphold"
     objection, assessment = await objection_steps.resolve_objection(turn, int(args[0]), upheld, reason)
-    turn.reply(
-        "chat/admin/objection_done.j2", number=objection.id, upheld=upheld, quarter=quarter_of(assessment)
-    )
+    turn.reply("chat/admin/objection_done.j2", number=objection.id, upheld=upheld, quarter=assessment.period)

@@ -12,7 +12,6 @@ from bot.workflow import feedback as feedback_steps
 from bot.workflow import goals as goal_steps
 from bot.workflow.objections import file_objection
 from bot.workflow.status import my_status as status_of
-from bot.workflow.unit import quarter_of
 from handlers.buttons import button, data
 from handlers.inputs import input_mode
 from handlers.items import REGISTRATION, SUMMARY, Kind, editor_keyboard, editor_or_none
@@ -191,7 +190,7 @@ async def objection(turn: Turn) -> None:
     if assessment is None:
         raise Refusal("chat/staff/no_publicity.j2")
     await turn.set_mode("objection", {"assessment_id": assessment.id})
-    turn.reply("chat/staff/objection_ask.j2", quarter=quarter_of(assessment))
+    turn.reply("chat/staff/objection_ask.j2", quarter=assessment.period)
 
 
 @input_mode("objection", Access.BOUND)
@@ -203,7 +202,7 @@ async def objection_text(turn: Turn, payload: dict, text: str) -> None:
         return
     row = await file_objection(turn, assessment, me(turn).id, me(turn).name, text)
     await turn.clear_mode()
-    turn.reply("chat/staff/objection_receipt.j2", number=row.id, quarter=quarter_of(assessment))
+    turn.reply("chat/staff/objection_receipt.j2", number=row.id, quarter=assessment.period)
 
 
 @on(Access.RATEE)
@@ -211,7 +210,7 @@ async def feedback(turn: Turn) -> None:
     """/feedback: your opinion on your own final result."""
     assessment = await feedback_steps.latest_final(turn)
     await turn.set_mode("feedback", {"assessment_id": assessment.id})
-    turn.reply("chat/staff/feedback_ask.j2", quarter=quarter_of(assessment))
+    turn.reply("chat/staff/feedback_ask.j2", quarter=assessment.period)
 
 
 @button("feedback", Access.RATEE)
@@ -226,7 +225,7 @@ async def feedback_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
 async def feedback_text(turn: Turn, payload: dict, text: str) -> None:
     assessment = await feedback_steps.record_feedback(turn, me(turn).id, payload.get("assessment_id"), text)
     await turn.clear_mode()
-    turn.reply("chat/staff/feedback_receipt.j2", quarter=quarter_of(assessment))
+    turn.reply("chat/staff/feedback_receipt.j2", quarter=assessment.period)
 
 
 # --- /me -------------------------------------------------------------------------------------------------

@@ -336,5 +336,5 @@ async def months_with_summaries(repo: Repository, limit: int = 6) -> list[tuple[
 
 async def assessed_quarters(repo: Repository, limit: int = 6) -> list[Quarter]:
     """The latest quarters that have an assessment, newest first."""
-    found = sorted({Quarter(a.year, a.quarter) for a in await repo.assessments()}, reverse=True)
+    found = sorted({a.period for a in await repo.assessments()}, reverse=True)
     return found[:limit]

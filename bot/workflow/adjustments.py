@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.rules.domain import AssessmentStatus, ExemptionKind, LeaveKind, OverrideKind, Quarter, RaterAction
 from bot.workflow.quarter import compute_and_store
-from bot.workflow.unit import Refusal, Work, quarter_of
+from bot.workflow.unit import Refusal, Work
 from storage.models import Admin, Assessment, Exemption, LeaveRecord, Override, Person, RaterChange
 
 # Changes to the inputs of results are allowed until the results are confirmed.
@@ -29,7 +29,7 @@ async def recompute_if_computed(work: Work, assessment: Assessment) -> bool:
     """Results already computed are computed again when an input changes before confirmation."""
     if assessment.status is not AssessmentStatus.COMPUTED:
         return False
-    await compute_and_store(work.repo, work.settings, quarter_of(assessment), work.actor)
+    await compute_and_store(work.repo, work.settings, assessment.period, work.actor)
     return True
 
 
@@ -97,7 +97,7 @@ async def record_leave(
     await work.repo.flush()
     recomputed = []
     for assessment in await work.repo.assessments(AssessmentStatus.COMPUTED):
-        quarter = quarter_of(assessment)
+        quarter = assessment.period
         if quarter.first_day <= end and start <= quarter.last_day:
             recomputed.append(quarter)
             await recompute_if_computed(work, assessment)

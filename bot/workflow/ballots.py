@@ -16,7 +16,7 @@ from bot.rules.scoring import Ballot, ItemScore, ballot_score
 from bot.workflow.phases import window_of
 from bot.workflow.quarter import individual_items
 from bot.workflow.raters import pair_group, pairs_for
-from bot.workflow.unit import Refusal, Work, quarter_of
+from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, BallotItem, BallotRecord, Person, Section
 
 PENDING, DRAFT, SUBMITTED = "pending", BallotStatus.DRAFT.value, BallotStatus.SUBMITTED.value
@@ -46,7 +46,7 @@ class RateeList:
 
     @property
     def quarter(self) -> Quarter:
-        return quarter_of(self.assessment)
+        return self.assessment.period
 
     @property
     def done(self) -> int:
@@ -147,7 +147,7 @@ async def outstanding_for(work: Work, rater_id: int) -> list[tuple[Quarter, int,
             continue
         ballots = await work.repo.rater_ballots(assessment.id, rater_id)
         done = sum(1 for r in ratees if r in ballots and ballots[r].status is BallotStatus.SUBMITTED)
-        found.append((quarter_of(assessment), done, len(ratees)))
+        found.append((assessment.period, done, len(ratees)))
     return found
 
 

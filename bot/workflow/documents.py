@@ -9,7 +9,7 @@ from bot.rules.domain import ReviewStatus
 from bot.rules.roles import PersonView
 from bot.rules.vocabulary import ITEM_NUMBERING
 from bot.workflow.people import reviewers_of_summary, supervisors_of_section
-from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data, quarter_of
+from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data
 from storage.models import MonthlySummary, Person, Registration, RegistrationItem, SummaryItem
 
 MAX_ITEMS = 50
@@ -134,7 +134,7 @@ async def submit(work: Work, kind: Kind, author: Author, doc_id: Any) -> Submitt
         title = {"year": row.year, "month": row.month}
     else:
         reviewers = await supervisors_of_section(work, author.section_id)
-        title = {"quarter": quarter_of(await work.repo.assessment_by_id(row.assessment_id))}
+        title = {"quarter": (await work.repo.assessment_by_id(row.assessment_id)).period}
     sent = await ask_review(work, kind.name, row, reviewers, author=author.name, title=title, items=items)
     return Submitted(kind.name, items, title, sent)
 

@@ -11,7 +11,7 @@ from bot.workflow import documents
 from bot.workflow.documents import Author, Submitted
 from bot.workflow.people import supervisors_of_section
 from bot.workflow.phases import is_open
-from bot.workflow.unit import Refusal, Work, quarter_of
+from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Goal, GoalItem
 
 MAX_GOAL_ITEMS = 10
@@ -56,7 +56,7 @@ async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
             "chat/staff/phase_closed.j2",
             alert=True,
             phase=Phase.GOALS,
-            quarter=quarter_of(assessment) if assessment else None,
+            quarter=assessment.period if assessment else None,
         )
     return await work.repo.quarter_doc(Goal, assessment_id, person_id, create=True)
 
@@ -138,7 +138,7 @@ async def submit_custom(
     await work.repo.audit(
         work.actor, "goals_submitted", assessment_id=goal.assessment_id, person_id=goal.person_id
     )
-    title = {"quarter": quarter_of(await work.repo.assessment_by_id(goal.assessment_id))}
+    title = {"quarter": (await work.repo.assessment_by_id(goal.assessment_id)).period}
     reviewers = await supervisors_of_section(work, author.section_id)
     sent = await documents.ask_review(
         work, "goals", goal, reviewers, author=author.name, title=title, items=items

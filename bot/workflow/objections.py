@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, ObjectionStatus
 from bot.workflow.phases import transition
-from bot.workflow.unit import Refusal, Work, quarter_of
+from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Objection
 
 MAX_TEXT = 2000
@@ -32,7 +32,7 @@ async def file_objection(
         number=row.id,
         author=author,
         text=row.text,
-        quarter=quarter_of(assessment),
+        quarter=assessment.period,
     )
     return row
 
@@ -68,7 +68,7 @@ async def resolve_objection(
         "chat/staff/objection_resolved.j2",
         person_id=objection.author_person_id,
         kind="objection_resolved",
-        quarter=quarter_of(assessment),
+        quarter=assessment.period,
         upheld=upheld,
         reason=reason,
         number=objection.id,

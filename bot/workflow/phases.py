@@ -18,13 +18,13 @@ from bot.rules.domain import AssessmentStatus, Phase, Quarter
 from bot.rules.periods import goals_quarter, registration_quarter
 from bot.workflow.quarter import ComputedQuarter, compute_and_store
 from bot.workflow.raters import pairs_for, ratees
-from bot.workflow.unit import Refusal, Work, quarter_of
+from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment
 
 
 async def window_of(work: Work, assessment: Assessment, phase: Phase) -> Window:
     """The phase's window: the calendar's default with the admins' changes applied."""
-    default = default_window(phase, quarter_of(assessment), work.calendar, work.settings.schedule)
+    default = default_window(phase, assessment.period, work.calendar, work.settings.schedule)
     row = await work.repo.phase_window(assessment.id, phase)
     override = WindowOverride(row.opens_at, row.closes_at, row.closed_at) if row else None
     return effective_window(default, override)
@@ -92,7 +92,7 @@ def transition(work: Work, assessment: Assessment, event: Event) -> None:
         assessment.status = advance(assessment.status, event)
     except CycleError as exc:
         raise Refusal(
-            "chat/admin/wrong_status.j2", quarter=quarter_of(assessment), status=exc.status, event=event.value
+            "chat/admin/wrong_status.j2", quarter=assessment.period, status=exc.status, event=event.value
         ) from None
     assessment.updated_at = work.now
 
@@ -118,7 +118,7 @@ async def open_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.datet
 
 async def announce_phase(work: Work, assessment: Assessment, phase: Phase, until: dt.datetime | None) -> int:
     """Tell everyone concerned that a phase opened (once per person and phase)."""
-    quarter = quarter_of(assessment)
+    quarter = assessment.period
     sent = 0
     if phase is Phase.RATING:
         per_rater: dict[int, int] = defaultdict(int)
@@ -185,4 +185,4 @@ async def close_rating(work: Work, assessment: Assessment) -> ComputedQuarter:
     await work.repo.lock(assessment)  # waits for taps in flight
     transition(work, assessment, Event.CLOSE_RATING)
     await close_phase(work, assessment, Phase.RATING)
-    return await compute_and_store(work.repo, work.settings, quarter_of(assessment), work.actor)
+    return await compute_and_store(work.repo, work.settings, assessment.period, work.actor)

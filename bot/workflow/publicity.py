@@ -6,7 +6,7 @@ from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter
 from bot.rules.publicity import Notice, build_notice
 from bot.workflow.phases import transition
-from bot.workflow.unit import Button, Refusal, Work, button_data, quarter_of
+from bot.workflow.unit import Button, Refusal, Work, button_data
 from storage.models import Assessment, Publicity
 
 GROUP_KEY = "group_chat_id"
@@ -50,7 +50,7 @@ async def group_or_refuse(work: Work) -> int:
 
 async def publish(work: Work, assessment: Assessment, bot_username: str | None):
     """Post the GOOD tier to the group for the publicity period; returns the period."""
-    quarter = quarter_of(assessment)
+    quarter = assessment.period
     chat_id = await group_or_refuse(work)
     transition(work, assessment, Event.PUBLISH)
     period = publicity_period(work)
@@ -106,7 +106,7 @@ async def publicity_can_close(work: Work, assessment: Assessment, quarter: Quart
 
 async def finish_publicity(work: Work, assessment: Assessment) -> None:
     """End publicity: closing notice in the group, results final, each ratee told his own result."""
-    quarter = quarter_of(assessment)
+    quarter = assessment.period
     publicity = await publicity_can_close(work, assessment, quarter)
     publicity.closed_at = work.now
     transition(work, assessment, Event.CLOSE_PUBLICITY)

@@ -11,7 +11,7 @@ from bot.rules.roles import PersonView
 from bot.workflow.people import reviewers_of_summary
 from bot.workflow.phases import is_open, local_until, window_of
 from bot.workflow.raters import outstanding_ballots, ratees
-from bot.workflow.unit import Work, quarter_of
+from bot.workflow.unit import Work
 from storage.models import Assessment, Goal, Person, Registration
 
 DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
@@ -82,7 +82,7 @@ async def missing_list(work: Work, year: int, month: int) -> None:
 
 async def remind_raters(work: Work, assessment: Assessment, day: dt.date) -> int:
     """One reminder on `day` to each rater with ballots outstanding (by the scheduler or /remind)."""
-    quarter = quarter_of(assessment)
+    quarter = assessment.period
     until = local_until(work, (await window_of(work, assessment, Phase.RATING)).closes)
     people = await work.repo.people_by_id(active_only=True)
     sent = 0

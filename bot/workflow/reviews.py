@@ -10,7 +10,7 @@ from bot.rules.roles import PersonView
 from bot.workflow import documents
 from bot.workflow.documents import REGISTRATION, SUMMARY
 from bot.workflow.people import reviewers_of_summary, supervisors_of_section
-from bot.workflow.unit import Refusal, Work, quarter_of
+from bot.workflow.unit import Refusal, Work
 from storage.models import Goal, MonthlySummary, Person, Registration
 
 MODELS = {"summary": MonthlySummary, "registration": Registration, "goals": Goal}
@@ -51,7 +51,7 @@ async def reviewers_of(work: Work, kind: str, author: Person) -> list[int]:
 async def title_of(work: Work, kind: str, doc) -> dict:
     if kind == "summary":
         return {"year": doc.year, "month": doc.month}
-    return {"quarter": quarter_of(await work.repo.assessment_by_id(doc.assessment_id))}
+    return {"quarter": (await work.repo.assessment_by_id(doc.assessment_id)).period}
 
 
 async def items_for_review(work: Work, kind: str, doc) -> list:

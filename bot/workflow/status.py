@@ -9,7 +9,7 @@ from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
 from bot.rules.periods import goals_quarter, registration_quarter
 from bot.workflow.phases import is_open
 from bot.workflow.summaries import current_summary, deadline_of, this_month
-from bot.workflow.unit import Work, quarter_of
+from bot.workflow.unit import Work
 from storage.models import Goal, Registration, ResultRecord
 
 SENT_SHOWN = 3  # latest summaries listed
@@ -51,5 +51,5 @@ async def my_status(work: Work, person_id: int, *, ratee: bool) -> MyStatus:
     for assessment in await work.repo.recent_assessments(AssessmentStatus.FINAL, RESULTS_SHOWN):
         result = next((r for r in await work.repo.results(assessment.id) if r.person_id == person_id), None)
         if result is not None:
-            status.results.append((quarter_of(assessment), result))
+            status.results.append((assessment.period, result))
     return status

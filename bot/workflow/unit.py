@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.rendering import label, render
-from bot.rules.domain import Quarter
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import Settings
 from bot.workflow.services import Services
-from storage.models import Assessment, ButtonRecord, OutboxMessage
+from storage.models import ButtonRecord, OutboxMessage
 from storage.repository import Repository
 
 TOKEN_BYTES = 9  # 12 url-safe characters
@@ -69,10 +68,6 @@ def button_data(token: str, arg: str | int = "") -> str:
     if len(text.encode()) > 64:
         raise ValueError("callback data over 64 bytes")
     return text
-
-
-def quarter_of(assessment: Assessment) -> Quarter:
-    return Quarter(assessment.year, assessment.quarter)
 
 
 class Work:

@@ -14,6 +14,7 @@ from bot.rules.domain import (
     ObjectionStatus,
     OverrideKind,
     Phase,
+    Quarter,
     RaterAction,
     Tier,
 )
@@ -31,6 +32,11 @@ class Assessment(SQLModel, table=True):
     status: AssessmentStatus = enum_field(AssessmentStatus, default=AssessmentStatus.PREPARING)
     created_at: dt.datetime = when()
     updated_at: dt.datetime = when()
+
+    @property
+    def period(self) -> Quarter:
+        """The quarter this assessment is of (2026Q3), as the rules and the texts name it."""
+        return Quarter(self.year, self.quarter)
 
 
 class PhaseWindow(SQLModel, table=True):
