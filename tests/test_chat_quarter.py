@@ -9,7 +9,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 import pytest
-from bot.records.imports import ROSTER_COLUMNS
+from bot.records.roster_file import ROSTER_COLUMNS
 from sqlalchemy import func, select
 
 from bot.cli.commands import main as cli_main
