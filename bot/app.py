@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.delivery import OutboxSender
 from bot.ops.health import HealthServer, record_tick
 from bot.rendering import label
+from bot.rules.roles import reviews_others
 from bot.settings import Settings
 from bot.workflow.quarter import work_calendar
 from bot.workflow.services import SERVICES_KEY, Services
@@ -157,21 +158,20 @@ async def refresh_menus(application: Application) -> None:
     async with services.database.session() as session:
         repo = Repository(session)
         admins = set(services.settings.admins.ids) | await repo.admin_user_ids()
-        supervisors = await repo.supervisor_ids()
-        leaders_ = {
+        reviewers = {
             p.telegram_user_id
             for p in await repo.bound_people()
-            if p.active and (p.role.is_leader or p.role.value == "section_head" or p.id in supervisors)
+            if p.active and reviews_others(p.role, p.section_id)
         }
     menus = [
         (_commands(Audience.STAFF), BotCommandScopeDefault()),
         ([BotCommand("bindgroup", label("command", "bindgroup"))], BotCommandScopeAllGroupChats()),
     ]
     menus += [
-        (_commands(Audience.STAFF, Audience.LEADER), BotCommandScopeChat(c))
-        for c in sorted(leaders_ - admins)
+        (_commands(Audience.STAFF, Audience.REVIEWER), BotCommandScopeChat(c))
+        for c in sorted(reviewers - admins)
     ]
-    everything = _commands(Audience.STAFF, Audience.LEADER, Audience.ADMIN)
+    everything = _commands(Audience.STAFF, Audience.REVIEWER, Audience.ADMIN)
     menus += [(everything, BotCommandScopeChat(c)) for c in sorted(admins)]
     for commands, scope in menus:
         try:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 class Audience(StrEnum):
     STAFF = "staff"
-    LEADER = "leader"
+    REVIEWER = "reviewer"
     ADMIN = "admin"
 
 
@@ -26,8 +26,8 @@ COMMANDS = (
     Command("objection", Audience.STAFF),
     Command("feedback", Audience.STAFF),
     Command("help", Audience.STAFF),
-    Command("review", Audience.LEADER),
-    Command("rate", Audience.LEADER),
+    Command("review", Audience.REVIEWER),
+    Command("rate", Audience.REVIEWER),
     Command("status", Audience.ADMIN),
     Command("invite", Audience.ADMIN),
     Command("open", Audience.ADMIN),

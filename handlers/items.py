@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.workflow.documents import REGISTRATION, SUMMARY, Kind
+from bot.workflow.documents import REGISTRATION, SUMMARY, DocumentKind
 from handlers.buttons import data
 from handlers.turn import Button, Keyboard, Turn
 
-__all__ = ["REGISTRATION", "SUMMARY", "Kind", "editor_keyboard", "editor_or_none"]
+__all__ = ["REGISTRATION", "SUMMARY", "DocumentKind", "editor_keyboard", "editor_or_none"]
 
 
-async def editor_keyboard(turn: Turn, kind: Kind, doc_id: int) -> Keyboard:
+async def editor_keyboard(turn: Turn, kind: DocumentKind, doc_id: int) -> Keyboard:
     token = await turn.button(f"{kind.name}_edit", {"id": doc_id})
     return [
         [Button(turn.label("button", "submit"), data(token, "submit"))],
@@ -20,6 +20,6 @@ async def editor_keyboard(turn: Turn, kind: Kind, doc_id: int) -> Keyboard:
     ]
 
 
-async def editor_or_none(turn: Turn, kind: Kind, doc_id: int, items: list) -> Keyboard | None:
+async def editor_or_none(turn: Turn, kind: DocumentKind, doc_id: int, items: list) -> Keyboard | None:
     """The editor's buttons, once the document has an item."""
     return await editor_keyboard(turn, kind, doc_id) if items else None

@@ -32,22 +32,22 @@ async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record
     turn.edit("chat/leaders/ask_opinion.j2", doc_kind=kind, author=found.author.name, title=found.title)
 
 
-@button("review_summary", Access.LEADER)
+@button("review_summary", Access.REVIEWER)
 async def review_summary(turn: Turn, payload: dict, arg: str, record) -> None:
     await _review_pressed(turn, "summary", payload, arg, record)
 
 
-@button("review_registration", Access.LEADER)
+@button("review_registration", Access.REVIEWER)
 async def review_registration(turn: Turn, payload: dict, arg: str, record) -> None:
     await _review_pressed(turn, "registration", payload, arg, record)
 
 
-@button("review_goals", Access.LEADER)
+@button("review_goals", Access.REVIEWER)
 async def review_goals(turn: Turn, payload: dict, arg: str, record) -> None:
     await _review_pressed(turn, "goals", payload, arg, record)
 
 
-@input_mode("return_opinion", Access.LEADER)
+@input_mode("return_opinion", Access.REVIEWER)
 async def return_opinion(turn: Turn, payload: dict, text: str) -> None:
     kind = payload.get("kind")
     if kind not in reviews.MODELS:
@@ -62,7 +62,7 @@ async def return_opinion(turn: Turn, payload: dict, text: str) -> None:
     )
 
 
-@on(Access.LEADER)
+@on(Access.REVIEWER)
 async def review(turn: Turn) -> None:
     """/review: everything awaiting this leader, each with its buttons again."""
     count, shown = await reviews.awaiting(turn, turn.identity.person)

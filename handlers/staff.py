@@ -14,7 +14,7 @@ from bot.workflow.objections import file_objection
 from bot.workflow.status import my_status as status_of
 from handlers.buttons import button, data
 from handlers.inputs import input_mode
-from handlers.items import REGISTRATION, SUMMARY, Kind, editor_keyboard, editor_or_none
+from handlers.items import REGISTRATION, SUMMARY, DocumentKind, editor_keyboard, editor_or_none
 from handlers.rating import outstanding_for
 from handlers.turn import Button, Keyboard, Refusal, Turn, on
 
@@ -26,7 +26,7 @@ def me(turn: Turn) -> PersonView:
 # --- itemized documents ------------------------------------------------------------------------------
 
 
-async def _edit_pressed(turn: Turn, kind: Kind, payload: dict, arg: str) -> None:
+async def _edit_pressed(turn: Turn, kind: DocumentKind, payload: dict, arg: str) -> None:
     doc_id = payload.get("id")
     if arg == "submit":
         sent = await documents.submit(turn, kind, me(turn), doc_id)

@@ -6,7 +6,7 @@ from telegram import BotCommand
 
 from bot.rendering import label
 from bot.rules.roles import Access
-from bot.workflow.invites import bind_account, leads_anyone
+from bot.workflow.invites import bind_account, reviews
 from handlers.catalogue import Audience, commands_for
 from handlers.turn import Refusal, Turn, on
 
@@ -21,8 +21,8 @@ def audiences(turn: Turn) -> list[Audience]:
     found = []
     if turn.identity.is_bound:
         found.append(Audience.STAFF)
-    if turn.identity.is_leader:
-        found.append(Audience.LEADER)
+    if turn.identity.is_reviewer:
+        found.append(Audience.REVIEWER)
     if turn.identity.is_admin:
         found.append(Audience.ADMIN)
     return found
@@ -46,8 +46,8 @@ async def start(turn: Turn) -> None:
         return
     turn.reply("chat/start/bound.j2", name=binding.person.name)
     found = [Audience.STAFF]
-    if await leads_anyone(turn, binding.person):
-        found.append(Audience.LEADER)
+    if reviews(binding.person):
+        found.append(Audience.REVIEWER)
     if turn.identity.is_admin:
         found.append(Audience.ADMIN)
     set_menu(turn, found)

@@ -45,7 +45,7 @@ COMMANDS: dict[str, Access] = {
     "registration": A.RATEE,
     "objection": A.BOUND,
     "feedback": A.RATEE,
-    "review": A.LEADER,
+    "review": A.REVIEWER,
     "rate": A.RATER,
     "status": A.ADMIN,
     "invite": A.ADMIN,
@@ -76,9 +76,9 @@ BUTTONS: dict[str, tuple[Access, dict, str]] = {
     "confirm_results": (A.ADMIN, {"quarter": "2019Q1"}, "ok"),
     "publish": (A.ADMIN, {"quarter": "2019Q1"}, "ok"),
     "close_publicity": (A.ADMIN, {"quarter": "2019Q1"}, "ok"),
-    "review_summary": (A.LEADER, {"id": 999_999, "stamp": 1}, "ok"),
-    "review_registration": (A.LEADER, {"id": 999_999, "stamp": 1}, "ok"),
-    "review_goals": (A.LEADER, {"id": 999_999, "stamp": 1}, "ok"),
+    "review_summary": (A.REVIEWER, {"id": 999_999, "stamp": 1}, "ok"),
+    "review_registration": (A.REVIEWER, {"id": 999_999, "stamp": 1}, "ok"),
+    "review_goals": (A.REVIEWER, {"id": 999_999, "stamp": 1}, "ok"),
     "page": (A.ANYONE, {"pages": ["一", "二"], "admin": False}, "1"),
     "rate_list": (A.RATER, {"assessment_id": 999_999}, "p0"),
     "ballot": (A.RATER, {"ballot_id": 999_999}, "s0.1"),
@@ -97,7 +97,7 @@ MODES_EXPECTED: dict[str, tuple[Access, dict]] = {
     "goals": (A.RATEE, {"goal_id": 999_999, "items": []}),
     "objection": (A.BOUND, {"assessment_id": 999_999}),
     "feedback": (A.RATEE, {"assessment_id": 999_999}),
-    "return_opinion": (A.LEADER, {"kind": "summary", "id": 999_999, "stamp": 1}),
+    "return_opinion": (A.REVIEWER, {"kind": "summary", "id": 999_999, "stamp": 1}),
 }
 
 # The kinds of user. Who each access admits is written out here, not taken from bot.rules.roles.
@@ -116,7 +116,7 @@ ADMITS: dict[Access, set[str]] = {
     A.BOUND: {"staff", "head", "supervisor", "principal"},
     A.RATER: {"staff", "head", "supervisor", "principal"},
     A.RATEE: {"staff", "head"},
-    A.LEADER: {"head", "supervisor", "principal"},
+    A.REVIEWER: {"head", "supervisor", "principal"},
     A.ADMIN: {"admin"},
 }
 # The peer's ballot whose points nobody else may read: 吴晓燕 rates her colleague 冯雪梅.

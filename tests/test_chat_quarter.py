@@ -9,10 +9,10 @@ from collections import defaultdict
 from fractions import Fraction
 
 import pytest
-from bot.records.roster_file import ROSTER_COLUMNS
 from sqlalchemy import func, select
 
 from bot.cli.commands import main as cli_main
+from bot.records.roster_file import ROSTER_COLUMNS
 from bot.rules.domain import AssessmentStatus, Tier
 from storage.models import Assessment, AuditEntry, Feedback, Objection, ResultRecord
 from tests.chat import ADMIN, GROUP, Bureau, at, bind_everyone, import_roster, running_bot

@@ -156,7 +156,12 @@ def _day(moment: dt.datetime | None, tz: ZoneInfo) -> dt.date | None:
 
 
 def _order(person: Person, sections: dict[int, str]) -> tuple:
-    return (sections.get(person.section_id, ""), person.role.is_leader is False, person.name, person.id)
+    return (
+        sections.get(person.section_id, ""),
+        person.role.is_bureau_leader is False,
+        person.name,
+        person.id,
+    )
 
 
 async def monthly_forms(repo: Repository, year: int, month: int, tz: ZoneInfo) -> list[MonthlyForm]:

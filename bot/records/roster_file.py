@@ -166,7 +166,7 @@ def _roster_row(line: int, row: Mapping[str, Cell]) -> tuple[PersonRecord | None
             errors.append(
                 RowError(line, "too_long", column=column, value=cell_text(row.get(column)), detail=str(limit))
             )
-    if role is not None and not role.is_leader:
+    if role is not None and not role.is_bureau_leader:
         if category is None and not category_text:
             errors.append(RowError(line, "missing", column="人员身份类别"))
         if section is None:

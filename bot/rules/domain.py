@@ -25,7 +25,8 @@ class Role(StrEnum):
     STAFF = "staff"
 
     @property
-    def is_leader(self) -> bool:
+    def is_bureau_leader(self) -> bool:
+        """The bureau's leadership (the principal and the supervisors): they rate and are not rated."""
         return self in (Role.PRINCIPAL, Role.SUPERVISOR)
 
 

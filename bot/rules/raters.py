@@ -20,7 +20,7 @@ class Member:
 
     @property
     def is_ratee(self) -> bool:
-        return self.active and not self.role.is_leader
+        return self.active and not self.role.is_bureau_leader
 
 
 def group_of(rater: Member, ratee: Member) -> RaterGroup:

@@ -15,7 +15,7 @@ class Access(StrEnum):
     ANYONE = "anyone"
     BOUND = "bound"  # any person bound to a staff record
     RATEE = "ratee"
-    LEADER = "leader"  # section head or supervisor or principal: reviews and rating
+    REVIEWER = "reviewer"  # the bureau's leaders and the section heads: they review and rate
     RATER = "rater"
     ADMIN = "admin"
 
@@ -51,7 +51,7 @@ class Identity:
 
     @property
     def is_ratee(self) -> bool:
-        return self.is_bound and not self.person.role.is_leader
+        return self.is_bound and not self.person.role.is_bureau_leader
 
     @property
     def is_principal(self) -> bool:
@@ -62,8 +62,9 @@ class Identity:
         return self.is_bound and bool(self.person.supervises)
 
     @property
-    def is_leader(self) -> bool:
-        return self.is_bound and (self.person.role.is_leader or self.heads_section is not None)
+    def is_reviewer(self) -> bool:
+        """Reviews others' documents and rates: a bureau leader, or the head of a section."""
+        return self.is_bound and reviews_others(self.person.role, self.heads_section)
 
     def allows(self, access: Access) -> bool:
         if access is Access.ANYONE:
@@ -74,8 +75,8 @@ class Identity:
             return self.is_bound
         if access is Access.RATEE:
             return self.is_ratee
-        if access is Access.LEADER:
-            return self.is_leader
+        if access is Access.REVIEWER:
+            return self.is_reviewer
         if access is Access.RATER:
             return self.is_bound
         raise ValueError(access)
@@ -85,7 +86,7 @@ def direct_leaders(
     person: PersonView, people: Iterable[PersonView], supervisors_of: Mapping[int, Iterable[int]]
 ) -> list[int]:
     """Who reviews a monthly summary: the section head; for the head, the section's supervisors."""
-    if person.role.is_leader or person.section_id is None:
+    if person.role.is_bureau_leader or person.section_id is None:
         return []
     if person.role is not Role.SECTION_HEAD:
         heads = [
@@ -106,3 +107,8 @@ def section_supervisors(section_id: int | None, supervisors_of: Mapping[int, Ite
     if section_id is None:
         return []
     return sorted(supervisors_of.get(section_id, ()))
+
+
+def reviews_others(role: Role, section_id: int | None) -> bool:
+    """Whether a person of this role (in this section) reviews and rates: the reviewers' commands are his."""
+    return role.is_bureau_leader or (role is Role.SECTION_HEAD and section_id is not None)

@@ -14,7 +14,7 @@ EDITABLE = (AssessmentStatus.PREPARING, AssessmentStatus.RATING, AssessmentStatu
 
 
 def require_ratee(person: Person) -> None:
-    if person.role.is_leader:
+    if person.role.is_bureau_leader:
         raise Refusal("chat/admin/not_a_ratee.j2", name=person.name)
 
 

@@ -19,7 +19,7 @@ Author = PersonView | Person  # who writes a document: the chat's view of him, o
 
 
 @dataclass(frozen=True)
-class Kind:
+class DocumentKind:
     """How one kind of itemized document is stored."""
 
     name: str
@@ -28,8 +28,8 @@ class Kind:
     parent_field: str
 
 
-SUMMARY = Kind("summary", MonthlySummary, SummaryItem, "summary_id")
-REGISTRATION = Kind("registration", Registration, RegistrationItem, "registration_id")
+SUMMARY = DocumentKind("summary", MonthlySummary, SummaryItem, "summary_id")
+REGISTRATION = DocumentKind("registration", Registration, RegistrationItem, "registration_id")
 KINDS = {k.name: k for k in (SUMMARY, REGISTRATION)}
 
 
@@ -53,11 +53,11 @@ def split_items(text: str) -> list[str]:
     return items
 
 
-async def items_of(work: Work, kind: Kind, doc_id: int) -> list[str]:
+async def items_of(work: Work, kind: DocumentKind, doc_id: int) -> list[str]:
     return await work.repo.item_texts(kind.item_model, kind.parent_field, doc_id)
 
 
-async def add_items(work: Work, kind: Kind, doc_id: int, texts: list[str]) -> None:
+async def add_items(work: Work, kind: DocumentKind, doc_id: int, texts: list[str]) -> None:
     """Append items after the last one, within the limits of length and number."""
     count = await work.repo.item_count(kind.item_model, kind.parent_field, doc_id)
     if any(len(t) > MAX_ITEM_CHARS for t in texts):
@@ -67,12 +67,12 @@ async def add_items(work: Work, kind: Kind, doc_id: int, texts: list[str]) -> No
     work.repo.append_items(kind.item_model, kind.parent_field, doc_id, texts, after=count)
 
 
-async def replace_items(work: Work, kind: Kind, doc_id: int, texts: list[str]) -> None:
+async def replace_items(work: Work, kind: DocumentKind, doc_id: int, texts: list[str]) -> None:
     await work.repo.clear_items(kind.item_model, kind.parent_field, doc_id)
     await add_items(work, kind, doc_id, texts)
 
 
-async def own_doc(work: Work, kind: Kind, person_id: int, doc_id: Any):
+async def own_doc(work: Work, kind: DocumentKind, person_id: int, doc_id: Any):
     """The author's own document, still open to edits, locked until the transaction ends.
 
     A reviewer's decision locks the same row, so an approval never covers items he did not see.
@@ -91,7 +91,9 @@ def reopen(row) -> None:
         row.status = ReviewStatus.DRAFT
 
 
-async def write(work: Work, kind: Kind, person_id: int, doc_id: Any, text: str) -> tuple[Any, list[str]]:
+async def write(
+    work: Work, kind: DocumentKind, person_id: int, doc_id: Any, text: str
+) -> tuple[Any, list[str]]:
     """Text from the author: one new item per line, reopening the document; returns it and its items."""
     row = await own_doc(work, kind, person_id, doc_id)
     reopen(row)
@@ -100,7 +102,7 @@ async def write(work: Work, kind: Kind, person_id: int, doc_id: Any, text: str) 
     return row, await items_of(work, kind, row.id)
 
 
-async def drop_last(work: Work, kind: Kind, person_id: int, doc_id: Any) -> list[str]:
+async def drop_last(work: Work, kind: DocumentKind, person_id: int, doc_id: Any) -> list[str]:
     """Drop the last item (reopening the document); returns the items left."""
     row = await own_doc(work, kind, person_id, doc_id)
     reopen(row)
@@ -109,7 +111,7 @@ async def drop_last(work: Work, kind: Kind, person_id: int, doc_id: Any) -> list
     return await items_of(work, kind, row.id)
 
 
-async def clear(work: Work, kind: Kind, person_id: int, doc_id: Any) -> list[str]:
+async def clear(work: Work, kind: DocumentKind, person_id: int, doc_id: Any) -> list[str]:
     """Drop every item (reopening the document); returns the items left: none."""
     row = await own_doc(work, kind, person_id, doc_id)
     reopen(row)
@@ -118,7 +120,7 @@ async def clear(work: Work, kind: Kind, person_id: int, doc_id: Any) -> list[str
     return await items_of(work, kind, row.id)
 
 
-async def submit(work: Work, kind: Kind, author: Author, doc_id: Any) -> Submitted:
+async def submit(work: Work, kind: DocumentKind, author: Author, doc_id: Any) -> Submitted:
     """Send the author's document to its reviewers: the summary to his leaders, the rest to supervisors."""
     row = await own_doc(work, kind, author.id, doc_id)
     items = await items_of(work, kind, row.id)

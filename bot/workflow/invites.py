@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from bot.rules.domain import Role
+from bot.rules.roles import reviews_others
 from bot.workflow.unit import Refusal, Work
 from storage.models import Invite, Person
 
@@ -93,7 +93,6 @@ async def bind_account(work: Work, token: str, bound_person_id: int | None) -> B
     return Binding(person, already=False)
 
 
-async def leads_anyone(work: Work, person: Person) -> bool:
-    """Whether the person gets the leaders' commands: a leader, a section head or a supervisor."""
-    supervises = await work.repo.supervision()
-    return person.role.is_leader or person.role is Role.SECTION_HEAD or bool(supervises.get(person.id))
+def reviews(person: Person) -> bool:
+    """Whether the person gets the reviewers' commands (a bureau leader or a section head)."""
+    return person.active and reviews_others(person.role, person.section_id)

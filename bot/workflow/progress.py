@@ -45,7 +45,7 @@ async def progress_report(work: Work, quarter: Quarter) -> Report:
     calendar = work.services.work_calendar()
     sections = {s.id: s.name for s in await work.repo.sections()}
     people = await work.repo.people(active_only=True)
-    ratees = [p for p in people if not p.role.is_leader]
+    ratees = [p for p in people if not p.role.is_bureau_leader]
     section_of = {p.id: p.section_id for p in people}
     per_section: dict[int, int] = defaultdict(int)
     for p in ratees:

@@ -238,7 +238,7 @@ async def individual_items(
         person.id: [IndicatorItem(name=n, max_points=m) for n, m in approved.get(person.id, ())]
         or list(indicators.template_for(person.role))
         for person in people
-        if not person.role.is_leader
+        if not person.role.is_bureau_leader
     }
 
 

@@ -13,7 +13,7 @@ from storage.models import Assessment, Person
 
 async def ratees(work: Work) -> list[Person]:
     """Everyone rated this quarter (in post, not one of the bureau's leaders)."""
-    return [p for p in await work.repo.people(active_only=True) if not p.role.is_leader]
+    return [p for p in await work.repo.people(active_only=True) if not p.role.is_bureau_leader]
 
 
 async def pairs_for(work: Work, assessment: Assessment) -> dict[tuple[int, int], RaterGroup]:

@@ -48,7 +48,7 @@ class Person(SQLModel, table=True):
     @property
     def is_ratee(self) -> bool:
         """Rated this quarter: in post and not one of the bureau's leaders."""
-        return self.active and not self.role.is_leader
+        return self.active and not self.role.is_bureau_leader
 
 
 class SectionSupervisor(SQLModel, table=True):

@@ -103,9 +103,6 @@ class PeopleQueries(RepositoryBase):
             )
         )
 
-    async def supervisor_ids(self) -> set[int]:
-        return set(await self.session.scalars(select(SectionSupervisor.person_id)))
-
     async def upsert_roster(self, records: Sequence[Any], actor: str) -> RosterOutcome:
         """Create or update people by (name, birth month); importing the same file again changes nothing.
 
