@@ -8,8 +8,6 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from bot import app
-from bot.cli import demo
 from bot.cli.shared import EXIT_INVALID, EXIT_OK, EXIT_USAGE, echo, safe_url
 from bot.ops import backup, health, logs
 from bot.rendering import render
@@ -28,6 +26,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram.token is None:
         echo(render("cli/run_missing_token.j2"), error=True)
         return EXIT_USAGE
+    from bot import app  # the bot, its handlers and PTB load only for the command that runs them
+
     logs.configure_logging(settings.log)
     app.run(settings)
     return EXIT_OK
@@ -91,4 +91,6 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import demo  # the demo brings the whole bot and the stand-in: loaded only here
+
     return demo.main(args.output)
