@@ -26,18 +26,23 @@ def me(turn: Turn) -> PersonView:
 # --- itemized documents ------------------------------------------------------------------------------
 
 
+def _show_submitted(turn: Turn, sent) -> None:
+    """The pressed message becomes the receipt: what went for review, and to how many reviewers."""
+    turn.edit(
+        "chat/staff/submitted.j2",
+        kind=sent.kind,
+        items=sent.items,
+        title=sent.title,
+        reviewers=sent.reviewers,
+    )
+
+
 async def _edit_pressed(turn: Turn, kind: DocumentKind, payload: dict, arg: str) -> None:
     doc_id = payload.get("id")
     if arg == "submit":
         sent = await documents.submit(turn, kind, me(turn), doc_id)
         await turn.clear_mode()
-        turn.edit(
-            "chat/staff/submitted.j2",
-            kind=sent.kind,
-            items=sent.items,
-            title=sent.title,
-            reviewers=sent.reviewers,
-        )
+        _show_submitted(turn, sent)
         return
     if arg == "drop":
         items = await documents.drop_last(turn, kind, me(turn).id, doc_id)
@@ -160,13 +165,7 @@ async def goals_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     elif arg == "submit":
         sent = await goal_steps.submit_custom(turn, me(turn), assessment_id, await _draft(turn))
         await turn.clear_mode()
-        turn.edit(
-            "chat/staff/submitted.j2",
-            kind=sent.kind,
-            items=sent.items,
-            title=sent.title,
-            reviewers=sent.reviewers,
-        )
+        _show_submitted(turn, sent)
     else:
         await goal_steps.goal_for(turn, me(turn).id, assessment_id)  # its refusal comes first
         raise Refusal("chat/errors/button_unknown.j2", alert=True)

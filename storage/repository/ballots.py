@@ -121,21 +121,9 @@ class BallotQueries(RepositoryBase):
             record.source = BallotSource.PAPER
             record.submitted_at = now
             await self.session.flush()
-            for part, items in (
-                (BallotPart.COMMON, parsed.common),
-                (BallotPart.INDIVIDUAL, parsed.individual),
-            ):
-                for position, item in enumerate(items, start=1):
-                    self.session.add(
-                        BallotItem(
-                            ballot_id=record.id,
-                            part=part,
-                            position=position,
-                            name=item.name,
-                            max_points=item.max_points,
-                            points=item.points,
-                        )
-                    )
+            self._add_items(
+                record.id, ((BallotPart.COMMON, parsed.common), (BallotPart.INDIVIDUAL, parsed.individual))
+            )
             await self.audit(
                 actor,
                 "ballot_submitted",
@@ -225,19 +213,24 @@ class BallotQueries(RepositoryBase):
         )
         self.session.add(ballot)
         await self.session.flush()
+        self._add_items(ballot.id, parts)
+        await self.session.flush()
+        return ballot
+
+    def _add_items(self, ballot_id: int, parts: Sequence[tuple[BallotPart, Sequence[Any]]]) -> None:
+        """A ballot's items in order, part by part; an item without `points` is left unscored."""
         for part, items in parts:
             for position, item in enumerate(items, start=1):
                 self.session.add(
                     BallotItem(
-                        ballot_id=ballot.id,
+                        ballot_id=ballot_id,
                         part=part,
                         position=position,
                         name=item.name,
                         max_points=item.max_points,
+                        points=getattr(item, "points", None),
                     )
                 )
-        await self.session.flush()
-        return ballot
 
     async def results(self, assessment_id: int) -> list[ResultRecord]:
         return list(
