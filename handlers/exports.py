@@ -116,7 +116,7 @@ async def run_export(
     try:
         if message_id is None:
             await progress.show(0, 0)
-        async with unit_of_work(services) as work:
+        async with unit_of_work(services, user_id=chat_id) as work:  # an admin's private chat: his id
             made = await plan(work.repo, services.settings, kind, period, work.today)
         if made.empty:
             await progress.say("chat/admin/export_nothing.j2", kind=kind, period=period)
@@ -231,7 +231,7 @@ async def send_progress_chart(services: Services, period: Period, chat_id: int, 
         bot, chat_id, None, ExportKind.CHARTS, period, services.settings.delivery.per_chat_interval
     )
     try:
-        async with unit_of_work(services) as work:
+        async with unit_of_work(services, user_id=chat_id) as work:
             found = await submissions(work.repo, period.year, period.month)
         today = services.work_calendar().localize(services.clock.now()).date()
         png = await asyncio.to_thread(progress_chart, found, tz, today)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from bot.rules.roles import Access
-from bot.workflow.quarter import work_calendar
+from bot.workflow.calendar import correct_day
 from bot.workflow.reminders import remind_everyone
 from handlers.lookup import args_of, parse_day, usage
-from handlers.turn import Refusal, Turn, on
-from storage.models import CalendarCorrection
+from handlers.turn import Turn, on
 
 
 @on(Access.ADMIN)
@@ -27,7 +26,7 @@ async def calendar(turn: Turn) -> None:
         if not 2000 <= year <= 2099:
             raise usage("calendar", "bad_date")
         rows = [r for r in await turn.repo.calendar_corrections() if r.day.year in (year, year + 1)]
-        cal = turn.services.work_calendar()
+        cal = turn.calendar
         turn.reply(
             "chat/admin/calendar_list.j2",
             rows=rows,
@@ -40,24 +39,6 @@ async def calendar(turn: Turn) -> None:
     day = parse_day(args[1])
     if day is None:
         raise usage("calendar", "bad_date")
-    row = await turn.repo.get(CalendarCorrection, day)
-    if args[0] == "remove":
-        if row is None:
-            raise Refusal("chat/admin/calendar_nothing.j2", day=day)
-        await turn.repo.delete(row)
-    else:
-        workday = args[0] == "workday"
-        note = " ".join(args[2:])[:100] or None
-        if row is None:
-            turn.repo.add(CalendarCorrection(day=day, is_workday=workday, note=note, entered_by=turn.user_id))
-        else:
-            row.is_workday, row.note, row.entered_by, row.entered_at = workday, note, turn.user_id, turn.now
-    await turn.repo.flush()
-    await turn.repo.audit(turn.actor, "calendar_corrected", day=day, change=args[0])
-    turn.services.calendar = await work_calendar(turn.repo, turn.settings)
-    turn.reply(
-        "chat/admin/calendar_changed.j2",
-        day=day,
-        action=args[0],
-        workday=turn.services.work_calendar().is_workday(day),
-    )
+    note = " ".join(args[2:])[:100] or None
+    workday = await correct_day(turn, day, args[0], note if args[0] != "remove" else None)
+    turn.reply("chat/admin/calendar_changed.j2", day=day, action=args[0], workday=workday)

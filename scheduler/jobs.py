@@ -11,16 +11,15 @@ import datetime as dt
 import logging
 
 from bot.records.annual import annual_report
-from bot.rules.cycle import Event, default_window
+from bot.rules.cycle import default_window
 from bot.rules.domain import AssessmentStatus, Phase, Quarter
 from bot.rules.periods import previous_month, summary_deadline
-from bot.workflow.phases import announce_phase, close_rating, local_until, transition, window_of
-from bot.workflow.publicity import finish_publicity
+from bot.workflow.phases import announce_phase, close_rating, local_until, open_rating_on_schedule, window_of
+from bot.workflow.publicity import end_publicity_when_due
 from bot.workflow.reminders import missing_list, remind_raters, remind_summaries
 from bot.workflow.services import Services
-from bot.workflow.unit import Work
+from bot.workflow.unit import SCHEDULER, Work, unit_of_work
 from storage.models import Assessment
-from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +36,8 @@ class Scheduler:
         """Do everything due now, each step in its own transaction."""
         for step in (self.monthly, self.quarterly, self.calendar_warning):
             try:
-                async with self.services.database.session() as session:
-                    work = Work(self.services, Repository(session))
+                async with unit_of_work(self.services, user_id=SCHEDULER) as work:
                     await step(work)
-                if work.queued:
-                    self.services.outbox_wakeup.set()
             except Exception:
                 log.exception("scheduler step %s failed", step.__name__)
 
@@ -100,9 +96,7 @@ class Scheduler:
         local = calendar.localize(work.now)
         if window.contains(work.now):
             if assessment.status is AssessmentStatus.PREPARING:
-                transition(work, assessment, Event.OPEN_RATING)
-                await work.repo.audit(work.actor, "phase_opened", assessment_id=assessment.id, phase="rating")
-                await announce_phase(work, assessment, Phase.RATING, local_until(work, window.closes))
+                await open_rating_on_schedule(work, assessment, window)
             elif (
                 assessment.status is AssessmentStatus.RATING
                 and calendar.is_workday(local.date())
@@ -137,21 +131,8 @@ class Scheduler:
             )
 
     async def publicity(self, work: Work, assessment: Assessment, quarter: Quarter) -> None:
-        if assessment.status is not AssessmentStatus.PUBLICITY:
-            return
-        publicity = await work.repo.current_publicity(assessment.id)
-        if publicity is None or work.now < publicity.ends_at:
-            return
-        open_objections = await work.repo.open_objection_count(assessment.id)
-        if open_objections:
-            await work.tell_admins(
-                f"publicity_waits:{quarter}:{publicity.round}",
-                "chat/admin/objections_open.j2",
-                kind="publicity_waits",
-                count=open_objections,
-            )
-            return
-        await finish_publicity(work, assessment)
+        if assessment.status is AssessmentStatus.PUBLICITY:
+            await end_publicity_when_due(work, assessment)
 
     async def annual(self, work: Work, current: Quarter) -> None:
         """After Q4 is final, the annual linkage goes to the admins once."""

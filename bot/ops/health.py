@@ -70,13 +70,14 @@ async def _measure(report: HealthReport, settings: Settings, database: Database)
         if report.revision != report.head:
             report.problems.append("migrations")
             return
-        repo = Repository(AsyncSession(bind=connection))  # not the bot's session: no turn waits for it
-        report.pending, oldest = await repo.due_backlog(now)
+        async with AsyncSession(bind=connection) as session:  # not the bot's session: no turn waits for it
+            repo = Repository(session)
+            report.pending, oldest = await repo.due_backlog(now)
+            value = await repo.setting(TICK_KEY)
         if oldest is not None:
             report.oldest_due_seconds = round((now - oldest).total_seconds(), 1)
             if report.oldest_due_seconds > settings.health.max_backlog_seconds:
                 report.problems.append("backlog")
-        value = await repo.setting(TICK_KEY)
     limit = tick_age_limit(settings)
     if value:
         report.last_tick = dt.datetime.fromisoformat(value)

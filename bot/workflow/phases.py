@@ -154,6 +154,13 @@ async def announce_phase(work: Work, assessment: Assessment, phase: Phase, until
     return sent
 
 
+async def open_rating_on_schedule(work: Work, assessment: Assessment, window: Window) -> int:
+    """The calendar's rating window has come with no admin's word: rating opens, the raters are asked."""
+    transition(work, assessment, Event.OPEN_RATING)
+    await work.repo.audit(work.actor, "phase_opened", assessment_id=assessment.id, phase=Phase.RATING.value)
+    return await announce_phase(work, assessment, Phase.RATING, local_until(work, window.closes))
+
+
 async def extend_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.datetime) -> None:
     """Move a phase's end (and reopen it if it was closed)."""
     assessment = await work.repo.assessment(quarter, create=True)
@@ -167,7 +174,7 @@ async def extend_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.dat
 
 
 async def close_phase(work: Work, assessment: Assessment, phase: Phase) -> None:
-    """Close goals or registration now."""
+    """Close a phase now (goals, registration, or rating as part of closing it)."""
     row = await work.repo.phase_window(assessment.id, phase, create=True)
     row.closed_at = work.now
     await work.repo.audit(work.actor, "phase_closed", assessment_id=assessment.id, phase=phase.value)

@@ -104,6 +104,24 @@ async def publicity_can_close(work: Work, assessment: Assessment, quarter: Quart
     return publicity
 
 
+async def end_publicity_when_due(work: Work, assessment: Assessment) -> None:
+    """The scheduler's end of publicity: once its period is over it ends, unless objections are open, of
+    which the admins are told once per round."""
+    publicity = await work.repo.current_publicity(assessment.id)
+    if publicity is None or work.now < publicity.ends_at:
+        return
+    open_objections = await work.repo.open_objection_count(assessment.id)
+    if open_objections:
+        await work.tell_admins(
+            f"publicity_waits:{assessment.period}:{publicity.round}",
+            "chat/admin/objections_open.j2",
+            kind="publicity_waits",
+            count=open_objections,
+        )
+        return
+    await finish_publicity(work, assessment)
+
+
 async def finish_publicity(work: Work, assessment: Assessment) -> None:
     """End publicity: closing notice in the group, results final, each ratee told his own result."""
     quarter = assessment.period

@@ -29,6 +29,8 @@ class Refusal(Exception):
     """A step that cannot be done: nothing is written, the user gets this template's answer.
 
     The text is rendered at once, while the records it names are still loaded (the rollback expires them).
+    `context` is what it was rendered from, for a caller to tell refusals apart; records in it may be
+    expired once the transaction rolled back, so read plain values or the text, not their attributes.
     """
 
     def __init__(self, template: str, alert: bool = False, **context: Any) -> None:
@@ -165,9 +167,10 @@ class Work:
 
 
 @asynccontextmanager
-async def unit_of_work(services: Services, user_id: int = SCHEDULER) -> AsyncIterator[Work]:
+async def unit_of_work(services: Services, *, user_id: int) -> AsyncIterator[Work]:
     """One unit of work in its own transaction, committed when the block ends (rolled back on an error);
-    the sender is woken if it queued a message. For work outside a chat turn: a job, an export, a page."""
+    the sender is woken if it queued a message. For work outside a chat turn: a job (`user_id=SCHEDULER`),
+    an export or a page (the user it is for)."""
     async with services.database.session() as session:
         work = Work(services, Repository(session), user_id)
         yield work

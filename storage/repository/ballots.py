@@ -122,7 +122,9 @@ class BallotQueries(RepositoryBase):
             record.submitted_at = now
             await self.session.flush()
             self._add_items(
-                record.id, ((BallotPart.COMMON, parsed.common), (BallotPart.INDIVIDUAL, parsed.individual))
+                record.id,
+                ((BallotPart.COMMON, parsed.common), (BallotPart.INDIVIDUAL, parsed.individual)),
+                scored=True,
             )
             await self.audit(
                 actor,
@@ -213,12 +215,14 @@ class BallotQueries(RepositoryBase):
         )
         self.session.add(ballot)
         await self.session.flush()
-        self._add_items(ballot.id, parts)
+        self._add_items(ballot.id, parts, scored=False)
         await self.session.flush()
         return ballot
 
-    def _add_items(self, ballot_id: int, parts: Sequence[tuple[BallotPart, Sequence[Any]]]) -> None:
-        """A ballot's items in order, part by part; an item without `points` is left unscored."""
+    def _add_items(
+        self, ballot_id: int, parts: Sequence[tuple[BallotPart, Sequence[Any]]], *, scored: bool
+    ) -> None:
+        """A ballot's items in order, part by part: with their points (paper) or unscored (a chat draft)."""
         for part, items in parts:
             for position, item in enumerate(items, start=1):
                 self.session.add(
@@ -228,7 +232,7 @@ class BallotQueries(RepositoryBase):
                         position=position,
                         name=item.name,
                         max_points=item.max_points,
-                        points=getattr(item, "points", None),
+                        points=item.points if scored else None,
                     )
                 )
 
