@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -57,14 +58,22 @@ class DocumentQueries(RepositoryBase):
 
     async def summaries_done(self, year: int, month: int, statuses) -> set[int]:
         """Ids of the people whose summary of the month is in one of these statuses."""
-        return set(
-            await self.session.scalars(
-                select(MonthlySummary.person_id).where(
-                    MonthlySummary.year == year,
-                    MonthlySummary.month == month,
-                    MonthlySummary.status.in_(statuses),
+        return {s.person_id for s in await self.month_summaries(year, month, statuses)}
+
+    async def month_summaries(
+        self, year: int, month: int, statuses: Collection[ReviewStatus]
+    ) -> list[MonthlySummary]:
+        """The month's summaries in one of these statuses."""
+        return list(
+            (
+                await self.session.scalars(
+                    select(MonthlySummary).where(
+                        MonthlySummary.year == year,
+                        MonthlySummary.month == month,
+                        MonthlySummary.status.in_(statuses),
+                    )
                 )
-            )
+            ).all()
         )
 
     async def quarter_docs(self, model: type, assessment_id: int, *, statuses=None) -> list[Any]:

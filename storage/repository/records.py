@@ -19,22 +19,6 @@ from storage.repository.base import RepositoryBase
 class RecordQueries(RepositoryBase):
     """Reads for the records: a month's summaries, documents' item texts in bulk, confirmation times."""
 
-    async def month_summaries(
-        self, year: int, month: int, statuses: Collection[ReviewStatus]
-    ) -> list[MonthlySummary]:
-        """The month's summaries in one of these statuses."""
-        return list(
-            (
-                await self.session.scalars(
-                    select(MonthlySummary).where(
-                        MonthlySummary.year == year,
-                        MonthlySummary.month == month,
-                        MonthlySummary.status.in_(statuses),
-                    )
-                )
-            ).all()
-        )
-
     async def summary_times(
         self, year: int, month: int, statuses: Collection[ReviewStatus]
     ) -> list[dt.datetime]:
