@@ -153,9 +153,17 @@ class OutboxSender:
         """Send one row and record the outcome; returns a pause when Telegram asked for one."""
         try:
             parts = chunks(row.text)
-            for part in parts[:-1]:  # a long text goes as several messages, the buttons on the last
-                await self.bot.send_message(row.chat_id, part)
-                await self._next_slot(row.chat_id)  # each part is a message to Telegram's limits
+            # A long text goes as several messages, the buttons on the last. Each part is recorded as
+            # sent once Telegram accepted it, so a retry (or a restart) goes on with the next part; only
+            # a part in flight when the process dies may arrive twice: a part is never lost.
+            first = min(row.parts_sent, len(parts) - 1)
+            for number in range(first, len(parts) - 1):
+                if number > first:
+                    await self._next_slot(row.chat_id)  # each part is a message to Telegram's limits
+                await self.bot.send_message(row.chat_id, parts[number])
+                await self._parts_sent(row, number + 1)
+            if len(parts) - 1 > first:
+                await self._next_slot(row.chat_id)
             message = await self.bot.send_message(
                 row.chat_id, parts[-1], reply_markup=markup(keyboard_from_json(row.reply_markup))
             )
@@ -187,8 +195,15 @@ class OutboxSender:
             log.exception("outbox row %s cannot be sent", row.id)
             await self._mark(row, OutboxStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         else:
-            await self._mark(row, OutboxStatus.SENT, message_id=message.message_id)
+            await self._mark(row, OutboxStatus.SENT, message_id=message.message_id, parts=len(parts))
         return None
+
+    async def _parts_sent(self, row: OutboxMessage, count: int) -> None:
+        """Record, in its own committed transaction, that the first `count` parts of a row went."""
+        async with self.services.database.session() as session:
+            stored = await Repository(session).get(OutboxMessage, row.id)
+            stored.parts_sent = count
+        row.parts_sent = count
 
     async def _mark(
         self,
@@ -197,6 +212,7 @@ class OutboxSender:
         *,
         message_id: int | None = None,
         error: str | None = None,
+        parts: int | None = None,
     ) -> None:
         async with self.services.database.session() as session:
             stored = await Repository(session).get(OutboxMessage, row.id)
@@ -205,6 +221,7 @@ class OutboxSender:
             if status is OutboxStatus.SENT:
                 stored.sent_at = utcnow()
                 stored.message_id = message_id
+                stored.parts_sent = parts or stored.parts_sent
             stored.last_error = error[:500] if error else None
 
     async def _tell_admins(self, session, key: str, kind: str, template: str, **context) -> None:

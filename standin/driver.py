@@ -275,8 +275,12 @@ class Driver(Reader):
         times: int = 1,
         description: str | None = None,
         delay: float = 0.0,
+        after: int = 0,
     ) -> None:
-        """The next `times` calls of `method` fail with `status` (after `delay` s) and do nothing."""
+        """The next `times` calls of `method` fail with `status` (after `delay` s) and do nothing;
+        with `after`, only once that many calls have gone through untouched (part 3 of a long text)."""
+        if after:
+            self.faults.add(method, Fault(), after)
         self.faults.add(method, Fault.server_error(status, description, delay), times)
 
     def retry_after_next(self, method: str, retry_after: int, *, times: int = 1) -> None:

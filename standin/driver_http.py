@@ -144,6 +144,7 @@ def driver_actions(d: Driver) -> Actions:
                 times=int(b.get("times", 1)),
                 description=b.get("description"),
                 delay=float(b.get("delay", 0.0)),
+                after=int(b.get("after", 0)),
             )
         ),
         "retry_after_next": lambda b: done(

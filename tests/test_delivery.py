@@ -191,3 +191,26 @@ async def test_a_run_of_server_errors_is_caught_up_without_duplicates(database_u
         assert sends == Counter({200: 20, 502: 4, 500: 2})
         assert all(len(bureau.driver.bot_messages(u)) == 1 for u in users)
         assert (await statuses(bureau)) == Counter({OutboxStatus.SENT: 20})
+
+
+def long_text(parts: int) -> str:
+    """A text that goes as `parts` messages, one line each, every part named by its first characters."""
+    return "\n".join(f"第{i}段" + "文" * 3500 for i in range(1, parts + 1))
+
+
+async def test_a_failed_part_is_retried_without_resending_the_parts_before_it(database_url, database):
+    """A 502 on part 3 of 7: the retry goes on with part 3, the reviewer gets 7 messages in order."""
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, [700_000_001])
+        bureau.driver.fail_next("sendMessage", 502, after=2)
+        async with bureau.services.database.session() as session:
+            session.add(OutboxMessage(key="long", kind="test", chat_id=700_000_001, text=long_text(7)))
+        bureau.services.outbox_wakeup.set()
+        await wait_drained(bureau, timeout=30)
+        sends = [r.status for r in bureau.driver.requests_for("sendMessage")]
+        assert sends == [200, 200, 502, 200, 200, 200, 200, 200]
+        texts = [m.text for m in bureau.driver.bot_messages(700_000_001)]
+        assert [t[: t.index("段") + 1] for t in texts] == [f"第{i}段" for i in range(1, 8)]
+        async with bureau.services.database.session() as session:
+            row = (await session.scalars(select(OutboxMessage))).one()
+        assert (row.status, row.parts_sent) == (OutboxStatus.SENT, 7)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -94,3 +95,34 @@ async def test_a_rater_interrupted_by_a_kill_loses_nothing(database_url):
     assert len(ballots) == 1  # the next ratee's ballot was opened as a draft after the submit
     points = ballots[0]
     assert points[:3] == [19, 18, 17] and all(p == 16 for p in points[3:]) and len(points) == 10
+
+
+async def test_a_long_message_interrupted_by_a_kill_goes_on_with_its_next_part(database_url):
+    """Killed between parts 2 and 3 of a 5-part message: after the restart the reviewer has the 5 parts
+    once each, in order (the parts are 3 s apart, so the kill falls between two of them)."""
+    user = 730_000_001
+    text = "\n".join(f"第{i}段" + "文" * 3500 for i in range(1, 6))
+    database = Database(database_url)
+    async with database.session() as session:
+        session.add(OutboxMessage(key="long", kind="test", chat_id=user, text=text))
+    await database.dispose()
+    async with StandIn(token=TOKEN) as api:
+        api.driver.add_user(user, "U")
+        api.driver.state.users[user].opened = True
+        spaced = {"ASSESSMENT_DELIVERY__PER_CHAT_INTERVAL": "3"}
+        bot = await start_bot(database_url, api, spaced)
+        try:
+            await api.driver.wait_for(
+                lambda: len(api.driver.bot_messages(user)) >= 2, timeout=60, what="two parts"
+            )
+            await asyncio.sleep(1.0)  # the second part recorded; the third is 2 s away
+        finally:
+            await kill(bot)
+        assert len(api.driver.bot_messages(user)) == 2
+        bot = await start_bot(database_url, api, spaced)
+        try:
+            await pending_drained(database_url, timeout=60)
+        finally:
+            await kill(bot)
+        texts = [m.text for m in api.driver.bot_messages(user)]
+        assert [t[: t.index("段") + 1] for t in texts] == [f"第{i}段" for i in range(1, 6)]

@@ -25,6 +25,7 @@ class OutboxMessage(SQLModel, table=True):
     reply_markup: str | None = Field(default=None, sa_type=sa.Text, nullable=True)
     status: OutboxStatus = enum_field(OutboxStatus, default=OutboxStatus.PENDING)
     attempts: int = 0
+    parts_sent: int = 0  # of a long text sent as several messages: how many went (a retry goes on)
     not_before: dt.datetime = when()
     created_at: dt.datetime = when()
     sent_at: dt.datetime | None = maybe_when()
