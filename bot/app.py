@@ -22,7 +22,9 @@ from telegram.ext import (
 )
 
 from bot.delivery import OutboxSender
+from bot.ops import webhook
 from bot.ops.health import HealthServer, record_tick
+from bot.ops.webhook import webhook_secret
 from bot.rendering import label
 from bot.rules.roles import reviews_others
 from bot.settings import Settings
@@ -185,20 +187,22 @@ def run(settings: Settings) -> None:
     application = build_application(settings)
     telegram = settings.telegram
     if telegram.webhook_url:
+        configured = telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None
         log.info(
-            "listening for webhook updates on %s:%s/%s (public URL %s)",
+            "listening for webhook updates on %s:%s/%s (public URL %s, %s secret)",
             telegram.webhook_listen,
             telegram.webhook_port,
             telegram.webhook_path,
             telegram.webhook_url,
+            "the configured" if configured else "a generated",
         )
-        application.run_webhook(
+        webhook.run(
+            application,
+            url=telegram.webhook_url,
+            secret=webhook_secret(configured),
             listen=telegram.webhook_listen,
             port=telegram.webhook_port,
-            url_path=telegram.webhook_path,
-            webhook_url=telegram.webhook_url,
-            secret_token=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
-            allowed_updates=Update.ALL_TYPES,
+            path=telegram.webhook_path,
         )
     else:
         log.info("polling %s for updates", telegram.api_url)
