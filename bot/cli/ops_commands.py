@@ -28,7 +28,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     from bot import app  # the bot, its handlers and PTB load only for the command that runs them
 
-    logs.configure_logging(settings.log)
+    logs.configure_logging(settings.log, secrets=[settings.telegram.token.get_secret_value()])
     app.run(settings)
     return EXIT_OK
 
