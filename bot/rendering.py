@@ -7,9 +7,14 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from bot.records.cells import group_errors
+from bot.rules.scoring import shown_score
+from bot.settings import RuleSettings
+
+SCORE_PLACES: int = RuleSettings.model_fields["score_places"].default
 
 
 def display_width(text: str) -> int:
@@ -24,11 +29,19 @@ def pad(value: Any, width: int, align: str = "left") -> str:
     return " " * gap + text if align == "right" else text + " " * gap
 
 
-def score(value: Decimal | None, places: int = 2) -> str:
-    """A score with fixed decimals, or a dash when there is none."""
-    if value is None:
-        return "-"
-    return f"{value:.{places}f}"
+def score(value: Decimal | None, places: int = SCORE_PLACES) -> str:
+    """A score as shown: half up to `places` decimals (rules.scoring.shown_score), or a dash."""
+    shown = shown_score(value, places)
+    return "-" if shown is None else f"{shown:.{places}f}"
+
+
+@pass_context
+def _score(context: Context, value: Decimal | None, places: int | None = None) -> str:
+    """The templates' `score` filter: `places` given, else the context's `score_places` (a turn's and
+    the outbox's renders pass rules.score_places), else the rules' default."""
+    if places is None:
+        places = context.get("score_places", SCORE_PLACES)
+    return score(value, places)
 
 
 MESSAGE_LIMIT = 4096
@@ -73,7 +86,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(pad=pad, score=score, group_errors=group_errors, bar=bar)
+    env.filters.update(pad=pad, score=_score, group_errors=group_errors, bar=bar)
     return env
 
 

@@ -59,18 +59,21 @@ class Turn(Work):
 
     # --- answers ---------------------------------------------------------------------------------
 
+    def _render(self, template: str, context: dict[str, Any]) -> str:
+        return render(template, **{"score_places": self.settings.rules.score_places, **context})
+
     def reply(self, template: str, keyboard: Keyboard | None = None, /, **context: Any) -> None:
-        self.effects.replies.append((render(template, **context), keyboard))
+        self.effects.replies.append((self._render(template, context), keyboard))
 
     def edit(self, template: str, keyboard: Keyboard | None = None, /, **context: Any) -> None:
         """Replace the text of the message whose button was pressed (or reply, for a text update)."""
         if self.update is None or self.update.callback_query is None:
             self.reply(template, keyboard, **context)
         else:
-            self.effects.edit = (render(template, **context), keyboard)
+            self.effects.edit = (self._render(template, context), keyboard)
 
     def answer(self, template: str | None = None, /, alert: bool = False, **context: Any) -> None:
-        self.effects.answer = (render(template, **context) if template else None, alert)
+        self.effects.answer = (self._render(template, context) if template else None, alert)
 
     # --- input modes -----------------------------------------------------------------------------
 

@@ -229,7 +229,7 @@ async def play(folder: Path) -> Path:
 
         async with bureau.services.database.session() as session:
             computed = await compute_and_store(Repository(session), bureau.services.settings, QUARTER, "demo")
-        headers, rows = results_rows(computed)
+        headers, rows = results_rows(computed, bureau.services.settings.rules.score_places)
         paths = [write_table(folder / "results-2026Q3.xlsx", headers, rows)]
         (folder / "results-2026Q3.json").write_text(results_json(computed) + "\n", encoding="utf-8")
         paths.append(folder / "results-2026Q3.json")

@@ -30,7 +30,7 @@ def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "json":
         text = results_json(computed)
     elif args.format == "csv":
-        headers, rows = results_rows(computed)
+        headers, rows = results_rows(computed, settings.rules.score_places)
         if args.output:
             write_table(args.output, headers, rows)
             echo(render("cli/exported.j2", quarter=args.quarter, paths=[args.output]))
@@ -41,7 +41,7 @@ def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
         writer.writerows(rows)
         text = buffer.getvalue()
     else:
-        text = results_table(computed)
+        text = results_table(computed, settings.rules.score_places)
     if args.output:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
         echo(render("cli/exported.j2", quarter=args.quarter, paths=[args.output]))
@@ -57,7 +57,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     paths: list[Path] = []
     if RESULTS in wanted:
         computed = asyncio.run(_compute(settings, args.quarter))
-        headers, rows = results_rows(computed)
+        headers, rows = results_rows(computed, settings.rules.score_places)
         paths += [
             write_table(folder / f"results-{args.quarter}.xlsx", headers, rows),
             write_table(folder / f"results-{args.quarter}.csv", headers, rows),

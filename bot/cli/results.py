@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.rendering import label, render
+from bot.rendering import SCORE_PLACES, label, render, score
 from bot.rules.domain import Category
 from bot.rules.scoring import shown_group_scores
 from bot.workflow.quarter import ComputedQuarter
@@ -31,9 +31,16 @@ def _rows_by_category(computed: ComputedQuarter) -> dict[Category, list[dict[str
     return {c: items for c, items in rows.items() if items}
 
 
-def results_table(computed: ComputedQuarter) -> str:
+def results_table(computed: ComputedQuarter, places: int = SCORE_PLACES) -> str:
+    """The proposal on screen; `places` is rules.score_places."""
     conflicts = [(c, [computed.people[i].name for i in c.person_ids]) for c in computed.proposal.conflicts]
-    return render("cli/results.j2", computed=computed, rows=_rows_by_category(computed), conflicts=conflicts)
+    return render(
+        "cli/results.j2",
+        computed=computed,
+        rows=_rows_by_category(computed),
+        conflicts=conflicts,
+        score_places=places,
+    )
 
 
 RESULT_COLUMNS = (
@@ -59,8 +66,8 @@ RESULT_COLUMNS = (
 )
 
 
-def results_rows(computed: ComputedQuarter) -> tuple[list[str], list[list[Any]]]:
-    """The proposal as spreadsheet rows with Chinese headers and labels."""
+def results_rows(computed: ComputedQuarter, places: int = SCORE_PLACES) -> tuple[list[str], list[list[Any]]]:
+    """The proposal as spreadsheet rows with Chinese headers and labels; scores as shown, to `places`."""
     headers = [label("column", c) for c in RESULT_COLUMNS]
     out = []
     for items in _rows_by_category(computed).values():
@@ -68,7 +75,7 @@ def results_rows(computed: ComputedQuarter) -> tuple[list[str], list[list[Any]]]
             r = row["result"]
 
             def fmt(value: Any) -> str:
-                return "" if value is None else f"{value:.{2}f}"
+                return "" if value is None else score(value, places)
 
             out.append(
                 [

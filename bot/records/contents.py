@@ -20,7 +20,7 @@ from bot.rules.domain import (
     ReviewStatus,
     Tier,
 )
-from bot.rules.scoring import shown_group_scores
+from bot.rules.scoring import shown_group_scores, shown_score
 from bot.rules.tiers import QuotaCheck, compute_quarter
 from bot.settings import Settings
 from bot.workflow.quarter import LOCKED, quarter_input, stored_results
@@ -145,10 +145,6 @@ def header_of(person: Person, sections: dict[int, str]) -> Header:
         person.post_title,
         sections.get(person.section_id, ""),
     )
-
-
-def _places(value: Decimal | None, places: int) -> Decimal | None:
-    return value.quantize(Decimal(1).scaleb(-places)) if value is not None else None
 
 
 def _day(moment: dt.datetime | None, tz: ZoneInfo) -> dt.date | None:
@@ -286,7 +282,7 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
             FilingRow(
                 header_of(person, sections),
                 {
-                    g: _places(v, rules.score_places)
+                    g: shown_score(v, rules.score_places)
                     for g, v in shown_group_scores(
                         r.group_scores, r.ballot_counts, rules.min_peer_ballots
                     ).items()

@@ -93,6 +93,12 @@ def round_score(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+def shown_score(value: Decimal | None, places: int) -> Decimal | None:
+    """A score as every view shows it (chat, command line, CSV, workbooks, charts): rounded once, half
+    up, to `places` (rules.score_places) decimals, like the composite; None stays None."""
+    return None if value is None else round_score(value, places)
+
+
 def composite(scores: Mapping[RaterGroup, Decimal | None], rules: RuleSettings) -> Decimal | None:
     """Weighted composite, rounded; groups with no score are left out and the weights re-scaled."""
     weights = group_weights(rules)

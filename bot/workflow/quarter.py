@@ -22,7 +22,7 @@ from bot.rules.domain import (
     Tier,
 )
 from bot.rules.raters import Member, counting_groups, rater_pairs
-from bot.rules.scoring import Ballot, ItemScore
+from bot.rules.scoring import Ballot, ItemScore, shown_score
 from bot.rules.tiers import (
     Period,
     QuarterInput,
@@ -193,9 +193,7 @@ async def stored_results(
                     RaterGroup.SUPERVISOR: row.supervisor_ballots,
                     RaterGroup.PEER: row.peer_ballots,
                 },
-                composite=row.composite.quantize(Decimal(1).scaleb(-settings.rules.score_places))
-                if row.composite is not None
-                else None,
+                composite=shown_score(row.composite, settings.rules.score_places),
                 exempt_reasons=tuple(ExemptReason(x) for x in row.exempt_reasons.split(",") if x),
                 override=row.override,
                 score_tier=row.score_tier,

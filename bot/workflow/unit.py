@@ -125,7 +125,7 @@ class Work:
             kind=kind,
             person_id=person_id,
             chat_id=chat_id,
-            text=render(template, **context),
+            text=render(template, **{"score_places": self.settings.rules.score_places, **context}),
             reply_markup=keyboard_json(keyboard),
             created_at=self.now,
         )
