@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ async def at_once(bureau: Bureau, *acts: Command | Press) -> list[Any]:
     """Several users act at the same moment: every update is queued before the bot takes any, so the bot
     gets them in one batch and runs their turns concurrently (PTB's concurrent_updates), each in its own
     transaction. Returns, in the order given, a command's reply or a press's (answer, message as it is)."""
+    await _warm_pool(bureau, len(acts))
     driver = bureau.driver
     queries: dict[int, str] = {}
     per_chat: Counter[int] = Counter()
@@ -65,3 +67,15 @@ async def at_once(bureau: Bureau, *acts: Command | Press) -> list[Any]:
         else:
             outcomes.append(replies[act.user_id].pop(0))
     return outcomes
+
+
+async def _warm_pool(bureau: Bureau, count: int) -> None:
+    """Have `count` connections idle in the bot's pool, so that no turn waits to connect while the other
+    runs ahead: the turns start together and really overlap."""
+
+    async def hold() -> None:
+        async with bureau.services.database.engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(hold() for _ in range(count)))

@@ -6,15 +6,28 @@ on PostgreSQL (read committed) the two turns really overlap, and only the locks 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.cli.rehearsal import INVITE
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import AssessmentStatus, Quarter
+from bot.rules.domain import AssessmentStatus, Quarter, ReviewStatus
 from bot.workflow.publicity import GROUP_KEY
 from bot.workflow.quarter import compute_and_store, import_ballots
-from storage.models import Admin, Assessment, AuditEntry, BotSetting, Confirmation, Person, Publicity
+from storage.models import (
+    Admin,
+    Assessment,
+    AuditEntry,
+    BotSetting,
+    Confirmation,
+    Goal,
+    GoalItem,
+    Objection,
+    Person,
+    Publicity,
+)
 from storage.repository import Repository
 from tests.chat import ADMIN, GROUP, Command, Press, at, at_once, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -126,3 +139,124 @@ async def test_one_invite_opened_by_two_accounts_at_once_binds_one(bureau, datab
         person = await session.scalar(select(Person).where(Person.name == "周明远"))
         assert person.telegram_user_id == bound[0]
     assert await _actions(database, "account_bound") == 1
+
+
+async def _in_publicity(database, *, ended: bool, objection: bool = False) -> int | None:
+    """The computed quarter moved on to publicity (its period over when `ended`); an objection filed."""
+    async with database.session() as session:
+        assessment = (await session.scalars(select(Assessment))).one()
+        assessment.status = AssessmentStatus.PUBLICITY
+        ends = at(2026, 10, 20, 18) if ended else at(2026, 10, 23, 18)
+        session.add(
+            Publicity(assessment_id=assessment.id, chat_id=GROUP, starts_on=ends.date(), ends_at=ends)
+        )
+        if not objection:
+            return None
+        person = await session.scalar(select(Person).where(Person.name == "陶思琪"))
+        row = Objection(assessment_id=assessment.id, author_person_id=person.id, text="请复核")
+        session.add(row)
+        await session.flush()
+        return row.id
+
+
+async def test_two_admins_resolving_one_objection_at_once_resolve_it_once(bureau, database):
+    number = await _in_publicity(database, ended=False, objection=True)
+    replies = await at_once(
+        bureau,
+        Command(ADMIN, "resolve", f"{number} dismiss 得分复核无误"),
+        Command(ADMIN2, "resolve", f"{number} uphold 得分有误"),
+    )
+    done = [r.text for r in replies if f"异议{number}已" in r.text and "不能再次处理" not in r.text]
+    again = [r.text for r in replies if "不能再次处理" in r.text]
+    assert len(done) == 1 and len(again) == 1, [r.text for r in replies]
+    resolved = await _actions(database, "objection_dismissed") + await _actions(database, "objection_upheld")
+    assert resolved == 1
+
+
+async def test_two_admins_ending_publicity_at_once_end_it_once(bureau, database):
+    await _in_publicity(database, ended=True)
+    asks = [await bureau.command(admin, "close", "publicity 2026Q3") for admin in (ADMIN, ADMIN2)]
+    outcomes = await at_once(bureau, *(Press(a.chat_id, a, "确认") for a in asks))
+    ended = [m.text for _answer, m in outcomes if "公示已结束" in (m.text or "")]
+    refused = [str(answer.text) for answer, m in outcomes if "公示已结束" not in (m.text or "")]
+    assert len(ended) == 1 and "当前状态为“已完成”，不能结束" in refused[0], (ended, refused)
+    assert await _actions(database, "publicity_closed") == 1
+
+
+async def test_an_admin_revoked_twice_at_once_is_revoked_once(bureau, database):
+    """Three rounds of grant, then two revokes at the same moment (a short turn: more chances to overlap)."""
+    target = 900_000_777
+    for revokes in range(1, 4):
+        assert "已授予" in (await bureau.command(ADMIN, "admins", f"grant {target}")).text
+        replies = await at_once(
+            bureau,
+            Command(ADMIN, "admins", f"revoke {target}"),
+            Command(ADMIN2, "admins", f"revoke {target}"),
+        )
+        texts = sorted((r.text for r in replies), key=lambda t: "已撤销" not in t)
+        assert "已撤销" in texts[0] and "不是管理员，未作更改" in texts[1], texts
+        assert await _actions(database, "admin_revoke") == revokes
+
+
+async def test_an_admin_granted_twice_at_once_is_granted_once_and_both_are_answered(bureau, database):
+    target = 900_000_778
+    replies = await at_once(
+        bureau, Command(ADMIN, "admins", f"grant {target}"), Command(ADMIN2, "admins", f"grant {target}")
+    )
+    texts = sorted((r.text for r in replies), key=lambda t: "已授予" not in t)
+    assert "已授予" in texts[0] and ("已经是管理员" in texts[1] or "已处理过" in texts[1]), texts
+    assert await _actions(database, "admin_grant") == 1
+    assert await _count(database, Admin, Admin.telegram_user_id == target) == 1
+
+
+@pytest.fixture
+async def preparing(database_url, database):
+    """The roster, nothing of the quarter yet, two admins, one ratee bound."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 12)) as bureau:
+        async with database.session() as session:
+            session.add(Admin(telegram_user_id=ADMIN2, granted_by=ADMIN))
+        bureau.driver.add_user(ADMIN2, "Admin2")
+        reply = await bureau.command(ADMIN, "invite", "周明远")
+        (token,) = dict(INVITE.findall(reply.text)).values()
+        bureau.driver.add_user(RATEE, "周明远")
+        assert "绑定成功" in (await bureau.command(RATEE, "start", token)).text
+        yield bureau
+
+
+RATEE = 500_000_201
+
+
+async def test_two_admins_opening_rating_at_once_open_it_once(preparing, database):
+    replies = await at_once(
+        preparing, Command(ADMIN, "open", "rating 2026Q3"), Command(ADMIN2, "open", "rating 2026Q3")
+    )
+    texts = sorted((r.text for r in replies), key=lambda t: "已开启" not in t)
+    assert "测评打分已开启" in texts[0] and "当前状态为“测评中”，不能开启测评" in texts[1], texts
+    assert await _actions(database, "phase_opened") == 1
+    assert await _count(database, Assessment) == 1
+
+
+async def test_goals_sent_again_by_a_double_tap_are_sent_once(preparing, database):
+    """A returned goal set sent again with a double tap: the second tap finds it sent (the new items once,
+    never an internal error from two turns replacing the same old items)."""
+    assert "已开启" in (await preparing.command(ADMIN, "open", "goals 2026Q4")).text
+    await preparing.settle()  # the ratee is asked for his goals first
+    for lines, taps in (("业务办理 60\n服务质量 40", 1), ("业务办理 50\n服务质量 30\n群众满意度 20", 2)):
+        ask = await preparing.command(RATEE, "goals")
+        await preparing.press(RATEE, ask, "自定义指标")
+        draft = await preparing.text(RATEE, lines)
+        outcomes = await at_once(preparing, *(Press(RATEE, draft, "提交") for _ in range(taps)))
+        answers = sorted(str(answer.text) for answer, _m in outcomes)
+        assert answers[0] == "None", answers
+        # the second is told it was done, or (its draft gone with the first's submission) that the button is
+        assert all(re.search("已处理过|按钮无效或已失效", a) for a in answers[1:]), answers
+        assert "已提交" in preparing.driver.message(RATEE, draft.message_id).text
+        async with database.session() as session:
+            goal = (await session.scalars(select(Goal))).one()
+            goal.status = ReviewStatus.RETURNED  # the supervisor returned it
+    assert await _actions(database, "goals_submitted") == 2
+    async with database.session() as session:
+        assert goal.submissions == 2
+        names = (await session.scalars(select(GoalItem.name).order_by(GoalItem.position))).all()
+        assert names == ["业务办理", "服务质量", "群众满意度"]
