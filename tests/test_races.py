@@ -6,6 +6,7 @@ on PostgreSQL (read committed) the two turns really overlap, and only the locks 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -260,3 +261,19 @@ async def test_goals_sent_again_by_a_double_tap_are_sent_once(preparing, databas
         assert goal.submissions == 2
         names = (await session.scalars(select(GoalItem.name).order_by(GoalItem.position))).all()
         assert names == ["业务办理", "服务质量", "群众满意度"]
+
+
+async def test_two_calendar_corrections_at_once_are_both_in_force(preparing):
+    """Each correction reloads the calendar every turn uses: the last reload must hold both days. Three
+    rounds (a Saturday made a working day, a Monday a holiday), so that the turns overlap in one."""
+    saturday, monday = dt.date(2026, 10, 24), dt.date(2026, 10, 26)
+    for week in range(3):
+        workday, holiday = saturday + dt.timedelta(weeks=week), monday + dt.timedelta(weeks=week)
+        replies = await at_once(
+            preparing,
+            Command(ADMIN, "calendar", f"workday {workday} 调休"),
+            Command(ADMIN2, "calendar", f"holiday {holiday} 停电"),
+        )
+        assert all(str(workday.year) in r.text for r in replies), [r.text for r in replies]
+        calendar = preparing.services.work_calendar()
+        assert calendar.is_workday(workday) and not calendar.is_workday(holiday), week
