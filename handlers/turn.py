@@ -78,8 +78,9 @@ class Turn(Work):
         text = json.dumps(payload or {}, ensure_ascii=False, default=str)
         await self.repo.set_chat_state(self.user_id, mode, text)
 
-    async def mode(self) -> tuple[str | None, dict[str, Any]]:
-        state = await self.repo.chat_state(self.user_id)
+    async def mode(self, *, lock: bool = False) -> tuple[str | None, dict[str, Any]]:
+        """The user's input mode; `lock` holds it until the turn ends, so his texts take turns."""
+        state = await self.repo.chat_state(self.user_id, lock=lock)
         if state is None:
             return None, {}
         return state.mode, json.loads(state.payload)

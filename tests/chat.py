@@ -18,6 +18,7 @@ __all__ = [
     "Bureau",
     "Command",
     "Press",
+    "Text",
     "at",
     "at_once",
     "bind_everyone",
@@ -36,6 +37,14 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Text:
+    """A user sends a text (not a command) in his private chat."""
+
+    user_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Press:
     """A user presses the button with this label on a message."""
 
@@ -44,7 +53,7 @@ class Press:
     label: str
 
 
-async def at_once(bureau: Bureau, *acts: Command | Press) -> list[Any]:
+async def at_once(bureau: Bureau, *acts: Command | Text | Press) -> list[Any]:
     """Several users act at the same moment: every update is queued before the bot takes any, so the bot
     gets them in one batch and runs their turns concurrently (PTB's concurrent_updates), each in its own
     transaction. Returns, in the order given, a command's reply or a press's (answer, message as it is)."""
@@ -55,6 +64,9 @@ async def at_once(bureau: Bureau, *acts: Command | Press) -> list[Any]:
     for index, act in enumerate(acts):
         if isinstance(act, Press):
             queries[index] = driver.press(act.user_id, act.message, label=act.label)
+        elif isinstance(act, Text):
+            driver.send_text(act.user_id, act.text)
+            per_chat[act.user_id] += 1
         else:
             driver.send_command(act.user_id, act.name, act.args)
             per_chat[act.user_id] += 1

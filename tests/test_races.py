@@ -7,6 +7,7 @@ on PostgreSQL (read committed) the two turns really overlap, and only the locks 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -22,6 +23,7 @@ from storage.models import (
     Assessment,
     AuditEntry,
     BotSetting,
+    ChatState,
     Confirmation,
     Goal,
     GoalItem,
@@ -30,7 +32,7 @@ from storage.models import (
     Publicity,
 )
 from storage.repository import Repository
-from tests.chat import ADMIN, GROUP, Command, Press, at, at_once, import_roster, running_bot
+from tests.chat import ADMIN, GROUP, Command, Press, Text, at, at_once, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
 Q3 = Quarter(2026, 3)
@@ -277,3 +279,18 @@ async def test_two_calendar_corrections_at_once_are_both_in_force(preparing):
         assert all(str(workday.year) in r.text for r in replies), [r.text for r in replies]
         calendar = preparing.services.work_calendar()
         assert calendar.is_workday(workday) and not calendar.is_workday(holiday), week
+
+
+async def test_two_goal_lines_sent_at_once_are_both_kept(preparing, database):
+    """The custom goals being typed live in the input mode: two lines sent as two quick messages must both
+    land in it (each turn reads the draft and writes it back with its line)."""
+    assert "已开启" in (await preparing.command(ADMIN, "open", "goals 2026Q4")).text
+    await preparing.settle()
+    ask = await preparing.command(RATEE, "goals")
+    await preparing.press(RATEE, ask, "自定义指标")
+    names = [("业务办理", 40), ("服务质量", 30), ("群众满意度", 20), ("学习创新", 10)]
+    for pair in (names[:2], names[2:]):  # two rounds, so that the turns overlap in one
+        await at_once(preparing, *(Text(RATEE, f"{name} {points}") for name, points in pair))
+    async with database.session() as session:
+        state = await session.get(ChatState, RATEE)
+        assert sorted(tuple(i) for i in json.loads(state.payload)["items"]) == sorted(names)
