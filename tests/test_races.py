@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.cli.rehearsal import INVITE
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import AssessmentStatus, Quarter, ReviewStatus
+from bot.rules.domain import AssessmentStatus, OverrideKind, Quarter, ReviewStatus
 from bot.workflow.publicity import GROUP_KEY
 from bot.workflow.quarter import compute_and_store, import_ballots
 from storage.models import (
@@ -28,8 +28,10 @@ from storage.models import (
     Goal,
     GoalItem,
     Objection,
+    Override,
     Person,
     Publicity,
+    ResultRecord,
 )
 from storage.repository import Repository
 from tests.chat import ADMIN, GROUP, Command, Press, Text, at, at_once, import_roster, running_bot
@@ -294,3 +296,39 @@ async def test_two_goal_lines_sent_at_once_are_both_kept(preparing, database):
     async with database.session() as session:
         state = await session.get(ChatState, RATEE)
         assert sorted(tuple(i) for i in json.loads(state.payload)["items"]) == sorted(names)
+
+
+async def _result(database, name: str) -> ResultRecord:
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.name == name))
+        return await session.scalar(select(ResultRecord).where(ResultRecord.person_id == person.id))
+
+
+async def test_two_leaves_recorded_at_once_are_both_in_the_recomputed_results(bureau, database):
+    """Each /leave recomputes the computed quarter: the second computation must see the first leave. Three
+    rounds of two people, so that the turns overlap in one."""
+    sick = "sick 2026-07-01 2026-09-30"
+    for first, second in (("周明远", "吴晓燕"), ("郑海涛", "冯雪梅"), ("陈立新", "褚文静")):
+        replies = await at_once(
+            bureau, Command(ADMIN, "leave", f"{first} {sick}"), Command(ADMIN2, "leave", f"{second} {sick}")
+        )
+        assert all(first in r.text or second in r.text for r in replies), [r.text for r in replies]
+        for name in (first, second):
+            assert "leave" in (await _result(database, name)).exempt_reasons, name
+        async with database.session() as session:  # the stored results are those of both leaves
+            again = await compute_and_store(Repository(session), bureau.services.settings, Q3, "test")
+            assert again.changed == 0, (first, second, again.changed)
+
+
+async def test_two_admins_vetoing_one_person_at_once_are_both_answered(bureau, database):
+    """The same veto twice at once: one record, and the second admin is answered (it replaces the first,
+    as it would a moment later), never left without a word."""
+    replies = await at_once(
+        bureau,
+        Command(ADMIN, "veto", "周明远 1 违反工作纪律"),
+        Command(ADMIN2, "veto", "周明远 2 违反工作纪律"),
+    )
+    assert all("周明远" in r.text for r in replies), [r.text for r in replies]
+    assert await _count(database, Override) == 1
+    assert await _actions(database, "override_veto") == 2
+    assert (await _result(database, "周明远")).override is OverrideKind.VETO
