@@ -31,7 +31,7 @@ async def text_received(turn: Turn) -> None:
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
     text = (turn.update.effective_message.text or "").strip()
-    mode, payload = await turn.mode()
+    mode, payload = await turn.mode(lock=True)  # two texts at once: the second reads what the first left
     if mode is None or mode not in MODES:
         raise Refusal("chat/errors/no_input_expected.j2")
     access, action = MODES[mode]

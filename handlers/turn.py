@@ -81,8 +81,9 @@ class Turn(Work):
         text = json.dumps(payload or {}, ensure_ascii=False, default=str)
         await self.repo.set_chat_state(self.user_id, mode, text)
 
-    async def mode(self) -> tuple[str | None, dict[str, Any]]:
-        state = await self.repo.chat_state(self.user_id)
+    async def mode(self, *, lock: bool = False) -> tuple[str | None, dict[str, Any]]:
+        """The user's input mode; `lock` holds it until the turn ends, so his texts take turns."""
+        state = await self.repo.chat_state(self.user_id, lock=lock)
         if state is None:
             return None, {}
         return state.mode, json.loads(state.payload)
@@ -122,11 +123,16 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
     started = time.perf_counter()
     effects = Effects()
     outcome = "ok"
+    resent = False
     try:
         async with services.database.session() as session:
             repo = Repository(session)
-            # A re-sent update runs again but its id collides at the end and everything rolls back.
-            await repo.mark_handled(update.update_id)
+            # A re-sent update runs again but its id collides at once and everything rolls back.
+            try:
+                await repo.mark_handled(update.update_id)
+            except IntegrityError:
+                resent = True
+                raise
             identity = await load_identity(repo, user_id, services.settings.admins.ids)
             if not identity.allows(access):
                 outcome = "refused"
@@ -140,10 +146,12 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
         outcome = "refused" if outcome == "refused" else "rejected"
         effects = _spoken(update, refusal.text, refusal.alert)
     except IntegrityError:
-        outcome = "duplicate"  # a concurrent copy of this update, or a second tap, got there first
+        # A copy of this update got there first (it was answered then: a command is not answered again),
+        # or another user's turn wrote the same unique row at the same moment: this one is told so.
+        outcome = "duplicate"
         effects = (
             _spoken(update, render("chat/errors/already_done.j2"), False)
-            if update.callback_query
+            if update.callback_query or not resent
             else Effects()
         )
     except (OperationalError, InterfaceError, OSError) as exc:

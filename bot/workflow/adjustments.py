@@ -19,7 +19,7 @@ def require_ratee(person: Person) -> None:
 
 
 async def editable_assessment(work: Work, quarter: Quarter) -> Assessment:
-    assessment = await work.repo.assessment(quarter, create=True)
+    assessment = await work.repo.assessment(quarter, create=True, lock=True)  # see phases.assessment_in
     if assessment.status not in EDITABLE:
         raise Refusal("chat/admin/results_locked.j2", quarter=quarter, status=assessment.status)
     return assessment
@@ -99,8 +99,9 @@ async def record_leave(
     for assessment in await work.repo.assessments(AssessmentStatus.COMPUTED):
         quarter = assessment.period
         if quarter.first_day <= end and start <= quarter.last_day:
-            recomputed.append(quarter)
-            await recompute_if_computed(work, assessment)
+            await work.repo.lock(assessment)  # confirmed meanwhile: its results stay as confirmed
+            if await recompute_if_computed(work, assessment):
+                recomputed.append(quarter)
     return recomputed
 
 
@@ -129,7 +130,7 @@ async def change_raters(
 
 
 async def grant_admin(work: Work, target: int) -> None:
-    row = await work.repo.admin_of(target)
+    row = await work.repo.admin_of(target, lock=True)
     if row is None:
         person = await work.repo.person_bound_to(target)
         work.repo.add(
@@ -145,7 +146,7 @@ async def grant_admin(work: Work, target: int) -> None:
 async def revoke_admin(work: Work, target: int) -> None:
     if target in work.settings.admins.ids:
         raise Refusal("chat/admin/admin_bootstrap.j2", user_id=target)
-    row = await work.repo.admin_of(target)
+    row = await work.repo.admin_of(target, lock=True)
     if row is None or row.revoked_at is not None:
         raise Refusal("chat/admin/admin_unchanged.j2", user_id=target, granted=False)
     row.revoked_at = work.now

@@ -11,7 +11,10 @@ from storage.models import CalendarCorrection
 
 async def correct_day(work: Work, day: dt.date, action: str, note: str | None) -> bool:
     """`action` is workday, holiday or remove; the calendar in force is reloaded. Returns whether the day
-    is now a working day."""
+    is now a working day.
+
+    Corrections take turns, so the calendar reloaded by the last of two at once holds both."""
+    await work.repo.serialize("calendar_corrections")
     row = await work.repo.get(CalendarCorrection, day)
     if action == "remove":
         if row is None:

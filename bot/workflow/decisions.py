@@ -98,6 +98,7 @@ async def confirmable(work: Work, quarter: Quarter) -> Decided:
 
 async def confirm_results(work: Work, quarter: Quarter, assessment: Assessment) -> int:
     """Record the leadership's confirmation: final tiers stored, ready to publish; returns the round."""
+    await work.repo.lock(assessment)  # a second confirmation at the same moment waits, then is refused
     if assessment.status is not AssessmentStatus.COMPUTED:
         raise Refusal(
             "chat/admin/wrong_status.j2", quarter=quarter, status=assessment.status, event="confirm"

@@ -49,7 +49,9 @@ async def goals_view(work: Work, author: Author) -> GoalsView:
 
 
 async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
-    """The person's goal set of a quarter whose goals phase is open, created empty if need be."""
+    """The person's goal set of a quarter whose goals phase is open, created empty if need be, and locked
+    until the transaction ends: two presses at once take turns, and a reviewer's decision (which locks the
+    same row) never covers items he did not see."""
     assessment = await work.repo.assessment_by_id(assessment_id)
     if assessment is None or not await is_open(work, assessment, Phase.GOALS):
         raise Refusal(
@@ -58,7 +60,9 @@ async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
             phase=Phase.GOALS,
             quarter=assessment.period if assessment else None,
         )
-    return await work.repo.quarter_doc(Goal, assessment_id, person_id, create=True)
+    goal = await work.repo.quarter_doc(Goal, assessment_id, person_id, create=True)
+    await work.repo.lock(goal)
+    return goal
 
 
 async def use_template(work: Work, author: Author, assessment_id: Any) -> list:
@@ -129,6 +133,8 @@ async def submit_custom(
     """Send the custom draft for review by the section's supervisors; the points must sum to 100."""
     goal = await goal_for(work, author.id, assessment_id)
     items = _draft_of(goal, draft)
+    if goal.status is ReviewStatus.SUBMITTED:  # a second press of the same draft
+        raise Refusal("chat/errors/already_done.j2", alert=True)
     total = sum(p for _n, p in items)
     if total != TOTAL or not items:
         raise Refusal("chat/staff/goals_not_100.j2", alert=True, total=total)

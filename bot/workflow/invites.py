@@ -51,6 +51,10 @@ async def bind_account(work: Work, token: str, bound_person_id: int | None) -> B
     if invite is None:
         raise Refusal("chat/start/invite_unknown.j2")
     person = await work.repo.person(invite.person_id)
+    # Two accounts opening links of the same person at once take turns on the person's row; the second
+    # then reads the invite used (or expired by the first binding) and is refused.
+    await work.repo.lock(person)
+    await work.repo.lock(invite)
     if invite.used_at is not None:
         if invite.used_by == work.user_id:
             return Binding(person, already=True)

@@ -44,9 +44,11 @@ async def resolve_objection(
     objection = await work.repo.get(Objection, number)
     if objection is None:
         raise Refusal("chat/admin/objection_unknown.j2", number=number)
+    assessment = await work.repo.assessment_by_id(objection.assessment_id)
+    await work.repo.lock(assessment)  # a second resolution at the same moment waits for this one
+    await work.repo.lock(objection)  # ... and then reads it resolved
     if objection.status is not ObjectionStatus.OPEN:
         raise Refusal("chat/admin/objection_resolved.j2", number=objection.id, status=objection.status)
-    assessment = await work.repo.assessment_by_id(objection.assessment_id)
     objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
     objection.resolution, objection.resolved_by, objection.resolved_at = reason, work.user_id, work.now
     if upheld:

@@ -71,8 +71,13 @@ async def quarter_for(work: Work, phase: Phase, given: Quarter | None) -> Quarte
 
 
 async def assessment_in(work: Work, quarter: Quarter, status: AssessmentStatus, event: str) -> Assessment:
-    """The quarter's assessment if it is in `status`; else the refusal says what state it is in."""
-    assessment = await work.repo.assessment(quarter)
+    """The quarter's assessment, locked, if it is in `status`; else the refusal says what state it is in.
+
+    Every step that changes a quarter reads it here, in existing_assessment or editable_assessment, or
+    locks the one it was given (`work.repo.lock`) before looking at its status: two such steps at once
+    take turns, and the second sees what the first did (a second confirmation is refused, not doubled).
+    """
+    assessment = await work.repo.assessment(quarter, lock=True)
     if assessment is None or assessment.status is not status:
         found = assessment.status if assessment else AssessmentStatus.PREPARING
         raise Refusal("chat/admin/wrong_status.j2", quarter=quarter, status=found, event=event)
@@ -80,7 +85,8 @@ async def assessment_in(work: Work, quarter: Quarter, status: AssessmentStatus, 
 
 
 async def existing_assessment(work: Work, quarter: Quarter) -> Assessment:
-    assessment = await work.repo.assessment(quarter)
+    """The quarter's assessment, locked (see assessment_in); refused when there is none."""
+    assessment = await work.repo.assessment(quarter, lock=True)
     if assessment is None:
         raise Refusal("chat/admin/no_assessment.j2", quarter=quarter)
     return assessment
@@ -105,7 +111,7 @@ def new_end(work: Work, day: dt.date) -> dt.datetime | None:
 
 async def open_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.datetime | None) -> int:
     """Open goals, registration or rating now (until the given end); returns how many were told."""
-    assessment = await work.repo.assessment(quarter, create=True)
+    assessment = await work.repo.assessment(quarter, create=True, lock=True)
     if phase is Phase.RATING:
         transition(work, assessment, Event.OPEN_RATING)
     row = await work.repo.phase_window(assessment.id, phase, create=True)
@@ -156,6 +162,9 @@ async def announce_phase(work: Work, assessment: Assessment, phase: Phase, until
 
 async def open_rating_on_schedule(work: Work, assessment: Assessment, window: Window) -> int:
     """The calendar's rating window has come with no admin's word: rating opens, the raters are asked."""
+    await work.repo.lock(assessment)
+    if assessment.status is not AssessmentStatus.PREPARING:  # an admin opened it meanwhile
+        return 0
     transition(work, assessment, Event.OPEN_RATING)
     await work.repo.audit(work.actor, "phase_opened", assessment_id=assessment.id, phase=Phase.RATING.value)
     return await announce_phase(work, assessment, Phase.RATING, local_until(work, window.closes))
@@ -163,7 +172,7 @@ async def open_rating_on_schedule(work: Work, assessment: Assessment, window: Wi
 
 async def extend_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.datetime) -> None:
     """Move a phase's end (and reopen it if it was closed)."""
-    assessment = await work.repo.assessment(quarter, create=True)
+    assessment = await work.repo.assessment(quarter, create=True, lock=True)
     if phase is Phase.RATING and assessment.status is not AssessmentStatus.RATING:
         raise Refusal("chat/admin/wrong_status.j2", quarter=quarter, status=assessment.status, event="extend")
     row = await work.repo.phase_window(assessment.id, phase, create=True)

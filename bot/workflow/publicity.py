@@ -51,6 +51,7 @@ async def group_or_refuse(work: Work) -> int:
 async def publish(work: Work, assessment: Assessment, bot_username: str | None):
     """Post the GOOD tier to the group for the publicity period; returns the period."""
     quarter = assessment.period
+    await work.repo.lock(assessment)  # a second press at the same moment waits, then is refused
     chat_id = await group_or_refuse(work)
     transition(work, assessment, Event.PUBLISH)
     period = publicity_period(work)
@@ -107,6 +108,9 @@ async def publicity_can_close(work: Work, assessment: Assessment, quarter: Quart
 async def end_publicity_when_due(work: Work, assessment: Assessment) -> None:
     """The scheduler's end of publicity: once its period is over it ends, unless objections are open, of
     which the admins are told once per round."""
+    await work.repo.lock(assessment)
+    if assessment.status is not AssessmentStatus.PUBLICITY:  # an admin ended it meanwhile
+        return
     publicity = await work.repo.current_publicity(assessment.id)
     if publicity is None or work.now < publicity.ends_at:
         return
@@ -125,6 +129,7 @@ async def end_publicity_when_due(work: Work, assessment: Assessment) -> None:
 async def finish_publicity(work: Work, assessment: Assessment) -> None:
     """End publicity: closing notice in the group, results final, each ratee told his own result."""
     quarter = assessment.period
+    await work.repo.lock(assessment)
     publicity = await publicity_can_close(work, assessment, quarter)
     publicity.closed_at = work.now
     transition(work, assessment, Event.CLOSE_PUBLICITY)

@@ -159,7 +159,9 @@ async def compute_and_store(
     repo: Repository, settings: Settings, quarter: Quarter, actor: str
 ) -> ComputedQuarter:
     """Compute the quarter's proposal and store it; a confirmed quarter is read back, not redone."""
-    assessment = await repo.assessment(quarter, create=True)
+    # locked: two computations at once (two admins' changes, the command line) take turns, and the
+    # second reads the first's inputs instead of overwriting its rows with results computed without them
+    assessment = await repo.assessment(quarter, create=True, lock=True)
     people = {p.id: p for p in await repo.people()}
     sections = {s.id: s.name for s in await repo.sections()}
     if assessment.status in LOCKED:

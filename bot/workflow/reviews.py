@@ -70,6 +70,7 @@ async def under_review(
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     if kind == "goals":
         assessment = await work.repo.assessment_by_id(doc.assessment_id)
+        await work.repo.lock(assessment)  # rating opening at the same moment: one of them waits
         if assessment.status is not AssessmentStatus.PREPARING:  # ballots may carry the indicators already
             raise Refusal("chat/leaders/review_stale.j2", alert=True)
     author = await work.repo.person(doc.person_id)

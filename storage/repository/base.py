@@ -45,6 +45,13 @@ class RepositoryBase:
         """Re-read a row and lock it until the transaction ends: concurrent writers of it wait."""
         await self.session.refresh(row, with_for_update=True)
 
+    async def serialize(self, name: str) -> None:
+        """Take the lock called `name` until the transaction ends, for a step with no one row to lock:
+        a second transaction taking it waits, then reads what the first committed (PostgreSQL's advisory
+        lock; SQLite runs the bot's turns one at a time anyway)."""
+        if self.dialect == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
+
     async def audit(
         self,
         actor: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.rules.domain import AssessmentStatus, ObjectionStatus, Phase, Quarter, RaterAction
 from storage.models import (
@@ -27,14 +28,34 @@ from storage.repository.base import RepositoryBase
 class CycleQueries(RepositoryBase):
     """The cycle aggregate: an assessment and what hangs off it."""
 
-    async def assessment(self, quarter: Quarter, *, create: bool = False) -> Assessment | None:
-        found = await self.session.scalar(
-            select(Assessment).where(Assessment.year == quarter.year, Assessment.quarter == quarter.number)
+    async def assessment(
+        self, quarter: Quarter, *, create: bool = False, lock: bool = False
+    ) -> Assessment | None:
+        """The quarter's assessment (created with `create`).
+
+        `lock` re-reads it under a row lock held until the transaction ends: every state-changing step on
+        a quarter takes it first, so two of them take turns and the second sees what the first did
+        (PostgreSQL, read committed; SQLite runs the bot's turns one at a time anyway). Two concurrent
+        creations of the same quarter end with one row: the loser's insert is undone and it reads the
+        winner's.
+        """
+        query = select(Assessment).where(
+            Assessment.year == quarter.year, Assessment.quarter == quarter.number
         )
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        found = await self.session.scalar(query)
         if found is None and create:
             found = Assessment(year=quarter.year, quarter=quarter.number)
-            self.session.add(found)
-            await self.session.flush()
+            if self.dialect == "sqlite":  # one writer at a time: nobody creates it meanwhile
+                self.session.add(found)
+                await self.session.flush()
+                return found
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(found)
+            except IntegrityError:  # created at the same moment by another transaction, now committed
+                found = await self.session.scalar(query)
         return found
 
     async def assessment_by_id(self, assessment_id: object) -> Assessment | None:

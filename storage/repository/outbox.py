@@ -55,8 +55,14 @@ class OutboxQueries(RepositoryBase):
 
     # --- input modes -------------------------------------------------------------------------------
 
-    async def chat_state(self, telegram_user_id: int) -> ChatState | None:
-        return await self.session.get(ChatState, telegram_user_id)
+    async def chat_state(self, telegram_user_id: int, *, lock: bool = False) -> ChatState | None:
+        """A user's input mode; `lock` re-reads it under a row lock (a second text at the same moment waits,
+        then reads the mode the first left, or none)."""
+        if not lock:
+            return await self.session.get(ChatState, telegram_user_id)
+        return await self.session.get(
+            ChatState, telegram_user_id, with_for_update=True, populate_existing=True
+        )
 
     async def set_chat_state(self, telegram_user_id: int, mode: str, payload: str) -> None:
         state = await self.session.get(ChatState, telegram_user_id)

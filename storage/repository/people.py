@@ -172,8 +172,13 @@ class PeopleQueries(RepositoryBase):
         )
         return found is not None
 
-    async def admin_of(self, telegram_user_id: int) -> Admin | None:
-        return await self.session.scalar(select(Admin).where(Admin.telegram_user_id == telegram_user_id))
+    async def admin_of(self, telegram_user_id: int, *, lock: bool = False) -> Admin | None:
+        """The admin record of a user; `lock` re-reads it under a row lock (a grant and a revoke take turns;
+        two grants of a new admin collide on the unique key instead)."""
+        query = select(Admin).where(Admin.telegram_user_id == telegram_user_id)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return await self.session.scalar(query)
 
     async def invite_by_hash(self, token_hash: str) -> Invite | None:
         return await self.session.scalar(select(Invite).where(Invite.token_hash == token_hash))

@@ -1,0 +1,334 @@
+"""Exactly once under concurrency: two users do the same thing at the same moment, through the real bot.
+
+On SQLite the bot's transactions take turns (Database.session), so these pass there by construction;
+on PostgreSQL (read committed) the two turns really overlap, and only the locks keep them apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.cli.rehearsal import INVITE
+from bot.records.spreadsheets import read_table
+from bot.rules.domain import AssessmentStatus, OverrideKind, Quarter, ReviewStatus
+from bot.workflow.publicity import GROUP_KEY
+from bot.workflow.quarter import compute_and_store, import_ballots
+from storage.models import (
+    Admin,
+    Assessment,
+    AuditEntry,
+    BotSetting,
+    ChatState,
+    Confirmation,
+    Goal,
+    GoalItem,
+    Objection,
+    Override,
+    Person,
+    Publicity,
+    ResultRecord,
+)
+from storage.repository import Repository
+from tests.chat import ADMIN, GROUP, Command, Press, Text, at, at_once, import_roster, running_bot
+from tests.conftest import EXAMPLES
+
+Q3 = Quarter(2026, 3)
+ADMIN2 = 900_000_002
+DECIDED = "领导班子研究决定"
+
+
+@pytest.fixture
+async def bureau(database_url, database):
+    """The worked quarter computed (the tie at the quota line still open), two admins, the group bound."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 21)) as bureau:
+        settings = bureau.services.settings
+        async with database.session() as session:
+            repo = Repository(session)
+            outcome = await import_ballots(
+                repo, settings, Q3, read_table(EXAMPLES / "ballots-2026Q3.csv"), "test"
+            )
+            assert not outcome.errors
+            await compute_and_store(repo, settings, Q3, "test")
+            (await repo.assessment(Q3)).status = AssessmentStatus.COMPUTED
+            session.add(Admin(telegram_user_id=ADMIN2, granted_by=ADMIN))
+            session.add(BotSetting(key=GROUP_KEY, value=str(GROUP)))
+        bureau.driver.add_user(ADMIN2, "Admin2")
+        bureau.driver.add_group(GROUP, "本局工作群", [ADMIN, ADMIN2])
+        yield bureau
+
+
+async def _count(database, model, *where) -> int:
+    async with database.session() as session:
+        query = select(func.count()).select_from(model)
+        return int(await session.scalar(query.where(*where) if where else query))
+
+
+async def _actions(database, action: str) -> int:
+    return await _count(database, AuditEntry, AuditEntry.action == action)
+
+
+async def _decide_the_tie(bureau) -> None:
+    assert "已记录" in (await bureau.command(ADMIN, "change", f"魏红梅 好 {DECIDED}")).text
+    assert "已记录" in (await bureau.command(ADMIN, "change", f"陶思琪 较好 {DECIDED}")).text
+
+
+async def test_two_changes_at_once_cannot_pass_the_quota(bureau, database):
+    """魏红梅 and 陶思琪 tie for the last 好 place: two admins give each 好 at the same moment. Three rounds
+    (the winner set back to 较好 between them), so that the turns overlap in at least one."""
+    changes = 0
+    for _round in range(3):
+        replies = await at_once(
+            bureau,
+            Command(ADMIN, "change", f"魏红梅 好 {DECIDED}"),
+            Command(ADMIN2, "change", f"陶思琪 好 {DECIDED}"),
+        )
+        accepted = [r.text for r in replies if "已记录" in r.text]
+        refused = [r.text for r in replies if "已记录" not in r.text]
+        assert len(accepted) == 1 and "超过名额5人" in refused[0], [r.text for r in replies]
+        changes += 1
+        assert await _actions(database, "tier_changed") == changes
+        winner = "魏红梅" if "魏红梅" in accepted[0] else "陶思琪"
+        assert "已记录" in (await bureau.command(ADMIN, "change", f"{winner} 较好 {DECIDED}")).text
+        changes += 1
+
+
+async def test_two_admins_confirming_at_once_confirm_once(bureau, database):
+    await _decide_the_tie(bureau)
+    asks = [await bureau.command(admin, "confirm", "2026Q3") for admin in (ADMIN, ADMIN2)]
+    outcomes = await at_once(bureau, *(Press(a.chat_id, a, "确认") for a in asks))
+    messages = sorted((m.text or "" for _answer, m in outcomes), key=lambda t: "已审定" not in t)
+    assert "考核结果已审定" in messages[0] and "已审定" not in messages[1], messages
+    refused = [str(answer.text) for answer, m in outcomes if "已审定" not in (m.text or "")]
+    assert "当前状态为“已审定待公示”，不能审定" in refused[0], refused
+    assert await _count(database, Confirmation) == 1
+    assert await _actions(database, "results_confirmed") == 1
+
+
+async def test_two_admins_publishing_at_once_publish_once(bureau, database):
+    await _decide_the_tie(bureau)
+    ask = await bureau.command(ADMIN, "confirm", "2026Q3")
+    await bureau.press(ADMIN, ask, "确认")
+    asks = [await bureau.command(admin, "publish", "2026Q3") for admin in (ADMIN, ADMIN2)]
+    outcomes = await at_once(bureau, *(Press(a.chat_id, a, "确认") for a in asks))
+    await bureau.settle()
+    published = [m for _answer, m in outcomes if "公示已发布" in (m.text or "")]
+    refused = [str(answer.text) for answer, m in outcomes if "公示已发布" not in (m.text or "")]
+    assert len(published) == 1 and len(refused) == 1, [m.text for _a, m in outcomes]
+    assert "当前状态为“公示中”，不能公示" in refused[0], refused
+    notices = [m.text for m in bureau.driver.bot_messages(GROUP) if "【公示】" in (m.text or "")]
+    assert len(notices) == 1 and "更正后重新公示" not in notices[0], notices
+    assert await _count(database, Publicity) == 1
+    assert await _actions(database, "published") == 1
+    async with database.session() as session:
+        assert (await session.scalars(select(Assessment.status))).one() is AssessmentStatus.PUBLICITY
+
+
+async def test_one_invite_opened_by_two_accounts_at_once_binds_one(bureau, database):
+    reply = await bureau.command(ADMIN, "invite", "周明远")
+    (token,) = dict(INVITE.findall(reply.text)).values()
+    first, second = 500_000_101, 500_000_102
+    for user_id in (first, second):
+        bureau.driver.add_user(user_id, f"U{user_id}")
+    replies = await at_once(bureau, Command(first, "start", token), Command(second, "start", token))
+    bound = [user for user, r in zip((first, second), replies, strict=True) if "绑定成功" in r.text]
+    assert len(bound) == 1, [r.text for r in replies]
+    other = [r.text for r in replies if "绑定成功" not in r.text]
+    assert "该邀请链接已被使用" in other[0], other
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.name == "周明远"))
+        assert person.telegram_user_id == bound[0]
+    assert await _actions(database, "account_bound") == 1
+
+
+async def _in_publicity(database, *, ended: bool, objection: bool = False) -> int | None:
+    """The computed quarter moved on to publicity (its period over when `ended`); an objection filed."""
+    async with database.session() as session:
+        assessment = (await session.scalars(select(Assessment))).one()
+        assessment.status = AssessmentStatus.PUBLICITY
+        ends = at(2026, 10, 20, 18) if ended else at(2026, 10, 23, 18)
+        session.add(
+            Publicity(assessment_id=assessment.id, chat_id=GROUP, starts_on=ends.date(), ends_at=ends)
+        )
+        if not objection:
+            return None
+        person = await session.scalar(select(Person).where(Person.name == "陶思琪"))
+        row = Objection(assessment_id=assessment.id, author_person_id=person.id, text="请复核")
+        session.add(row)
+        await session.flush()
+        return row.id
+
+
+async def test_two_admins_resolving_one_objection_at_once_resolve_it_once(bureau, database):
+    number = await _in_publicity(database, ended=False, objection=True)
+    replies = await at_once(
+        bureau,
+        Command(ADMIN, "resolve", f"{number} dismiss 得分复核无误"),
+        Command(ADMIN2, "resolve", f"{number} uphold 得分有误"),
+    )
+    done = [r.text for r in replies if f"异议{number}已" in r.text and "不能再次处理" not in r.text]
+    again = [r.text for r in replies if "不能再次处理" in r.text]
+    assert len(done) == 1 and len(again) == 1, [r.text for r in replies]
+    resolved = await _actions(database, "objection_dismissed") + await _actions(database, "objection_upheld")
+    assert resolved == 1
+
+
+async def test_two_admins_ending_publicity_at_once_end_it_once(bureau, database):
+    await _in_publicity(database, ended=True)
+    asks = [await bureau.command(admin, "close", "publicity 2026Q3") for admin in (ADMIN, ADMIN2)]
+    outcomes = await at_once(bureau, *(Press(a.chat_id, a, "确认") for a in asks))
+    ended = [m.text for _answer, m in outcomes if "公示已结束" in (m.text or "")]
+    refused = [str(answer.text) for answer, m in outcomes if "公示已结束" not in (m.text or "")]
+    assert len(ended) == 1 and "当前状态为“已完成”，不能结束" in refused[0], (ended, refused)
+    assert await _actions(database, "publicity_closed") == 1
+
+
+async def test_an_admin_revoked_twice_at_once_is_revoked_once(bureau, database):
+    """Three rounds of grant, then two revokes at the same moment (a short turn: more chances to overlap)."""
+    target = 900_000_777
+    for revokes in range(1, 4):
+        assert "已授予" in (await bureau.command(ADMIN, "admins", f"grant {target}")).text
+        replies = await at_once(
+            bureau,
+            Command(ADMIN, "admins", f"revoke {target}"),
+            Command(ADMIN2, "admins", f"revoke {target}"),
+        )
+        texts = sorted((r.text for r in replies), key=lambda t: "已撤销" not in t)
+        assert "已撤销" in texts[0] and "不是管理员，未作更改" in texts[1], texts
+        assert await _actions(database, "admin_revoke") == revokes
+
+
+async def test_an_admin_granted_twice_at_once_is_granted_once_and_both_are_answered(bureau, database):
+    target = 900_000_778
+    replies = await at_once(
+        bureau, Command(ADMIN, "admins", f"grant {target}"), Command(ADMIN2, "admins", f"grant {target}")
+    )
+    texts = sorted((r.text for r in replies), key=lambda t: "已授予" not in t)
+    assert "已授予" in texts[0] and ("已经是管理员" in texts[1] or "已处理过" in texts[1]), texts
+    assert await _actions(database, "admin_grant") == 1
+    assert await _count(database, Admin, Admin.telegram_user_id == target) == 1
+
+
+@pytest.fixture
+async def preparing(database_url, database):
+    """The roster, nothing of the quarter yet, two admins, one ratee bound."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 12)) as bureau:
+        async with database.session() as session:
+            session.add(Admin(telegram_user_id=ADMIN2, granted_by=ADMIN))
+        bureau.driver.add_user(ADMIN2, "Admin2")
+        reply = await bureau.command(ADMIN, "invite", "周明远")
+        (token,) = dict(INVITE.findall(reply.text)).values()
+        bureau.driver.add_user(RATEE, "周明远")
+        assert "绑定成功" in (await bureau.command(RATEE, "start", token)).text
+        yield bureau
+
+
+RATEE = 500_000_201
+
+
+async def test_two_admins_opening_rating_at_once_open_it_once(preparing, database):
+    replies = await at_once(
+        preparing, Command(ADMIN, "open", "rating 2026Q3"), Command(ADMIN2, "open", "rating 2026Q3")
+    )
+    texts = sorted((r.text for r in replies), key=lambda t: "已开启" not in t)
+    assert "测评打分已开启" in texts[0] and "当前状态为“测评中”，不能开启测评" in texts[1], texts
+    assert await _actions(database, "phase_opened") == 1
+    assert await _count(database, Assessment) == 1
+
+
+async def test_goals_sent_again_by_a_double_tap_are_sent_once(preparing, database):
+    """A returned goal set sent again with a double tap: the second tap finds it sent (the new items once,
+    never an internal error from two turns replacing the same old items)."""
+    assert "已开启" in (await preparing.command(ADMIN, "open", "goals 2026Q4")).text
+    await preparing.settle()  # the ratee is asked for his goals first
+    for lines, taps in (("业务办理 60\n服务质量 40", 1), ("业务办理 50\n服务质量 30\n群众满意度 20", 2)):
+        ask = await preparing.command(RATEE, "goals")
+        await preparing.press(RATEE, ask, "自定义指标")
+        draft = await preparing.text(RATEE, lines)
+        outcomes = await at_once(preparing, *(Press(RATEE, draft, "提交") for _ in range(taps)))
+        answers = sorted(str(answer.text) for answer, _m in outcomes)
+        assert answers[0] == "None", answers
+        # the second is told it was done, or (its draft gone with the first's submission) that the button is
+        assert all(re.search("已处理过|按钮无效或已失效", a) for a in answers[1:]), answers
+        assert "已提交" in preparing.driver.message(RATEE, draft.message_id).text
+        async with database.session() as session:
+            goal = (await session.scalars(select(Goal))).one()
+            goal.status = ReviewStatus.RETURNED  # the supervisor returned it
+    assert await _actions(database, "goals_submitted") == 2
+    async with database.session() as session:
+        assert goal.submissions == 2
+        names = (await session.scalars(select(GoalItem.name).order_by(GoalItem.position))).all()
+        assert names == ["业务办理", "服务质量", "群众满意度"]
+
+
+async def test_two_calendar_corrections_at_once_are_both_in_force(preparing):
+    """Each correction reloads the calendar every turn uses: the last reload must hold both days. Three
+    rounds (a Saturday made a working day, a Monday a holiday), so that the turns overlap in one."""
+    saturday, monday = dt.date(2026, 10, 24), dt.date(2026, 10, 26)
+    for week in range(3):
+        workday, holiday = saturday + dt.timedelta(weeks=week), monday + dt.timedelta(weeks=week)
+        replies = await at_once(
+            preparing,
+            Command(ADMIN, "calendar", f"workday {workday} 调休"),
+            Command(ADMIN2, "calendar", f"holiday {holiday} 停电"),
+        )
+        assert all(str(workday.year) in r.text for r in replies), [r.text for r in replies]
+        calendar = preparing.services.work_calendar()
+        assert calendar.is_workday(workday) and not calendar.is_workday(holiday), week
+
+
+async def test_two_goal_lines_sent_at_once_are_both_kept(preparing, database):
+    """The custom goals being typed live in the input mode: two lines sent as two quick messages must both
+    land in it (each turn reads the draft and writes it back with its line)."""
+    assert "已开启" in (await preparing.command(ADMIN, "open", "goals 2026Q4")).text
+    await preparing.settle()
+    ask = await preparing.command(RATEE, "goals")
+    await preparing.press(RATEE, ask, "自定义指标")
+    names = [("业务办理", 40), ("服务质量", 30), ("群众满意度", 20), ("学习创新", 10)]
+    for pair in (names[:2], names[2:]):  # two rounds, so that the turns overlap in one
+        await at_once(preparing, *(Text(RATEE, f"{name} {points}") for name, points in pair))
+    async with database.session() as session:
+        state = await session.get(ChatState, RATEE)
+        assert sorted(tuple(i) for i in json.loads(state.payload)["items"]) == sorted(names)
+
+
+async def _result(database, name: str) -> ResultRecord:
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.name == name))
+        return await session.scalar(select(ResultRecord).where(ResultRecord.person_id == person.id))
+
+
+async def test_two_leaves_recorded_at_once_are_both_in_the_recomputed_results(bureau, database):
+    """Each /leave recomputes the computed quarter: the second computation must see the first leave. Three
+    rounds of two people, so that the turns overlap in one."""
+    sick = "sick 2026-07-01 2026-09-30"
+    for first, second in (("周明远", "吴晓燕"), ("郑海涛", "冯雪梅"), ("陈立新", "褚文静")):
+        replies = await at_once(
+            bureau, Command(ADMIN, "leave", f"{first} {sick}"), Command(ADMIN2, "leave", f"{second} {sick}")
+        )
+        assert all(first in r.text or second in r.text for r in replies), [r.text for r in replies]
+        for name in (first, second):
+            assert "leave" in (await _result(database, name)).exempt_reasons, name
+        async with database.session() as session:  # the stored results are those of both leaves
+            again = await compute_and_store(Repository(session), bureau.services.settings, Q3, "test")
+            assert again.changed == 0, (first, second, again.changed)
+
+
+async def test_two_admins_vetoing_one_person_at_once_are_both_answered(bureau, database):
+    """The same veto twice at once: one record, and the second admin is answered (it replaces the first,
+    as it would a moment later), never left without a word."""
+    replies = await at_once(
+        bureau,
+        Command(ADMIN, "veto", "周明远 1 违反工作纪律"),
+        Command(ADMIN2, "veto", "周明远 2 违反工作纪律"),
+    )
+    assert all("周明远" in r.text for r in replies), [r.text for r in replies]
+    assert await _count(database, Override) == 1
+    assert await _actions(database, "override_veto") == 2
+    assert (await _result(database, "周明远")).override is OverrideKind.VETO
