@@ -7,6 +7,7 @@ from bot.rules.roles import Access
 from bot.rules.vocabulary import TIER_WORDS
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
+from bot.workflow.quarter import ACCEPTING_BALLOTS
 from handlers.buttons import button, confirm_buttons, confirmed
 from handlers.lookup import args_of, find_person, reason_of, take_quarter, usage
 from handlers.paging import send_paged
@@ -19,8 +20,10 @@ async def results(turn: Turn) -> None:
     given, _args = take_quarter(args_of(turn))
     quarter = await phases.assessed_quarter(turn, given)
     assessment = await turn.repo.assessment(quarter)
-    if assessment is None or assessment.status in (AssessmentStatus.PREPARING, AssessmentStatus.RATING):
+    if assessment is None or assessment.status is AssessmentStatus.PREPARING:
         raise Refusal("chat/admin/no_results.j2", quarter=quarter)
+    if assessment.status in ACCEPTING_BALLOTS:  # SPEC 4: nothing computed from ballots while they come in
+        raise Refusal("chat/admin/results_hidden.j2", quarter=quarter)
     decided = await decisions.proposal_with_decisions(turn, quarter, assessment)
     await send_paged(
         turn,

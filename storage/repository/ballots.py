@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, update
 
 from bot.rules.domain import BallotPart, BallotSource, BallotStatus, RaterGroup, ReviewStatus
 from storage.models import Assessment, BallotItem, BallotRecord, Goal, GoalItem, ResultRecord, utcnow
@@ -35,8 +35,33 @@ class BallotQueries(RepositoryBase):
                 result[item.ballot_id].append(item)
         return result
 
+    async def pending_ballots(self, assessment_id: int) -> list[BallotRecord]:
+        """Submitted ballots that no computation has counted yet."""
+        query = select(BallotRecord).where(
+            BallotRecord.assessment_id == assessment_id,
+            BallotRecord.status == BallotStatus.SUBMITTED,
+            BallotRecord.counted.is_(False),
+        )
+        return list((await self.session.scalars(query.order_by(BallotRecord.id))).all())
+
+    async def count_ballots(self, ballot_ids: Sequence[int]) -> None:
+        """Admit submitted ballots into the results, for good."""
+        for start in range(0, len(ballot_ids), 5000):
+            await self.session.execute(
+                update(BallotRecord)
+                .where(BallotRecord.id.in_(ballot_ids[start : start + 5000]))
+                .values(counted=True)
+                .execution_options(synchronize_session="fetch")
+            )
+
+    async def withdraw_ballot(self, ballot: BallotRecord) -> None:
+        """Delete a ballot that no result ever counted, with its items."""
+        await self.session.execute(delete(BallotItem).where(BallotItem.ballot_id == ballot.id))
+        await self.session.delete(ballot)
+        await self.session.flush()
+
     async def ballot_totals(self, assessment_id: int) -> list[BallotTotals]:
-        """Each submitted ballot with its points and maxima summed per part, in one grouped query.
+        """Each counted ballot with its points and maxima summed per part, in one grouped query.
 
         A quarter of 10,000 ratees has some 1.5 million item rows: summed by the database, the rules
         get 150,000 small rows instead of that many ORM objects.
@@ -63,7 +88,11 @@ class BallotQueries(RepositoryBase):
                 func.count(BallotItem.id) - func.count(BallotItem.points),
             )
             .join(BallotItem, BallotItem.ballot_id == BallotRecord.id)
-            .where(BallotRecord.assessment_id == assessment_id, BallotRecord.status == BallotStatus.SUBMITTED)
+            .where(
+                BallotRecord.assessment_id == assessment_id,
+                BallotRecord.status == BallotStatus.SUBMITTED,
+                BallotRecord.counted.is_(True),
+            )
             .group_by(BallotRecord.id)  # the other columns depend on the key (both databases know it)
             .order_by(BallotRecord.id)
         )
