@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.cli.results import results_json, results_rows, results_table
 from bot.cli.shared import CLI_ACTOR, EXIT_INVALID, EXIT_OK, echo, repository
 from bot.records.exports import ExportKind, quarter_plans, write_plans
-from bot.records.spreadsheets import write_table
+from bot.records.spreadsheets import TableError, write_table
 from bot.rendering import render
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter
@@ -75,6 +75,8 @@ def hidden(exc: ResultsHidden) -> int:
 
 
 def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "csv" and args.output and Path(args.output).suffix.lower() not in (".csv", ".xlsx"):
+        raise TableError("wrong_type", Path(args.output).suffix)  # before anything is computed
     try:
         computed = asyncio.run(_compute(settings, args.quarter))
     except ResultsHidden as exc:

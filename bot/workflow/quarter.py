@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -135,19 +136,27 @@ async def admit_ballots(repo: Repository, settings: Settings, assessment_id: int
         else:
             leaders.append(ballot.id)
     admitted = leaders + [i for ids in peers.values() if len(ids) >= minimum for i in ids]
-    held = {ratee: len(ids) for ratee, ids in peers.items() if len(ids) < minimum}
+    held = {ratee: ids for ratee, ids in peers.items() if len(ids) < minimum}
     if admitted:
         await repo.count_ballots(admitted)
         await repo.audit(actor, "ballots_counted", assessment_id=assessment_id, ballots=sorted(admitted))
-    if held:
+    held_ids = sorted(i for ids in held.values() for i in ids)
+    logged = {
+        i
+        for entry in await repo.audit_entries("ballots_held_back")
+        if entry.assessment_id == assessment_id
+        for i in json.loads(entry.details).get("ballots", ())
+    }
+    if set(held_ids) - logged:  # each held-back ballot is logged once, not at every computation
         await repo.audit(
             actor,
             "ballots_held_back",
             assessment_id=assessment_id,
             minimum=minimum,
-            ratees={str(k): v for k, v in sorted(held.items())},
+            ballots=held_ids,
+            ratees={str(k): len(v) for k, v in sorted(held.items())},
         )
-    return sum(held.values())
+    return len(held_ids)
 
 
 async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) -> QuarterInput:
