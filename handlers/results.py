@@ -7,11 +7,10 @@ from bot.rules.roles import Access
 from bot.rules.vocabulary import TIER_WORDS
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
-from bot.workflow.quarter import ACCEPTING_BALLOTS
 from handlers.buttons import button, confirm_buttons, confirmed
 from handlers.lookup import args_of, find_person, reason_of, take_quarter, usage
 from handlers.paging import send_paged
-from handlers.turn import Refusal, Turn, on
+from handlers.turn import Turn, on
 
 
 @on(Access.ADMIN)
@@ -19,12 +18,7 @@ async def results(turn: Turn) -> None:
     """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
     given, _args = take_quarter(args_of(turn))
     quarter = await phases.assessed_quarter(turn, given)
-    assessment = await turn.repo.assessment(quarter)
-    if assessment is None or assessment.status is AssessmentStatus.PREPARING:
-        raise Refusal("chat/admin/no_results.j2", quarter=quarter)
-    if assessment.status in ACCEPTING_BALLOTS:  # SPEC 4: nothing computed from ballots while they come in
-        raise Refusal("chat/admin/results_hidden.j2", quarter=quarter)
-    decided = await decisions.proposal_with_decisions(turn, quarter, assessment)
+    assessment, decided = await decisions.results_view(turn, quarter)
     await send_paged(
         turn,
         "chat/admin/results.j2",

@@ -33,11 +33,16 @@ class CliWork(Work):
     actor = CLI_ACTOR
 
 
+async def results_of(repo: Repository, settings: Settings, quarter: Quarter) -> ComputedQuarter:
+    """The quarter's results as `results` and `export` show them (computed again until confirmed, from
+    the counted ballots); ResultsHidden while the quarter accepts ballots."""
+    await shown_assessment(repo, quarter)
+    return await compute_and_store(repo, settings, quarter, CLI_ACTOR)
+
+
 async def _compute(settings: Settings, quarter: Quarter) -> ComputedQuarter:
-    """The quarter's results (computed again until confirmed); ResultsHidden while it accepts ballots."""
     async with repository(settings) as repo:
-        await shown_assessment(repo, quarter)
-        return await compute_and_store(repo, settings, quarter, CLI_ACTOR)
+        return await results_of(repo, settings, quarter)
 
 
 async def _close_rating(settings: Settings, quarter: Quarter) -> ComputedQuarter:

@@ -8,7 +8,7 @@ from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter, Tier
 from bot.rules.tiers import Change, DecisionProblem, QuarterResult, compute_quarter, final_tiers
 from bot.workflow.phases import assessment_in, transition
-from bot.workflow.quarter import compute_and_store, quarter_input
+from bot.workflow.quarter import ACCEPTING_BALLOTS, compute_and_store, quarter_input
 from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Confirmation, Person, TierDecision
 
@@ -21,6 +21,17 @@ class Decided:
     changes: dict[int, Change]
     tiers: dict[int, Tier | None]
     problems: list
+
+
+async def results_view(work: Work, quarter: Quarter) -> tuple[Assessment, Decided]:
+    """What /results shows: the proposal with the leadership's changes, from the counted ballots;
+    refused before rating and while the quarter accepts ballots (SPEC 4)."""
+    assessment = await work.repo.assessment(quarter)
+    if assessment is None or assessment.status is AssessmentStatus.PREPARING:
+        raise Refusal("chat/admin/no_results.j2", quarter=quarter)
+    if assessment.status in ACCEPTING_BALLOTS:
+        raise Refusal("chat/admin/results_hidden.j2", quarter=quarter)
+    return assessment, await proposal_with_decisions(work, quarter, assessment)
 
 
 async def proposal_with_decisions(work: Work, quarter: Quarter, assessment: Assessment) -> Decided:
