@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -40,6 +41,8 @@ from bot.workflow.raters import pairs_for
 from bot.workflow.status import my_status
 from bot.workflow.unit import Refusal
 from storage.database import Database
+from storage.repository import Repository
+from tests.chat import at, bind_everyone, running_bot
 from tests.test_workflow_quarter import ADMIN, Q3, Quarterly
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -70,7 +73,7 @@ def roster_file(folder: Path) -> Path:
     return path
 
 
-class Bureau:
+class Small:
     """A small bureau on the workflow: the principal, a supervisor and six staff in one section."""
 
     def __init__(self, quarterly: Quarterly) -> None:
@@ -354,11 +357,11 @@ steps = st.one_of(
 )
 
 
-async def play(url: str, folder: Path, sequence: list[tuple]) -> Bureau:
+async def play(url: str, folder: Path, sequence: list[tuple]) -> Small:
     database = Database(url)
     try:
         quarterly = Quarterly(load_settings(database={"url": url}, admins={"ids": [ADMIN]}), database)
-        bureau = Bureau(quarterly)
+        bureau = Small(quarterly)
         await bureau.start(database, folder)
         await bureau.check_views()
         for step in sequence:
@@ -416,3 +419,133 @@ FIXED = [
 def test_a_fixed_sequence_keeps_the_invariant(database_url, tmp_path):
     bureau = asyncio.run(play(database_url, tmp_path, FIXED))
     assert bureau.views == len(FIXED) + 2
+    counted = {bureau.names[p]: len(peers) for p, peers in bureau.shown.items()}
+    # 周明远: four at the first close, the fifth held back and withdrawn; 吴晓燕: two held back, then
+    # counted with three more; 郑海涛: two held back at the end
+    assert counted == {"周明远": 4, "吴晓燕": 5, "郑海涛": 0, "冯雪梅": 0, "陈立新": 0, "褚文静": 0}
+
+
+# --- through the real bot, in chat (the stand-in) -------------------------------------------------------
+
+
+async def paper(services, ballots_: list[tuple[str, str, bool]]) -> None:
+    """Paper ballots (rater, ratee, full marks or none) imported into the running bot's database."""
+    async with services.database.session() as session:
+        repo = Repository(session)
+        people = {p.name: p for p in await repo.people()}
+        rows, line = [], 1
+        for rater, ratee, full in ballots_:
+            parts = [
+                (BallotPart.COMMON, services.settings.indicators.common),
+                (BallotPart.INDIVIDUAL, services.settings.indicators.template_for(people[ratee].role)),
+            ]
+            for part, items in parts:
+                for item in items:
+                    line += 1
+                    rows.append(
+                        (
+                            line,
+                            {
+                                "季度": str(Q3),
+                                "评分人": rater,
+                                "被评人": ratee,
+                                "指标类别": PART[part],
+                                "指标": item.name,
+                                "满分": item.max_points,
+                                "得分": item.max_points if full else 0,
+                            },
+                        )
+                    )
+        table = Table(("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分"), tuple(rows))
+        outcome = await import_ballots(repo, services.settings, Q3, table, "test")
+        assert outcome.errors == [], outcome.errors
+
+
+LEADER_BALLOTS = [(leader, ratee, True) for leader in ("赵建国", "钱卫东") for ratee in RATEES]
+
+
+def composite_of(text: str, name: str) -> str:
+    return re.search(rf"{name}（综合科）(\S+)", text).group(1)
+
+
+@pytest.fixture
+async def small_bureau(database_url, database, tmp_path):
+    await import_roster(database, roster_file(tmp_path))
+    async with running_bot(database_url, at(2026, 10, 9)) as bureau:
+        await bind_everyone(bureau)
+        reply = await bureau.command(ADMIN, "open", "rating 2026Q3")
+        assert "测评打分已开启" in reply.text, reply.text
+        yield bureau
+
+
+async def close_rating(bureau) -> str:
+    ask = await bureau.command(ADMIN, "close", "rating 2026Q3")
+    _answer, closed = await bureau.press(ADMIN, ask, "确认")
+    assert "测评已结束" in closed.text, closed.text
+    return closed.text
+
+
+async def test_nothing_scored_is_shown_while_rating_is_open_and_one_late_ballot_is_held_back(small_bureau):
+    """Issue 12, item 1: the filing export showed every composite while rating was open, and reopening
+    rating gave one more peer ballot back by the difference of two results."""
+    bureau = small_bureau
+    await paper(
+        bureau.services, LEADER_BALLOTS + [(p, "周明远", True) for p in ("吴晓燕", "郑海涛", "冯雪梅")]
+    )
+    sent_before = len(bureau.driver.bot_messages(ADMIN))
+    for command, args in (("export", "filing 2026Q3"), ("export", "charts 2026Q3"), ("results", "2026Q3")):
+        reply = await bureau.command(ADMIN, command, args)
+        assert "正在测评" in reply.text and "周明远" not in reply.text, (command, reply.text)
+    await bureau.settle()
+    assert not any(m.document or m.photo for m in bureau.driver.bot_messages(ADMIN)[sent_before:])
+
+    await close_rating(bureau)
+    first = composite_of((await bureau.command(ADMIN, "results", "2026Q3")).text, "周明远")
+    assert first == "100.00"
+
+    reply = await bureau.command(ADMIN, "open", "rating 2026Q3")  # from 待审定
+    assert "测评打分已开启" in reply.text, reply.text
+    assert "正在测评" in (await bureau.command(ADMIN, "export", "filing 2026Q3")).text
+    late = [(p, "吴晓燕", False) for p in ("周明远", "郑海涛", "冯雪梅")]  # three new ones: counted together
+    await paper(bureau.services, [("陈立新", "周明远", False), *late])  # and one more of 周明远's, 0 points
+    closed = await close_rating(bureau)
+    assert "另有1张群众票暂未计入" in closed
+    again = (await bureau.command(ADMIN, "results", "2026Q3")).text
+    assert composite_of(again, "周明远") == first  # not 92.50: the one ballot is not given back
+    assert composite_of(again, "吴晓燕") == "70.00"  # 0.4 x 100 + 0.3 x 100 + 0.3 x 0
+
+    await bureau.command(ADMIN, "open", "rating 2026Q3")
+    await paper(bureau.services, [("褚文静", "周明远", False)])  # two now: still fewer than three
+    closed = await close_rating(bureau)
+    assert "另有2张群众票暂未计入" in closed
+    assert composite_of((await bureau.command(ADMIN, "results", "2026Q3")).text, "周明远") == first
+
+
+async def test_removing_a_rater_withdraws_his_uncounted_ballot_and_refuses_a_counted_one(small_bureau):
+    """Issue 12, item 11: /raters remove said the rating was cancelled, yet the 0-point ballot counted."""
+    bureau = small_bureau
+    peers = [(p, "冯雪梅", True) for p in ("周明远", "吴晓燕", "陈立新")]
+    await paper(bureau.services, LEADER_BALLOTS + peers + [("郑海涛", "冯雪梅", False)])
+    reply = await bureau.command(ADMIN, "raters", "remove 郑海涛 冯雪梅 2026Q3")
+    assert "已取消郑海涛对冯雪梅的评分" in reply.text and "已撤回" in reply.text, reply.text
+    await close_rating(bureau)
+    results = (await bureau.command(ADMIN, "results", "2026Q3")).text
+    assert composite_of(results, "冯雪梅") == "100.00"  # not 92.50: the removed 0-point ballot is out
+    async with bureau.services.database.session() as session:
+        repo = Repository(session)
+        withdrawn = await repo.audit_entries("ballot_withdrawn")
+        assert len(withdrawn) == 1 and '"status": "submitted"' in withdrawn[0].details
+        people = {p.name: p.id for p in await repo.people()}
+        assessment = await repo.assessment(Q3)
+        assert await repo.ballot_of(assessment.id, people["郑海涛"], people["冯雪梅"]) is None
+
+    # a counted ballot: taking it out would give it back by the difference; refused, nothing changes
+    reply = await bureau.command(ADMIN, "raters", "remove 吴晓燕 冯雪梅 2026Q3")
+    assert "不能取消吴晓燕对冯雪梅的评分" in reply.text, reply.text
+    after = (await bureau.command(ADMIN, "results", "2026Q3")).text
+    assert composite_of(after, "冯雪梅") == "100.00"
+    async with bureau.services.database.session() as session:
+        repo = Repository(session)
+        ballot = await repo.ballot_of(assessment.id, people["吴晓燕"], people["冯雪梅"])
+        assert ballot is not None and ballot.counted
+        assert await repo.rater_change(assessment.id, people["吴晓燕"], people["冯雪梅"]) is None
