@@ -498,6 +498,9 @@ async def test_nothing_scored_is_shown_while_rating_is_open_and_one_late_ballot_
         assert "正在测评" in reply.text and "周明远" not in reply.text, (command, reply.text)
     await bureau.settle()
     assert not any(m.document or m.photo for m in bureau.driver.bot_messages(ADMIN)[sent_before:])
+    status = (await bureau.command(ADMIN, "status", "2026Q3")).text  # who has voted, by the raters
+    assert "测评票（按评分人科室" in status and "局领导 " in status and "12/12" in status
+    assert not any(name in status for name in RATEES)
 
     await close_rating(bureau)
     first = composite_of((await bureau.command(ADMIN, "results", "2026Q3")).text, "周明远")
