@@ -120,6 +120,9 @@ class ComputedQuarter:
 LOCKED = (AssessmentStatus.CONFIRMED, AssessmentStatus.PUBLICITY, AssessmentStatus.FINAL)
 
 
+AUDIT_IDS = 1000  # ballot ids listed in one audit entry at most
+
+
 async def admit_ballots(repo: Repository, settings: Settings, assessment_id: int, actor: str) -> int:
     """Count the submitted ballots that keep the secrecy rule; returns how many peer ballots wait.
 
@@ -137,10 +140,13 @@ async def admit_ballots(repo: Repository, settings: Settings, assessment_id: int
             leaders.append(ballot.id)
     admitted = leaders + [i for ids in peers.values() if len(ids) >= minimum for i in ids]
     held = {ratee: ids for ratee, ids in peers.items() if len(ids) < minimum}
-    if admitted:
-        await repo.count_ballots(admitted)
-        await repo.audit(actor, "ballots_counted", assessment_id=assessment_id, ballots=sorted(admitted))
     held_ids = sorted(i for ids in held.values() for i in ids)
+    if admitted:
+        await repo.count_ballots(assessment_id, held_ids)
+        listed = (
+            {"ballots": sorted(admitted)} if len(admitted) <= AUDIT_IDS else {}
+        )  # a first big close: the count
+        await repo.audit(actor, "ballots_counted", assessment_id=assessment_id, count=len(admitted), **listed)
     logged = {
         i
         for entry in await repo.audit_entries("ballots_held_back")

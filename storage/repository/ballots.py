@@ -35,24 +35,31 @@ class BallotQueries(RepositoryBase):
                 result[item.ballot_id].append(item)
         return result
 
-    async def pending_ballots(self, assessment_id: int) -> list[BallotRecord]:
-        """Submitted ballots that no computation has counted yet."""
-        query = select(BallotRecord).where(
+    async def pending_ballots(self, assessment_id: int) -> list[PendingBallot]:
+        """Submitted ballots that no computation has counted yet, as (id, ratee, group): few columns, since
+        at a quarter's first computation that is every ballot."""
+        rows = await self.session.execute(
+            select(BallotRecord.id, BallotRecord.ratee_id, BallotRecord.rater_group)
+            .where(
+                BallotRecord.assessment_id == assessment_id,
+                BallotRecord.status == BallotStatus.SUBMITTED,
+                BallotRecord.counted.is_(False),
+            )
+            .order_by(BallotRecord.id)
+        )
+        return [PendingBallot(*row) for row in rows]
+
+    async def count_ballots(self, assessment_id: int, held: Sequence[int]) -> None:
+        """Admit every submitted ballot of the quarter but the `held` ones into the results, for good."""
+        query = update(BallotRecord).where(
             BallotRecord.assessment_id == assessment_id,
             BallotRecord.status == BallotStatus.SUBMITTED,
             BallotRecord.counted.is_(False),
         )
-        return list((await self.session.scalars(query.order_by(BallotRecord.id))).all())
-
-    async def count_ballots(self, ballot_ids: Sequence[int]) -> None:
-        """Admit submitted ballots into the results, for good."""
-        for start in range(0, len(ballot_ids), 5000):
-            await self.session.execute(
-                update(BallotRecord)
-                .where(BallotRecord.id.in_(ballot_ids[start : start + 5000]))
-                .values(counted=True)
-                .execution_options(synchronize_session="fetch")
-            )
+        if held:
+            query = query.where(BallotRecord.id.not_in(list(held)))
+        # no ballot object of the quarter is loaded while it computes: nothing in the session to bring in step
+        await self.session.execute(query.values(counted=True).execution_options(synchronize_session=False))
 
     async def withdraw_ballot(self, ballot: BallotRecord) -> None:
         """Delete a ballot that no result ever counted, with its items."""
@@ -304,6 +311,14 @@ class BallotQueries(RepositoryBase):
             await self.audit(actor, "results_computed", assessment_id=assessment_id, changed=changed)
         await self.session.flush()
         return changed
+
+
+class PendingBallot(NamedTuple):
+    """A submitted ballot not counted yet."""
+
+    id: int
+    ratee_id: int
+    rater_group: RaterGroup
 
 
 class BallotTotals(NamedTuple):
