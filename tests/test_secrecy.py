@@ -10,6 +10,7 @@ view after each step.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import re
 import shutil
@@ -32,7 +33,16 @@ from bot.records import workbooks
 from bot.records.exports import ExportKind, Period, plan
 from bot.records.spreadsheets import Table
 from bot.rendering import render
-from bot.rules.domain import AssessmentStatus, BallotPart, Phase, RaterAction, RaterGroup
+from bot.rules.domain import (
+    AssessmentStatus,
+    BallotPart,
+    BallotStatus,
+    Category,
+    Phase,
+    RaterAction,
+    RaterGroup,
+    Role,
+)
 from bot.rules.scoring import Ballot, ItemScore, ballot_score, composite, group_score
 from bot.settings import load_settings
 from bot.workflow import adjustments, ballots, decisions, phases
@@ -552,3 +562,74 @@ async def test_removing_a_rater_withdraws_his_uncounted_ballot_and_refuses_a_cou
         ballot = await repo.ballot_of(assessment.id, people["吴晓燕"], people["冯雪梅"])
         assert ballot is not None and ballot.counted
         assert await repo.rater_change(assessment.id, people["吴晓燕"], people["冯雪梅"]) is None
+
+
+def test_the_migration_counts_the_ballots_behind_stored_results(database_url):
+    """An existing database: ballots behind results already shown are counted, the others wait."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config, upgrade
+    from storage.models import Assessment, BallotRecord, Person, ResultRecord
+
+    async def fill() -> dict[str, int]:
+        database = Database(database_url)
+        try:
+            async with database.session() as session:
+                people = [
+                    Person(
+                        name=n,
+                        birth_month=dt.date(1990, 1, 1),
+                        role=Role.STAFF,
+                        category=Category.CIVIL_SERVANT,
+                    )
+                    for n in ("甲", "乙", "丙")
+                ]
+                computed, open_ = Assessment(year=2026, quarter=2), Assessment(year=2026, quarter=3)
+                session.add_all([*people, computed, open_])
+                await session.flush()
+                a, b, c = (p.id for p in people)
+                ballots = {
+                    "shown": BallotRecord(
+                        assessment_id=computed.id,
+                        rater_id=a,
+                        ratee_id=b,
+                        rater_group=RaterGroup.PEER,
+                        status=BallotStatus.SUBMITTED,
+                    ),
+                    "draft": BallotRecord(
+                        assessment_id=computed.id, rater_id=c, ratee_id=b, rater_group=RaterGroup.PEER
+                    ),
+                    "unshown": BallotRecord(
+                        assessment_id=open_.id,
+                        rater_id=a,
+                        ratee_id=b,
+                        rater_group=RaterGroup.PEER,
+                        status=BallotStatus.SUBMITTED,
+                    ),
+                }
+                session.add_all(ballots.values())
+                session.add(
+                    ResultRecord(assessment_id=computed.id, person_id=b, category=Category.CIVIL_SERVANT)
+                )
+                await session.flush()
+                return {k: v.id for k, v in ballots.items()}
+        finally:
+            await database.dispose()
+
+    async def counted(ids: dict[str, int]) -> dict[str, bool]:
+        database = Database(database_url)
+        try:
+            async with database.session() as session:
+                return {k: (await session.get(BallotRecord, i)).counted for k, i in ids.items()}
+        finally:
+            await database.dispose()
+
+    ids = asyncio.run(fill())
+    config = alembic_config(database_url)
+    mine = next(
+        s for s in ScriptDirectory.from_config(config).walk_revisions() if "counted_ballots" in s.path
+    )
+    command.downgrade(config, mine.down_revision)
+    upgrade(database_url)
+    assert asyncio.run(counted(ids)) == {"shown": True, "draft": False, "unshown": False}
