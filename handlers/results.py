@@ -30,6 +30,8 @@ async def results(turn: Turn) -> None:
         problems=decided.problems,
         people=await turn.repo.people_by_id(),
         sections=await turn.repo.section_names(),
+        held_back=decided.held_back,
+        minimum=turn.settings.rules.min_peer_ballots,
     )
 
 

@@ -525,6 +525,7 @@ async def test_nothing_scored_is_shown_while_rating_is_open_and_one_late_ballot_
     assert "另有1张群众票暂未计入" in closed
     again = (await bureau.command(ADMIN, "results", "2026Q3")).text
     assert composite_of(again, "周明远") == first  # not 92.50: the one ballot is not given back
+    assert "另有1张群众票暂未计入" in again
     assert composite_of(again, "吴晓燕") == "70.00"  # 0.4 x 100 + 0.3 x 100 + 0.3 x 0
 
     await bureau.command(ADMIN, "open", "rating 2026Q3")
