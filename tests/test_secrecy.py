@@ -183,6 +183,16 @@ class Small:
             if (await work.repo.assessment(Q3)).status is AssessmentStatus.COMPUTED:
                 await phases.open_phase(work, Phase.RATING, Q3, None)
 
+    async def confirm(self) -> None:
+        """The leadership's confirmation, when nothing blocks it: the results are stored for good."""
+        try:
+            async with self.q.work() as work:
+                assessment = await work.repo.assessment(Q3)
+                if assessment.status is AssessmentStatus.COMPUTED:
+                    await decisions.confirm_results(work, Q3, assessment)
+        except Refusal as refused:
+            assert refused.template == "chat/admin/confirm_blocked.j2"
+
     async def remove(self, rater: str, ratee: str) -> None:
         """/raters remove: an uncounted ballot is withdrawn, a counted one refused."""
         if rater == ratee:
@@ -201,7 +211,8 @@ class Small:
                     RaterAction.REMOVE,
                 )
         except Refusal as refused:
-            assert counted and refused.template == "chat/admin/raters_ballot_counted.j2"
+            locked = refused.template == "chat/admin/results_locked.j2"  # confirmed: no more changes
+            assert locked or (counted and refused.template == "chat/admin/raters_ballot_counted.j2")
             return
         assert not counted
         async with self.q.work() as work:
@@ -328,8 +339,11 @@ class Small:
                     assert not hidden
 
             # Form 2's tier (only once confirmed) and each ratee's own result (only once final)
+            finals = {r.person_id: r.final_tier for r in await work.repo.results(assessment.id)}
+            locked = assessment.status is AssessmentStatus.CONFIRMED
             for form in await records.quarter_forms(work.repo, Q3, TZ):
-                assert form.tier is None
+                want = finals.get(self.ids[form.header.name]) if locked and not form.exempt else None
+                assert form.tier == want
             for name in RATEES:
                 assert (await my_status(work, self.ids[name], ratee=True)).results == []
 
@@ -363,6 +377,7 @@ steps = st.one_of(
     ),
     st.tuples(st.just("close")),
     st.tuples(st.just("reopen")),
+    st.tuples(st.just("confirm")),
     st.tuples(st.just("remove"), person_index, ratee_index),
 )
 
@@ -384,6 +399,8 @@ async def play(url: str, folder: Path, sequence: list[tuple]) -> Small:
                 await bureau.close()
             elif kind == "reopen":
                 await bureau.reopen()
+            elif kind == "confirm":
+                await bureau.confirm()
             else:
                 await bureau.remove(NAMES[step[1]], NAMES[step[2]])
             await bureau.check_views()
@@ -423,6 +440,7 @@ FIXED = [
     ("reopen",),
     ("paper", [(2, 4, 8), (3, 4, 8)]),
     ("close",),
+    ("confirm",),
 ]
 
 
@@ -433,6 +451,16 @@ def test_a_fixed_sequence_keeps_the_invariant(database_url, tmp_path):
     # 周明远: four at the first close, the fifth held back and withdrawn; 吴晓燕: two held back, then
     # counted with three more; 郑海涛: two held back at the end
     assert counted == {"周明远": 4, "吴晓燕": 5, "郑海涛": 0, "冯雪梅": 0, "陈立新": 0, "褚文静": 0}
+    assert asyncio.run(_status(database_url)) is AssessmentStatus.CONFIRMED  # the stored results read back
+
+
+async def _status(url: str) -> AssessmentStatus:
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            return (await Repository(session).assessment(Q3)).status
+    finally:
+        await database.dispose()
 
 
 # --- through the real bot, in chat (the stand-in) -------------------------------------------------------
