@@ -143,10 +143,11 @@ async def raters(turn: Turn) -> None:
     rater, ratee = await find_person(turn, args[1]), await find_person(turn, args[2])
     quarter = await assessed_quarter(turn, given)
     action = RaterAction.ADD if args[0] == "add" else RaterAction.REMOVE
-    await adjustments.change_raters(turn, quarter, rater, ratee, action)
+    withdrawn = await adjustments.change_raters(turn, quarter, rater, ratee, action)
     turn.reply(
         "chat/admin/raters_changed.j2",
         added=action is RaterAction.ADD,
+        withdrawn=withdrawn,
         rater=rater.name,
         ratee=ratee.name,
         quarter=quarter,

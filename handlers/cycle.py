@@ -97,6 +97,8 @@ async def close_rating_pressed(turn: Turn, payload: dict, arg: str, record) -> N
         quarter=computed.quarter,
         proposal=computed.proposal,
         conflicts=len(computed.proposal.conflicts),
+        held_back=computed.held_back,
+        minimum=computed.peer_minimum,
     )
 
 

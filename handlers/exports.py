@@ -16,6 +16,7 @@ from bot.records.contents import assessed_quarters, months_with_summaries, submi
 from bot.records.exports import ExportFile, ExportKind, Period, build, fits, plan
 from bot.rendering import chunks, macro, render
 from bot.rules.roles import Access
+from bot.workflow.quarter import ACCEPTING_BALLOTS, ResultsHidden
 from bot.workflow.services import Services
 from bot.workflow.unit import unit_of_work
 from handlers.buttons import button, consume, data
@@ -55,6 +56,7 @@ async def export(turn: Turn) -> None:
         raise usage("export", "bad_export") from None
     if len(args) != 2 or not fits(kind, period):
         raise usage("export", "bad_export")
+    await refuse_hidden(turn, kind, period)
     turn.effects.after.append(
         partial(run_export, turn.services, kind, period, turn.update.effective_chat.id, None)
     )
@@ -100,12 +102,24 @@ async def period_chosen(turn: Turn, payload: dict, arg: str, record) -> None:
         kind, period = ExportKind(payload.get("kind")), Period.parse(str(periods[int(arg)]))
     except ValueError:
         raise Refusal("chat/errors/button_unknown.j2", alert=True) from None
+    await refuse_hidden(turn, kind, period)
     await consume(turn, record)  # one export per menu: a second tap is "already done"
     turn.edit("chat/admin/export_progress.j2", kind=kind, period=period, done=0, total=0)
     message = turn.update.callback_query.message
     turn.effects.after.append(
         partial(run_export, turn.services, kind, period, message.chat.id, message.message_id)
     )
+
+
+SCORED = (ExportKind.FILING, ExportKind.CHARTS)  # computed from ballots (Form 2's tier only once confirmed)
+
+
+async def refuse_hidden(turn: Turn, kind: ExportKind, period: Period) -> None:
+    """Records computed from ballots are refused while the quarter accepts ballots (SPEC 4)."""
+    if kind in SCORED:
+        assessment = await turn.repo.assessment(period.quarter)
+        if assessment is not None and assessment.status in ACCEPTING_BALLOTS:
+            raise Refusal("chat/admin/results_hidden.j2", quarter=period.quarter)
 
 
 async def run_export(
@@ -134,6 +148,8 @@ async def run_export(
             files=[f.name for f in files],
             items=len(made.parts),
         )
+    except ResultsHidden as exc:  # rating reopened after the turn that asked
+        await progress.say("chat/admin/results_hidden.j2", quarter=exc.quarter)
     except NoChineseFont:
         log.error("charts need a Chinese font: install fonts-wqy-microhei (see README)")
         await progress.say("chat/admin/export_failed.j2", kind=kind, period=period, reason="font")

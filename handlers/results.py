@@ -10,7 +10,7 @@ from bot.workflow import objections as objection_steps
 from handlers.buttons import button, confirm_buttons, confirmed
 from handlers.lookup import args_of, find_person, reason_of, take_quarter, usage
 from handlers.paging import send_paged
-from handlers.turn import Refusal, Turn, on
+from handlers.turn import Turn, on
 
 
 @on(Access.ADMIN)
@@ -18,10 +18,7 @@ async def results(turn: Turn) -> None:
     """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
     given, _args = take_quarter(args_of(turn))
     quarter = await phases.assessed_quarter(turn, given)
-    assessment = await turn.repo.assessment(quarter)
-    if assessment is None or assessment.status in (AssessmentStatus.PREPARING, AssessmentStatus.RATING):
-        raise Refusal("chat/admin/no_results.j2", quarter=quarter)
-    decided = await decisions.proposal_with_decisions(turn, quarter, assessment)
+    assessment, decided = await decisions.results_view(turn, quarter)
     await send_paged(
         turn,
         "chat/admin/results.j2",
@@ -33,6 +30,8 @@ async def results(turn: Turn) -> None:
         problems=decided.problems,
         people=await turn.repo.people_by_id(),
         sections=await turn.repo.section_names(),
+        held_back=decided.held_back,
+        minimum=turn.settings.rules.min_peer_ballots,
     )
 
 

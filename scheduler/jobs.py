@@ -128,6 +128,8 @@ class Scheduler:
                 quarter=quarter,
                 proposal=computed.proposal,
                 conflicts=len(computed.proposal.conflicts),
+                held_back=computed.held_back,
+                minimum=computed.peer_minimum,
             )
 
     async def publicity(self, work: Work, assessment: Assessment, quarter: Quarter) -> None:

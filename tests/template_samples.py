@@ -272,6 +272,8 @@ OVERRIDES: dict[str, dict] = {
     },
     "chat/admin/rebound.j2": {"old": 1, "new": 2},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
+    "chat/admin/raters_ballot_counted.j2": {"rater": "赵建国", "ratee": "周明远"},
+    "chat/admin/results_hidden.j2": {"quarter": Quarter(2026, 3)},
     "chat/errors/file_not_accepted.j2": {"admin": True},
 }
 

@@ -417,7 +417,8 @@ async def test_authorization_matrix(database_url, database, tmp_path):
                     if served(name, kind, where) and name not in ("invite", "remind"):
                         await matrix.command(kind, name)()
             results = await bureau.command(ADMIN, "results")
-            assert PEER_RATEE in results.text and "74.93" in results.text  # the ballot counted
+            # SPEC 5: one peer ballot is held back, not counted: the composite is the principal's alone
+            assert f"{PEER_RATEE}（综合科）100.00" in results.text and "群众票不足" in results.text
             await bureau.settle()
             await _nobody_reads_the_peer_ballot(bureau)
             assert not [t for t in log.turns if t.outcome == "error"], "a handler failed"

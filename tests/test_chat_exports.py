@@ -51,6 +51,11 @@ async def bureau(database_url, database):
             session.add(summary)
             await session.flush()
             session.add(SummaryItem(summary_id=summary.id, position=1, text="完成企业开办一网通办改造"))
+        # the paper ballots are in: rating is opened and closed, so the results may be shown (SPEC 4)
+        assert "测评打分已开启" in (await bureau.command(ADMIN, "open", "rating 2026Q3")).text
+        ask = await bureau.command(ADMIN, "close", "rating 2026Q3")
+        _answer, closed = await bureau.press(ADMIN, ask, "确认")
+        assert "测评已结束" in closed.text
         yield bureau
 
 

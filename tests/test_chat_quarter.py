@@ -202,6 +202,9 @@ def exact(taps: dict, roster: dict) -> dict[str, Fraction]:
         role = roster[rater]["角色"]
         group = "p" if role == "主要领导" else ("s" if roster[ratee]["科室"] in supervises[rater] else "g")
         groups[ratee][group].append(score)
+    for by_group in groups.values():  # SPEC 5: fewer than 3 peer ballots are left out
+        if len(by_group.get("g", ())) < 3:
+            by_group.pop("g", None)
     weights = {"p": Fraction(4, 10), "s": Fraction(3, 10), "g": Fraction(3, 10)}
     return {
         ratee: sum(weights[g] * sum(s) / len(s) for g, s in by_group.items())

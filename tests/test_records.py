@@ -342,7 +342,7 @@ def test_a_known_quarter_exports_forms_workbooks_annual_report_and_charts(cli, d
     assert cli("import-roster", EXAMPLES / "roster.csv")[0] == 0
     assert cli("import-ballots", "2026Q3", EXAMPLES / "ballots-2026Q3.csv")[0] == 0
     asyncio.run(_fill_the_quarter(database_url))
-    assert cli("results", "2026Q3", "--format", "json")[0] == 0  # computes and stores the proposal
+    assert cli("close-rating", "2026Q3")[0] == 0  # computes and stores the proposal
     finals = asyncio.run(_confirm(database_url))
     out = tmp_path / "out"
     code, printed = cli("export", "2026Q3", "-o", out)

@@ -193,6 +193,8 @@ def sample_contexts() -> dict[str, dict]:
             "sample": "赵建国，您好！",
             "seconds": 22.5,
         },
+        "cli/results_hidden.j2": {"quarter": Quarter(2026, 3)},
+        "cli/held_back.j2": {"held_back": 2, "minimum": 3},
         "cli/demo_end.j2": {
             "notice": "【公示】……",
             "folder": "/tmp/demo",

@@ -340,3 +340,43 @@ def test_final_tiers_refuse_going_over_the_quota_an_exempt_person_and_no_reason(
         (DecisionProblem.NO_REASON, 4),
         (DecisionProblem.UNKNOWN_PERSON, 99),
     ]
+
+
+def _leaders_and_peers(person_id: int, peers: tuple[int, ...], **kwargs) -> RateeInput:
+    """Principal 90, supervisor 80 and the given peer ballot scores."""
+    return RateeInput(
+        person_id,
+        CS,
+        (
+            ballot(person_id, RaterGroup.PRINCIPAL, 90, 90),
+            ballot(person_id, RaterGroup.SUPERVISOR, 80, 80),
+            *[ballot(person_id, RaterGroup.PEER, s, s, 10 + i) for i, s in enumerate(peers)],
+        ),
+        **kwargs,
+    )
+
+
+def test_fewer_than_min_peer_ballots_are_left_out_of_the_composite():
+    """SPEC 5: one or two peer ballots are left out like a missing group (weights re-scaled) and flagged;
+    the composite then equals the leaders' alone, so it gives nothing of the peers back."""
+    leaders_only = D("85.71")  # (0.4 * 90 + 0.3 * 80) / 0.7 = 85.714...
+    for peers in ((0,), (0, 100)):
+        result = by_id(compute_quarter(quarter(_leaders_and_peers(1, peers)), rules()))[1]
+        assert result.composite == leaders_only, peers
+        assert result.flags - {Flag.QUOTA_CUT} == {Flag.FEW_PEERS}, peers  # one ratee: quota 0
+        assert result.group_scores[RaterGroup.PEER] is None  # not stored, not shown
+        assert result.ballot_counts[RaterGroup.PEER] == len(peers)
+        assert result.missing_groups == ()
+    three = by_id(compute_quarter(quarter(_leaders_and_peers(1, (0, 0, 60))), rules()))[1]
+    assert three.composite == D("66.00") and Flag.FEW_PEERS not in three.flags  # 36 + 24 + 0.3 * 20
+
+
+def test_held_back_peer_ballots_flag_the_ratee_but_count_nothing():
+    result = by_id(compute_quarter(quarter(_leaders_and_peers(1, (), held_peer_ballots=2)), rules()))[1]
+    assert result.composite == D("85.71") and result.flags - {Flag.QUOTA_CUT} == {Flag.FEW_PEERS}
+    assert result.ballot_counts[RaterGroup.PEER] == 0
+
+
+def test_min_peer_ballots_zero_counts_every_peer_ballot():
+    result = by_id(compute_quarter(quarter(_leaders_and_peers(1, (0,))), rules(min_peer_ballots=0)))[1]
+    assert result.composite == D("60.00") and not result.flags  # 36 + 24 + 0

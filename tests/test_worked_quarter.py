@@ -61,6 +61,8 @@ def expected_composites() -> dict[str, Fraction]:
     weights = {"p": Fraction(4, 10), "s": Fraction(3, 10), "g": Fraction(3, 10)}
     result = {}
     for ratee, by_group in groups.items():
+        if len(by_group.get("g", ())) < 3:  # SPEC 5: fewer than 3 peer ballots are left out
+            by_group.pop("g", None)
         total = sum(weights[g] for g in by_group)
         result[ratee] = sum(weights[g] * sum(s) / len(s) for g, s in by_group.items()) / total
     return result
@@ -82,6 +84,10 @@ def test_worked_quarter_imports_computes_and_applies_the_quota_per_category(cli)
     code, out = cli("import-ballots", "2026Q3", BALLOTS)
     assert code == 0, out
     assert "新票389张" in out
+    code, out = cli("results", "2026Q3")
+    assert code == 1 and "正在测评" in out and "Traceback" not in out  # nothing shown while ballots come in
+    code, out = cli("close-rating", "2026Q3")
+    assert code == 0 and "另有2张群众票暂未计入" in out, out  # 张伟's two
     code, out = cli("results", "2026Q3", "--format", "json")
     assert code == 0, out
     data = json.loads(out)
@@ -100,7 +106,8 @@ def test_worked_quarter_imports_computes_and_applies_the_quota_per_category(cli)
     assert sum(1 for r in people.values() if r["proposed_tier"] == "good") == 11
 
     assert people["沈嘉怡"]["exempt_reasons"] == ["probation"] and people["沈嘉怡"]["proposed_tier"] is None
-    assert people["张伟"]["ballot_counts"]["peer"] == 2 and "few_peers" in people["张伟"]["flags"]
+    # SPEC 5: his two peer ballots are held back (fewer than 3): not counted, not shown, flagged
+    assert people["张伟"]["ballot_counts"]["peer"] == 0 and "few_peers" in people["张伟"]["flags"]
     assert (
         people["严立军"]["ballot_counts"]["supervisor"] == 0 and "missing_group" in people["严立军"]["flags"]
     )
@@ -123,6 +130,7 @@ def test_worked_quarter_imports_computes_and_applies_the_quota_per_category(cli)
 def test_importing_the_same_files_again_changes_nothing(cli, database_url):
     assert cli("import-roster", ROSTER)[0] == 0
     assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
+    assert cli("close-rating", "2026Q3")[0] == 0
     assert cli("results", "2026Q3")[0] == 0
     before = snapshot(database_url)
     code, out = cli("import-roster", ROSTER)
@@ -210,6 +218,7 @@ def test_xlsx_roster_and_pre_filled_ballot_template_round_trip(cli, tmp_path):
     workbook.save(template)
     code, out = cli("import-ballots", "2026Q3", template)
     assert code == 0, out
+    assert cli("close-rating", "2026Q3")[0] == 0
     code, out = cli("results", "2026Q3", "--format", "json")
     data = json.loads(out)
     assert {r["composite"] for r in data["ratees"]} == {"100.00"}
@@ -250,6 +259,9 @@ def test_malformed_roster_files_get_a_clear_answer(cli, tmp_path, database_url, 
 def test_export_writes_xlsx_csv_and_json(cli, tmp_path):
     assert cli("import-roster", ROSTER)[0] == 0
     assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
+    code, out = cli("export", "2026Q3", "-o", tmp_path / "out")
+    assert code == 1 and "正在测评" in out and not (tmp_path / "out" / "results-2026Q3.csv").exists()
+    assert cli("close-rating", "2026Q3")[0] == 0
     code, _out = cli("export", "2026Q3", "-o", tmp_path / "out")
     assert code == 0
     sheet = load_workbook(tmp_path / "out" / "results-2026Q3.xlsx").active
@@ -311,7 +323,7 @@ def test_a_confirmed_quarter_is_read_back_not_recomputed(cli, database_url, tmp_
 
     assert cli("import-roster", ROSTER)[0] == 0
     assert cli("import-ballots", "2026Q3", BALLOTS)[0] == 0
-    assert cli("results", "2026Q3")[0] == 0
+    assert cli("close-rating", "2026Q3")[0] == 0
 
     async def confirm() -> None:
         database = Database(database_url)

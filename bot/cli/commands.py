@@ -15,7 +15,7 @@ from bot.cli.file_commands import (
     cmd_roster_template,
 )
 from bot.cli.ops_commands import cmd_backup, cmd_demo, cmd_health, cmd_migrate, cmd_restore, cmd_run
-from bot.cli.quarter_commands import RESULTS, cmd_export, cmd_results
+from bot.cli.quarter_commands import RESULTS, cmd_close_rating, cmd_export, cmd_results
 from bot.cli.shared import EXIT_INVALID, EXIT_USAGE, echo, safe_url
 from bot.records.exports import ExportKind
 from bot.records.spreadsheets import TableError
@@ -56,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("file")
     sub.add_argument("--dry-run", action="store_true", help="check only, write nothing")
-    sub = add("results", cmd_results, "compute a quarter and show the proposal")
+    sub = add(
+        "close-rating",
+        cmd_close_rating,
+        "end a quarter's rating: no more ballots; compute and show the proposal",
+    )
+    sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
+    sub = add("results", cmd_results, "compute a quarter and show the proposal (after close-rating)")
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("--format", choices=("table", "csv", "json"), default="table")
     sub.add_argument("-o", "--output", help="write to this file instead of the screen")

@@ -9,24 +9,83 @@ import io
 from pathlib import Path
 
 from bot.cli.results import results_json, results_rows, results_table
-from bot.cli.shared import CLI_ACTOR, EXIT_OK, echo, repository
+from bot.cli.shared import CLI_ACTOR, EXIT_INVALID, EXIT_OK, echo, repository
 from bot.records.exports import ExportKind, quarter_plans, write_plans
-from bot.records.spreadsheets import write_table
+from bot.records.spreadsheets import TableError, write_table
 from bot.rendering import render
-from bot.rules.domain import Quarter
+from bot.rules.cycle import Event
+from bot.rules.domain import AssessmentStatus, Quarter
 from bot.settings import Settings
-from bot.workflow.quarter import ComputedQuarter, compute_and_store
+from bot.workflow import phases
+from bot.workflow.quarter import ComputedQuarter, ResultsHidden, compute_and_store, shown_assessment
+from bot.workflow.services import Services
+from bot.workflow.unit import Refusal, Work
+from storage.database import Database
+from storage.migrate import upgrade
+from storage.repository import Repository
 
 RESULTS = "results"
 
 
+class CliWork(Work):
+    """A unit of work on the command line: the audit log names the command line."""
+
+    actor = CLI_ACTOR
+
+
+async def results_of(repo: Repository, settings: Settings, quarter: Quarter) -> ComputedQuarter:
+    """The quarter's results as `results` and `export` show them (computed again until confirmed, from
+    the counted ballots); ResultsHidden while the quarter accepts ballots."""
+    await shown_assessment(repo, quarter)
+    return await compute_and_store(repo, settings, quarter, CLI_ACTOR)
+
+
 async def _compute(settings: Settings, quarter: Quarter) -> ComputedQuarter:
     async with repository(settings) as repo:
-        return await compute_and_store(repo, settings, quarter, CLI_ACTOR)
+        return await results_of(repo, settings, quarter)
+
+
+async def _close_rating(settings: Settings, quarter: Quarter) -> ComputedQuarter:
+    await asyncio.to_thread(upgrade, settings.database.url)
+    database = Database(settings.database.url, echo=settings.database.echo)
+    try:
+        async with database.session() as session:
+            repo = Repository(session)
+            work = CliWork(Services(settings, database), repo)
+            assessment = await repo.assessment(quarter, create=True)
+            if assessment.status is AssessmentStatus.PREPARING:  # paper ballots only: rating never opened
+                phases.transition(work, assessment, Event.OPEN_RATING)
+            assessment = await phases.rating_can_close(work, quarter)
+            return await phases.close_rating(work, assessment)
+    finally:
+        await database.dispose()
+
+
+def cmd_close_rating(args: argparse.Namespace, settings: Settings) -> int:
+    """End a quarter's rating (no more ballots), compute and store the proposal, show it."""
+    try:
+        computed = asyncio.run(_close_rating(settings, args.quarter))
+    except Refusal as exc:
+        echo(exc.text, error=True)
+        return EXIT_INVALID
+    echo(results_table(computed))
+    if computed.held_back:
+        echo(render("cli/held_back.j2", held_back=computed.held_back, minimum=computed.peer_minimum))
+    return EXIT_OK
+
+
+def hidden(exc: ResultsHidden) -> int:
+    echo(render("cli/results_hidden.j2", quarter=exc.quarter), error=True)
+    return EXIT_INVALID
 
 
 def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
-    computed = asyncio.run(_compute(settings, args.quarter))
+    if args.format == "csv" and args.output and Path(args.output).suffix.lower() not in (".csv", ".xlsx"):
+        raise TableError("wrong_type", Path(args.output).suffix)  # before anything is computed
+    try:
+        computed = asyncio.run(_compute(settings, args.quarter))
+    except ResultsHidden as exc:
+        return hidden(exc)
     if args.format == "json":
         text = results_json(computed)
     elif args.format == "csv":
@@ -54,6 +113,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
     wanted = args.only or [RESULTS, *ExportKind]
+    try:
+        return _export(args, settings, folder, wanted)
+    except ResultsHidden as exc:
+        return hidden(exc)
+
+
+def _export(args: argparse.Namespace, settings: Settings, folder: Path, wanted: list) -> int:
+    asyncio.run(_refuse_hidden(settings, args.quarter))
     paths: list[Path] = []
     if RESULTS in wanted:
         computed = asyncio.run(_compute(settings, args.quarter))
@@ -70,6 +137,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         paths += asyncio.run(_records(settings, args.quarter, kinds, folder))
     echo(render("cli/exported.j2", quarter=args.quarter, paths=paths))
     return EXIT_OK
+
+
+async def _refuse_hidden(settings: Settings, quarter: Quarter) -> None:
+    """The whole export is refused while the quarter accepts ballots (its results, filing, charts)."""
+    async with repository(settings) as repo:
+        if await repo.assessment(quarter) is not None:
+            await shown_assessment(repo, quarter)
 
 
 async def _records(settings: Settings, quarter: Quarter, kinds: list[ExportKind], folder: Path) -> list[Path]:

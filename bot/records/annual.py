@@ -10,7 +10,7 @@ from bot.rules.cycle import default_window
 from bot.rules.domain import AnnualRecommendation, ExemptionKind, Phase, Quarter
 from bot.rules.linkage import AnnualResult, QuarterOutcome, annual_linkage
 from bot.settings import Settings
-from bot.workflow.quarter import work_calendar
+from bot.workflow.quarter import ACCEPTING_BALLOTS, work_calendar
 from storage.models import Registration
 from storage.repository import Repository
 
@@ -37,8 +37,8 @@ async def annual_report(repo: Repository, settings: Settings, year: int) -> Annu
     for number in range(1, 5):
         quarter = Quarter(year, number)
         assessment = await repo.assessment(quarter)
-        if assessment is None:
-            continue
+        if assessment is None or assessment.status in ACCEPTING_BALLOTS:
+            continue  # nothing of a quarter that accepts ballots is shown (SPEC 4)
         deadline = default_window(Phase.REGISTRATION, quarter, calendar, settings.schedule).closes
         registered = {
             r.person_id: r.submitted_at for r in await repo.quarter_docs(Registration, assessment.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,9 +20,9 @@ from bot.rules.domain import (
     Tier,
 )
 from bot.rules.scoring import shown_group_scores, shown_score
-from bot.rules.tiers import QuotaCheck, compute_quarter
+from bot.rules.tiers import QuotaCheck
 from bot.settings import Settings
-from bot.workflow.quarter import LOCKED, quarter_input, stored_results
+from bot.workflow.quarter import LOCKED, shown_assessment, stored_results
 from storage.models import Person, Registration, RegistrationItem, SummaryItem
 from storage.repository import Repository
 
@@ -257,17 +256,13 @@ async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> lis
 
 
 async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: ZoneInfo) -> Filing | None:
-    """The quarter's results for the filing workbooks; computed afresh (not stored) until confirmed."""
-    assessment = await repo.assessment(quarter)
-    if assessment is None:
+    """The quarter's results for the filing workbooks, as stored by the last computation (the counted
+    ballots only); ResultsHidden while the quarter accepts ballots, None when it has no assessment."""
+    if await repo.assessment(quarter) is None:
         return None
+    assessment = await shown_assessment(repo, quarter)
     locked = assessment.status in LOCKED
-    if locked:
-        proposal, final = await stored_results(repo, assessment.id, settings)
-    else:
-        data = await quarter_input(repo, settings, quarter)
-        proposal = await asyncio.to_thread(compute_quarter, data, settings.rules)  # the loop serves others
-        final = {}
+    proposal, final = await stored_results(repo, assessment.id, settings, confirmed=locked)
     people = {p.id: p for p in await repo.people()}
     sections = {s.id: s.name for s in await repo.sections()}
     overrides = {o.person_id: o for o in await repo.overrides(assessment.id)}

@@ -41,6 +41,7 @@ class RateeInput:
     leave: tuple[Period, ...] = ()
     overrides: frozenset[OverrideKind] = frozenset()
     admin_exempt: bool = False
+    held_peer_ballots: int = 0  # submitted peer ballots not counted yet (too few to count: SPEC 4)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,12 @@ def score_ratee(ratee: RateeInput, quarter: QuarterInput, rules: RuleSettings) -
         by_group[ballot.group].append(ballot_score(ballot, rules))
     scores = group_scores(by_group, rules)
     weights = group_weights(rules)
+    peers = len(by_group.get(RaterGroup.PEER, ()))
+    # SPEC 5: fewer than min_peer_ballots peer ballots are left out like a missing group, since the
+    # composite and the leaders' ballots would give a one- or two-ballot peer mean back
+    few_peers = peers < rules.min_peer_ballots and peers + ratee.held_peer_ballots > 0
+    if few_peers:
+        scores[RaterGroup.PEER] = None
     result = RateeResult(
         person_id=ratee.person_id,
         category=ratee.category,
@@ -160,12 +167,16 @@ def score_ratee(ratee: RateeInput, quarter: QuarterInput, rules: RuleSettings) -
         composite=composite(scores, rules),
         exempt_reasons=exemption_reasons(ratee, quarter),
     )
-    result.missing_groups = tuple(g for g in RaterGroup if scores[g] is None and weights[g] > 0)
+    result.missing_groups = tuple(
+        g
+        for g in RaterGroup
+        if scores[g] is None and weights[g] > 0 and not (few_peers and g is RaterGroup.PEER)
+    )
     if result.composite is None:
         result.flags.add(Flag.NO_BALLOTS)
     elif result.missing_groups:
         result.flags.add(Flag.MISSING_GROUP)
-    if 0 < result.ballot_counts[RaterGroup.PEER] < rules.min_peer_ballots:
+    if few_peers:
         result.flags.add(Flag.FEW_PEERS)
 
     if OverrideKind.VETO in ratee.overrides:

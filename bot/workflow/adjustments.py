@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.rules.domain import AssessmentStatus, ExemptionKind, LeaveKind, OverrideKind, Quarter, RaterAction
+from bot.rules.domain import (
+    AssessmentStatus,
+    BallotStatus,
+    ExemptionKind,
+    LeaveKind,
+    OverrideKind,
+    Quarter,
+    RaterAction,
+)
 from bot.workflow.quarter import compute_and_store
 from bot.workflow.unit import Refusal, Work
 from storage.models import Admin, Assessment, Exemption, LeaveRecord, Override, Person, RaterChange
@@ -107,12 +115,34 @@ async def record_leave(
 
 async def change_raters(
     work: Work, quarter: Quarter, rater: Person, ratee: Person, action: RaterAction
-) -> None:
-    """Add a rater to a ratee, or take one away, for this quarter."""
+) -> bool:
+    """Add a rater to a ratee, or take one away, for this quarter; returns whether a ballot was withdrawn.
+
+    Taking away a rater who has a ballot withdraws it, unless a result shown already counted it: then
+    removing that one ballot would give it back by the difference of two results (SPEC 4), so it is
+    refused.
+    """
     require_ratee(ratee)
     if rater.id == ratee.id:
         raise Refusal("chat/admin/self_rating.j2")
     assessment = await editable_assessment(work, quarter)
+    withdrawn = False
+    if action is RaterAction.REMOVE:
+        ballot = await work.repo.ballot_of(assessment.id, rater.id, ratee.id)
+        if ballot is not None and ballot.counted:
+            raise Refusal("chat/admin/raters_ballot_counted.j2", rater=rater.name, ratee=ratee.name)
+        if ballot is not None:
+            await work.repo.audit(
+                work.actor,
+                "ballot_withdrawn",
+                assessment_id=assessment.id,
+                person_id=ratee.id,
+                rater_id=rater.id,
+                ballot_id=ballot.id,
+                status=ballot.status.value,
+            )
+            await work.repo.withdraw_ballot(ballot)
+            withdrawn = ballot.status is BallotStatus.SUBMITTED
     await work.repo.put(
         RaterChange,
         {"assessment_id": assessment.id, "rater_id": rater.id, "ratee_id": ratee.id},
@@ -127,6 +157,7 @@ async def change_raters(
         person_id=ratee.id,
         rater_id=rater.id,
     )
+    return withdrawn
 
 
 async def grant_admin(work: Work, target: int) -> None:

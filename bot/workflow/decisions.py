@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.rules.cycle import Event
-from bot.rules.domain import AssessmentStatus, Quarter, Tier
+from bot.rules.domain import AssessmentStatus, Quarter, RaterGroup, Tier
 from bot.rules.tiers import Change, DecisionProblem, QuarterResult, compute_quarter, final_tiers
 from bot.workflow.phases import assessment_in, transition
-from bot.workflow.quarter import compute_and_store, quarter_input
+from bot.workflow.quarter import ACCEPTING_BALLOTS, compute_and_store, quarter_input
 from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Confirmation, Person, TierDecision
 
@@ -21,6 +21,22 @@ class Decided:
     changes: dict[int, Change]
     tiers: dict[int, Tier | None]
     problems: list
+    held_back: int = 0  # submitted peer ballots not counted yet (bot.workflow.quarter.admit_ballots)
+
+
+async def results_view(work: Work, quarter: Quarter) -> tuple[Assessment, Decided]:
+    """What /results shows: the proposal with the leadership's changes, from the counted ballots;
+    refused before rating and while the quarter accepts ballots (SPEC 4)."""
+    assessment = await work.repo.assessment(quarter)
+    if assessment is None or assessment.status is AssessmentStatus.PREPARING:
+        raise Refusal("chat/admin/no_results.j2", quarter=quarter)
+    if assessment.status in ACCEPTING_BALLOTS:
+        raise Refusal("chat/admin/results_hidden.j2", quarter=quarter)
+    decided = await proposal_with_decisions(work, quarter, assessment)
+    decided.held_back = sum(
+        1 for b in await work.repo.pending_ballots(assessment.id) if b.rater_group is RaterGroup.PEER
+    )
+    return assessment, decided
 
 
 async def proposal_with_decisions(work: Work, quarter: Quarter, assessment: Assessment) -> Decided:

@@ -78,10 +78,10 @@ async def progress_report(work: Work, quarter: Quarter) -> Report:
         submitted = {(b.rater_id, b.ratee_id) for b in await work.repo.ballots(assessment.id)}
         totals: dict[int, int] = defaultdict(int)
         done = defaultdict(int)
-        for rater_id, ratee_id in pairs:
-            totals[section_of.get(ratee_id)] += 1
+        for rater_id, ratee_id in pairs:  # by the raters' sections: how far they are, never whom it is about
+            totals[section_of.get(rater_id)] += 1
             if (rater_id, ratee_id) in submitted:
-                done[section_of.get(ratee_id)] += 1
+                done[section_of.get(rater_id)] += 1
         report.ballots = _lines(sections, totals, done)
         if assessment.status is AssessmentStatus.RATING:
             report.open_phases.append(Phase.RATING)

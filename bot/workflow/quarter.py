@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,6 +40,22 @@ from storage.models import Person
 from storage.repository import Repository
 
 ACCEPTING_BALLOTS = (AssessmentStatus.PREPARING, AssessmentStatus.RATING)
+
+
+class ResultsHidden(Exception):
+    """Nothing computed from ballots is shown while the quarter accepts them (SPEC 4)."""
+
+    def __init__(self, quarter: Quarter) -> None:
+        self.quarter = quarter
+        super().__init__(f"{quarter} accepts ballots: no results are shown")
+
+
+async def shown_assessment(repo: Repository, quarter: Quarter):
+    """The quarter's assessment if its results may be shown; ResultsHidden while it accepts ballots."""
+    assessment = await repo.assessment(quarter)
+    if assessment is None or assessment.status in ACCEPTING_BALLOTS:
+        raise ResultsHidden(quarter)
+    return assessment
 
 
 async def work_calendar(repo: Repository, settings: Settings) -> WorkCalendar:
@@ -97,13 +114,59 @@ class ComputedQuarter:
     changed: int
     final: dict[int, Tier | None] | None = None
     peer_minimum: int = 3  # fewer peer ballots: no group score shown (rules.scoring.shown_group_scores)
+    held_back: int = 0  # submitted peer ballots not counted: too few for their ratee yet (admit_ballots)
 
 
 LOCKED = (AssessmentStatus.CONFIRMED, AssessmentStatus.PUBLICITY, AssessmentStatus.FINAL)
 
 
+AUDIT_IDS = 1000  # ballot ids listed in one audit entry at most
+
+
+async def admit_ballots(repo: Repository, settings: Settings, assessment_id: int, actor: str) -> int:
+    """Count the submitted ballots that keep the secrecy rule; returns how many peer ballots wait.
+
+    Leaders' ballots are counted at once. A ratee's new peer ballots are counted all together, and
+    only when they are at least min_peer_ballots: so any two results ever shown differ, for each
+    ratee, by no peer ballot or by at least that many (SPEC 4), and a ballot once counted stays.
+    """
+    minimum = settings.rules.min_peer_ballots
+    leaders: list[int] = []
+    peers: dict[int, list[int]] = defaultdict(list)
+    for ballot in await repo.pending_ballots(assessment_id):
+        if ballot.rater_group is RaterGroup.PEER:
+            peers[ballot.ratee_id].append(ballot.id)
+        else:
+            leaders.append(ballot.id)
+    admitted = leaders + [i for ids in peers.values() if len(ids) >= minimum for i in ids]
+    held = {ratee: ids for ratee, ids in peers.items() if len(ids) < minimum}
+    held_ids = sorted(i for ids in held.values() for i in ids)
+    if admitted:
+        await repo.count_ballots(assessment_id, held_ids)
+        listed = (
+            {"ballots": sorted(admitted)} if len(admitted) <= AUDIT_IDS else {}
+        )  # a first big close: the count
+        await repo.audit(actor, "ballots_counted", assessment_id=assessment_id, count=len(admitted), **listed)
+    logged = {
+        i
+        for entry in await repo.audit_entries("ballots_held_back")
+        if entry.assessment_id == assessment_id
+        for i in json.loads(entry.details).get("ballots", ())
+    }
+    if set(held_ids) - logged:  # each held-back ballot is logged once, not at every computation
+        await repo.audit(
+            actor,
+            "ballots_held_back",
+            assessment_id=assessment_id,
+            minimum=minimum,
+            ballots=held_ids,
+            ratees={str(k): len(v) for k, v in sorted(held.items())},
+        )
+    return len(held_ids)
+
+
 async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) -> QuarterInput:
-    """Everything the rules need for the quarter, as plain data."""
+    """Everything the rules need for the quarter, as plain data: the counted ballots only."""
     assessment = await repo.assessment(quarter, create=True)
     calendar = await work_calendar(repo, settings)
     ratees = [p for p in await repo.people(active_only=True) if p.is_ratee]
@@ -128,6 +191,10 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
         groups = counting_groups(row.rater_group, rater, ratee) if rater and ratee else (row.rater_group,)
         for group in groups:
             ballots_of[row.ratee_id].append(Ballot(row.rater_id, row.ratee_id, group, common, individual))
+    held: dict[int, int] = defaultdict(int)
+    for ballot in await repo.pending_ballots(assessment.id):
+        if ballot.rater_group is RaterGroup.PEER:
+            held[ballot.ratee_id] += 1
     overrides: dict[int, set] = defaultdict(set)
     for override in await repo.overrides(assessment.id):
         overrides[override.person_id].add(override.kind)
@@ -149,6 +216,7 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
                 leave=tuple(leave.get(p.id, ())),
                 overrides=frozenset(overrides.get(p.id, ())),
                 admin_exempt=p.id in exempted,
+                held_peer_ballots=held.get(p.id, 0),
             )
             for p in ratees
         ),
@@ -158,7 +226,8 @@ async def quarter_input(repo: Repository, settings: Settings, quarter: Quarter) 
 async def compute_and_store(
     repo: Repository, settings: Settings, quarter: Quarter, actor: str
 ) -> ComputedQuarter:
-    """Compute the quarter's proposal and store it; a confirmed quarter is read back, not redone."""
+    """Admit what may be counted, compute the quarter's proposal and store it; a confirmed quarter is
+    read back, not redone."""
     # locked: two computations at once (two admins' changes, the command line) take turns, and the
     # second reads the first's inputs instead of overwriting its rows with results computed without them
     assessment = await repo.assessment(quarter, create=True, lock=True)
@@ -167,18 +236,26 @@ async def compute_and_store(
     if assessment.status in LOCKED:
         proposal, final = await stored_results(repo, assessment.id, settings)
         return ComputedQuarter(quarter, proposal, people, sections, 0, final, settings.rules.min_peer_ballots)
+    held_back = await admit_ballots(repo, settings, assessment.id, actor)
     data = await quarter_input(repo, settings, quarter)
     proposal = compute_quarter(data, settings.rules)
     changed = await repo.save_results(assessment.id, result_rows(proposal), actor)
     return ComputedQuarter(
-        quarter, proposal, people, sections, changed, peer_minimum=settings.rules.min_peer_ballots
+        quarter,
+        proposal,
+        people,
+        sections,
+        changed,
+        peer_minimum=settings.rules.min_peer_ballots,
+        held_back=held_back,
     )
 
 
 async def stored_results(
-    repo: Repository, assessment_id: int, settings: Settings
+    repo: Repository, assessment_id: int, settings: Settings, *, confirmed: bool = True
 ) -> tuple[QuarterResult, dict[int, Tier | None]]:
-    """The stored results of a quarter as the rules' objects, with the confirmed tiers."""
+    """The stored results of a quarter as the rules' objects, with the confirmed tiers; the quota check
+    counts the confirmed tiers, or (`confirmed` False) the proposed ones."""
     ratees, final = [], {}
     for row in await repo.results(assessment_id):
         ratees.append(
@@ -204,11 +281,19 @@ async def stored_results(
                 flags={Flag(f) for f in row.flags.split(",") if f},
             )
         )
-        final[row.person_id] = row.final_tier
+        final[row.person_id] = row.final_tier if confirmed else row.proposed_tier
     checks = {}
     for category in Category:
         members = [
-            r for r in ratees if r.category is category and not r.exempt and final[r.person_id] is not None
+            r
+            for r in ratees
+            if r.category is category
+            and not r.exempt
+            and (
+                final[r.person_id] is not None
+                if confirmed
+                else r.override is not None or r.composite is not None
+            )
         ]
         checks[category] = QuotaCheck(
             category,
@@ -217,7 +302,7 @@ async def stored_results(
             sum(1 for r in members if final[r.person_id] is Tier.GOOD),
             sum(1 for r in members if r.override is OverrideKind.AFFIRMATION),
         )
-    return QuarterResult(ratees, [], checks), final
+    return QuarterResult(ratees, [], checks), (final if confirmed else {})
 
 
 async def members_of(repo: Repository) -> list[Member]:

@@ -27,6 +27,9 @@ class BallotRecord(SQLModel, table=True):
     source: BallotSource = enum_field(BallotSource, default=BallotSource.CHAT)
     created_at: dt.datetime = when()
     submitted_at: dt.datetime | None = maybe_when()
+    # in the results: set when a computation admits the submitted ballot, never cleared (SPEC 4: any two
+    # results shown differ by no peer ballot or by at least min_peer_ballots)
+    counted: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class BallotItem(SQLModel, table=True):

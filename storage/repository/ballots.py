@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, update
 
 from bot.rules.domain import BallotPart, BallotSource, BallotStatus, RaterGroup, ReviewStatus
 from storage.models import Assessment, BallotItem, BallotRecord, Goal, GoalItem, ResultRecord, utcnow
@@ -35,8 +35,40 @@ class BallotQueries(RepositoryBase):
                 result[item.ballot_id].append(item)
         return result
 
+    async def pending_ballots(self, assessment_id: int) -> list[PendingBallot]:
+        """Submitted ballots that no computation has counted yet, as (id, ratee, group): few columns, since
+        at a quarter's first computation that is every ballot."""
+        rows = await self.session.execute(
+            select(BallotRecord.id, BallotRecord.ratee_id, BallotRecord.rater_group)
+            .where(
+                BallotRecord.assessment_id == assessment_id,
+                BallotRecord.status == BallotStatus.SUBMITTED,
+                BallotRecord.counted.is_(False),
+            )
+            .order_by(BallotRecord.id)
+        )
+        return [PendingBallot(*row) for row in rows]
+
+    async def count_ballots(self, assessment_id: int, held: Sequence[int]) -> None:
+        """Admit every submitted ballot of the quarter but the `held` ones into the results, for good."""
+        query = update(BallotRecord).where(
+            BallotRecord.assessment_id == assessment_id,
+            BallotRecord.status == BallotStatus.SUBMITTED,
+            BallotRecord.counted.is_(False),
+        )
+        if held:
+            query = query.where(BallotRecord.id.not_in(list(held)))
+        # no ballot object of the quarter is loaded while it computes: nothing in the session to bring in step
+        await self.session.execute(query.values(counted=True).execution_options(synchronize_session=False))
+
+    async def withdraw_ballot(self, ballot: BallotRecord) -> None:
+        """Delete a ballot that no result ever counted, with its items."""
+        await self.session.execute(delete(BallotItem).where(BallotItem.ballot_id == ballot.id))
+        await self.session.delete(ballot)
+        await self.session.flush()
+
     async def ballot_totals(self, assessment_id: int) -> list[BallotTotals]:
-        """Each submitted ballot with its points and maxima summed per part, in one grouped query.
+        """Each counted ballot with its points and maxima summed per part, in one grouped query.
 
         A quarter of 10,000 ratees has some 1.5 million item rows: summed by the database, the rules
         get 150,000 small rows instead of that many ORM objects.
@@ -63,7 +95,11 @@ class BallotQueries(RepositoryBase):
                 func.count(BallotItem.id) - func.count(BallotItem.points),
             )
             .join(BallotItem, BallotItem.ballot_id == BallotRecord.id)
-            .where(BallotRecord.assessment_id == assessment_id, BallotRecord.status == BallotStatus.SUBMITTED)
+            .where(
+                BallotRecord.assessment_id == assessment_id,
+                BallotRecord.status == BallotStatus.SUBMITTED,
+                BallotRecord.counted.is_(True),
+            )
             .group_by(BallotRecord.id)  # the other columns depend on the key (both databases know it)
             .order_by(BallotRecord.id)
         )
@@ -275,6 +311,14 @@ class BallotQueries(RepositoryBase):
             await self.audit(actor, "results_computed", assessment_id=assessment_id, changed=changed)
         await self.session.flush()
         return changed
+
+
+class PendingBallot(NamedTuple):
+    """A submitted ballot not counted yet."""
+
+    id: int
+    ratee_id: int
+    rater_group: RaterGroup
 
 
 class BallotTotals(NamedTuple):
