@@ -76,6 +76,8 @@ def test_a_group_score_of_69_125_shows_as_69_13_in_every_view(cli, tmp_path):
     assert cli("import-roster", EXAMPLES / "roster.csv")[0] == 0
     code, printed = cli("import-ballots", "2026Q3", paper)
     assert code == 0, printed
+    code, printed = cli("close-rating", "2026Q3")  # nothing scored is shown while ballots are accepted
+    assert code == 0, printed
 
     code, table = cli("results", "2026Q3")  # the command line's table
     assert code == 0, table

@@ -43,7 +43,7 @@ from bot.rules.domain import (
     RaterGroup,
     Role,
 )
-from bot.rules.scoring import Ballot, ItemScore, ballot_score, composite, group_score
+from bot.rules.scoring import Ballot, ItemScore, ballot_score, composite, group_score, shown_score
 from bot.settings import load_settings
 from bot.workflow import adjustments, ballots, decisions, phases
 from bot.workflow.quarter import ACCEPTING_BALLOTS, ResultsHidden, import_ballots
@@ -318,9 +318,7 @@ class Small:
                         person = self.ids[row.header.name]
                         want, n, _peers, peer = expected[person]
                         assert (row.composite, row.ballot_counts[RaterGroup.PEER]) == (want, n)
-                        assert row.group_scores[RaterGroup.PEER] == (
-                            None if peer is None else peer.quantize(Decimal("0.01"))
-                        )
+                        assert row.group_scores[RaterGroup.PEER] == (shown_score(peer, 2))
                 for category in filing.rows:
                     sheet = load_workbook(io.BytesIO(workbooks.filing_workbook(filing, category))).worksheets[
                         0
@@ -361,7 +359,7 @@ class Small:
                     want, n, _peers, peer = expected[self.ids[row[at["name"]]]]
                     assert row[at["composite"]] == ("" if want is None else f"{want:.2f}")
                     assert row[at["peer_ballots"]] == n
-                    assert row[at["peer_score"]] == ("" if peer is None else f"{peer:.2f}")
+                    assert row[at["peer_score"]] == ("" if peer is None else f"{shown_score(peer, 2)}")
                 assert results_json(computed) and results_table(computed)
                 for r in computed.proposal.ratees:
                     assert (r.composite, r.ballot_counts[RaterGroup.PEER]) == expected[r.person_id][:2]
