@@ -273,6 +273,7 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/rebound.j2": {"old": 1, "new": 2},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
     "chat/errors/file_not_accepted.j2": {"admin": True},
+    "chat/errors/period_out_of_range.j2": {"text": "0000Q1", "first": 2000, "last": 2027},
 }
 
 
