@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import io
 import re
-import zipfile
 from decimal import Decimal
 
 import pytest
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from bench.bombs import bomb_files
 from bot.cli.commands import main
 from bot.records.annual import AnnualLine, AnnualReport
 from bot.records.contents import MonthlyForm, QuarterForm, Review
@@ -290,77 +290,6 @@ def test_the_command_line_takes_a_quarter_typed_with_full_width_digits(cli):
 
 
 # --- import files within their limits -----------------------------------------------------------
-
-
-def _workbook_parts() -> dict[str, bytes]:
-    """The parts of a small real workbook, with one text cell so it has its shared strings."""
-    book = Workbook()
-    book.active.append(["姓名"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    archive = zipfile.ZipFile(buffer)
-    return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _xlsx(replace: dict[str, bytes], extra: int = 0) -> bytes:
-    parts = _workbook_parts() | replace
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
-        for index in range(extra):
-            archive.writestr(f"xl/media/x{index}.bin", b"")
-    return buffer.getvalue()
-
-
-SHEET = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<dimension ref="{dim}"/><sheetData>{rows}</sheetData></worksheet>'
-)
-SHARED = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-    "<si><t>{text}</t></si></sst>"
-)
-
-
-def bomb_files() -> dict[str, tuple[bytes, str]]:
-    """Small files that unfold into huge tables: name → (bytes, the refusal expected)."""
-    last_row = '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row>'
-    wide = "".join(f'<c r="{col}1" t="n"><v>1</v></c>' for col in ("A", "XFD"))
-    return {
-        # the declared dimension and one cell in the last row: no made-up rows past the limit
-        "dimension.xlsx": (
-            _xlsx({"xl/worksheets/sheet1.xml": SHEET.format(dim="A1:XFD1048576", rows=last_row).encode()}),
-            "too_many_rows",
-        ),
-        "wide.xlsx": (
-            _xlsx(
-                {"xl/worksheets/sheet1.xml": SHEET.format(dim="A1", rows=f'<row r="1">{wide}</row>').encode()}
-            ),
-            "too_many_columns",
-        ),
-        # 200 MB of one shared string, a 200 KB file
-        "string.xlsx": (
-            _xlsx({"xl/sharedStrings.xml": SHARED.format(text="x" * 200_000_000).encode()}),
-            "unzipped_too_large",
-        ),
-        # a sheet that unzips to 300 MB
-        "sheet.xlsx": (
-            _xlsx({"xl/worksheets/sheet1.xml": SHEET.format(dim="A1", rows=" " * 300_000_000).encode()}),
-            "unzipped_too_large",
-        ),
-        "parts.xlsx": (_xlsx({}, extra=2_000), "too_many_parts"),
-        # 19 MB of separators: ten million empty cells in CSV
-        "commas.csv": ("姓名\n".encode() + b"," * (19 * 1024 * 1024), "too_many_columns"),
-        "cells.csv": (
-            ("姓名" + "".join(f",x{i}" for i in range(63)) + "\n").encode()
-            + (",".join("1" * 64) + "\n").encode() * 16_000,
-            "too_many_cells",
-        ),
-        "rows.csv": ("姓名\n".encode() + b"1\n" * 300_000, "too_many_rows"),
-    }
 
 
 @pytest.mark.parametrize("name", sorted(bomb_files()))

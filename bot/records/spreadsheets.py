@@ -24,10 +24,10 @@ SUFFIXES = (".csv", ".xlsx")
 # (500 ratees × 20 raters × 10 items × 7 columns) has 700,000 cells; a workbook's parts unzip to
 # a few MB; Excel itself holds at most 32,767 characters in a cell.
 MAX_COLUMNS = 64
-MAX_CELLS = 1_000_000
+MAX_CELLS = 800_000
 MAX_CELL_CHARS = 32_767
 MAX_ZIP_MEMBERS = 500
-MAX_MEMBER_BYTES = 40 * 1024 * 1024  # one part of the workbook, unzipped
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one part of the workbook, unzipped
 MAX_UNZIPPED_BYTES = 80 * 1024 * 1024  # all its parts
 MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # openpyxl reads this part whole, before any row
 
@@ -84,10 +84,13 @@ def _decode(data: bytes) -> str:
 def read_csv_bytes(data: bytes) -> Table:
     if b"\x00" in data:
         raise TableError("unreadable", "binary data")
+    text = _decode(data)
+    if text.count(",") > MAX_CELLS:  # more cells than that, whatever the quoting: before csv makes them
+        raise TableError("too_many_cells", str(MAX_CELLS))
     raw: list[list[Cell]] = []
     cells = 0
     try:
-        for row in csv.reader(io.StringIO(_decode(data), newline="")):
+        for row in csv.reader(io.StringIO(text, newline="")):
             cells += len(row)
             _within_limits(len(raw) + 1, len(row), cells, max(map(len, row), default=0))
             raw.append([_unguarded(v) for v in row])
