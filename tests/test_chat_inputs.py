@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 
 from bot.rendering import render
-from tests.authz import forge_press, small_roster, table_rows
+from tests.authz import forge_press, release_rows_connection, small_roster, table_rows
 from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
@@ -36,7 +36,10 @@ async def rating(database_url, database, tmp_path):
         await bind_everyone(bureau)
         assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
         await bureau.settle()
-        yield bureau
+        try:
+            yield bureau
+        finally:
+            await release_rows_connection(bureau)
 
 
 async def test_a_control_character_in_a_summary_item_still_exports_form1(july):
