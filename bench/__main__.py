@@ -1,11 +1,11 @@
-"""`python -m bench`: the three benchmarks in turn (compute, taps, broadcast), then their figures together."""
+"""`python -m bench`: the benchmarks in turn (compute, taps, broadcast, bombs), then their figures."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
-from bench import broadcast, compute, taps
+from bench import bombs, broadcast, compute, taps
 from bench.harness import machine
 
 
@@ -33,6 +33,7 @@ async def run(args: argparse.Namespace) -> list[str]:
         )
     )
     lines += await broadcast.main_async(argparse.Namespace(db=args.db, count=args.count))
+    lines += bombs.run(args.quick)
     print("\n== summary ==\n" + await machine() + "\n" + "\n".join(lines), flush=True)
     return lines
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.rules.domain import OverrideKind, RaterAction
 from bot.rules.roles import Access
+from bot.rules.text import typed_number
 from bot.rules.vocabulary import LEAVE_WORDS
 from bot.workflow import adjustments
 from bot.workflow.invites import create_invites
@@ -43,9 +44,9 @@ async def admins(turn: Turn) -> None:
         return
     if len(args) != 2 or args[0] not in ("grant", "revoke"):
         raise usage("admins", "bad_action")
-    if not (args[1].isascii() and args[1].isdecimal()) or not 0 < int(args[1]) < 2**52:
+    target = typed_number(args[1], max_digits=16)
+    if target is None or not 0 < target < 2**52:
         raise usage("admins", "bad_user_id")
-    target = int(args[1])
     if args[0] == "grant":
         await adjustments.grant_admin(turn, target)
     else:
@@ -54,23 +55,24 @@ async def admins(turn: Turn) -> None:
 
 
 async def _override(turn: Turn, kind: OverrideKind, command: str) -> None:
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if len(args) < 3:
         turn.reply("chat/admin/grounds.j2", kind=kind, command=command, grounds=GROUNDS)
         return
     person = await find_person(turn, args[0])
-    if not args[1].isdecimal() or int(args[1]) not in GROUNDS:
+    ground = typed_number(args[1], max_digits=3)
+    if ground not in GROUNDS:
         raise usage(command, "bad_ground")
     adjustments.require_ratee(person)
     reason = reason_of(args[2:], command)
     quarter = await assessed_quarter(turn, given)
-    recomputed = await adjustments.record_override(turn, quarter, person, kind, int(args[1]), reason)
+    recomputed = await adjustments.record_override(turn, quarter, person, kind, ground, reason)
     turn.reply(
         "chat/admin/override_recorded.j2",
         kind=kind,
         name=person.name,
         quarter=quarter,
-        number=int(args[1]),
+        number=ground,
         reason=reason,
         recomputed=recomputed,
     )
@@ -89,7 +91,7 @@ async def veto(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def exempt(turn: Turn) -> None:
     """/exempt NAME REASON: comment only, no tier, this quarter."""
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if len(args) < 2:
         raise usage("exempt", "missing")
     person = await find_person(turn, args[0])
@@ -116,7 +118,7 @@ async def leave(turn: Turn) -> None:
     kind = LEAVE_WORDS.get(args[1])
     if kind is None:
         raise usage("leave", "bad_leave_kind")
-    start, end = parse_day(args[2]), parse_day(args[3])
+    start, end = parse_day(turn, args[2]), parse_day(turn, args[3])
     if start is None or end is None:
         raise usage("leave", "bad_date")
     if end < start:
@@ -137,7 +139,7 @@ async def leave(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def raters(turn: Turn) -> None:
     """/raters add|remove RATER RATEE [QUARTER]."""
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if len(args) != 3 or args[0] not in ("add", "remove"):
         raise usage("raters", "bad_action")
     rater, ratee = await find_person(turn, args[1]), await find_person(turn, args[2])

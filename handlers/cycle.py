@@ -11,7 +11,7 @@ from bot.workflow.progress import progress_report
 from bot.workflow.publicity import bind_group as bind_group_to
 from bot.workflow.publicity import publicity_can_close
 from handlers.buttons import button, confirm_buttons, confirmed, data
-from handlers.lookup import args_of, parse_day, take_quarter, usage
+from handlers.lookup import parse_day, take_quarter, usage
 from handlers.paging import send_paged
 from handlers.turn import Button, Refusal, Turn, on
 
@@ -25,7 +25,7 @@ PHASES = {
 
 def _until(turn: Turn, command: str, text: str) -> dt.datetime:
     """A phase's new end: the day given, at the deadline time, and not in the past."""
-    day = parse_day(text)
+    day = parse_day(turn, text)
     if day is None:
         raise usage(command, "bad_date")
     until = phases.new_end(turn, day)
@@ -37,7 +37,7 @@ def _until(turn: Turn, command: str, text: str) -> dt.datetime:
 @on(Access.ADMIN)
 async def open_phase(turn: Turn) -> None:
     """/open goals|registration|rating [QUARTER] [UNTIL]."""
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if not args or args[0] not in PHASES or PHASES[args[0]] is Phase.PUBLICITY:
         raise usage("open", "bad_phase")
     phase = PHASES[args[0]]
@@ -50,7 +50,7 @@ async def open_phase(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def extend_phase(turn: Turn) -> None:
     """/extend goals|registration|rating UNTIL [QUARTER]."""
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if len(args) != 2 or args[0] not in PHASES or PHASES[args[0]] is Phase.PUBLICITY:
         raise usage("extend", "bad_phase" if not args or args[0] not in PHASES else "missing")
     phase = PHASES[args[0]]
@@ -63,7 +63,7 @@ async def extend_phase(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def close_phase(turn: Turn) -> None:
     """/close goals|registration|rating|publicity [QUARTER]: rating and publicity ask for confirmation."""
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if len(args) != 1 or args[0] not in PHASES:
         raise usage("close", "bad_phase")
     phase = PHASES[args[0]]
@@ -115,7 +115,7 @@ async def bind_group(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def status(turn: Turn) -> None:
     """/status [QUARTER]: progress of what is open, by section, as text bars."""
-    given, _args = take_quarter(args_of(turn))
+    given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     report = await progress_report(turn, quarter)
     year, month = report.month

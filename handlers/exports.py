@@ -16,11 +16,12 @@ from bot.records.contents import assessed_quarters, months_with_summaries, submi
 from bot.records.exports import ExportFile, ExportKind, Period, build, fits, plan
 from bot.rendering import chunks, macro, render
 from bot.rules.roles import Access
+from bot.rules.text import ascii_number, typed
 from bot.workflow.quarter import ACCEPTING_BALLOTS, ResultsHidden
 from bot.workflow.services import Services
 from bot.workflow.unit import unit_of_work
 from handlers.buttons import button, consume, data
-from handlers.lookup import args_of, usage
+from handlers.lookup import args_of, check_year, usage
 from handlers.turn import Button, Refusal, Turn, on
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,10 @@ async def export(turn: Turn) -> None:
         )
         return
     try:
-        kind, period = ExportKind(args[0].lower()), Period.parse(args[1])
+        kind, period = ExportKind(args[0].lower()), Period.parse(typed(args[1]))
     except (ValueError, IndexError):
         raise usage("export", "bad_export") from None
+    check_year(turn, period.year, args[1])
     if len(args) != 2 or not fits(kind, period):
         raise usage("export", "bad_export")
     await refuse_hidden(turn, kind, period)
@@ -96,10 +98,11 @@ async def _periods(turn: Turn, kind: ExportKind) -> list[Period]:
 async def period_chosen(turn: Turn, payload: dict, arg: str, record) -> None:
     """A period was chosen: the export starts once this turn commits; the message shows its progress."""
     periods = payload.get("periods") or []
-    if not (arg.isascii() and arg.isdecimal()) or int(arg) >= len(periods):
+    index = ascii_number(arg)
+    if index is None or index >= len(periods):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     try:
-        kind, period = ExportKind(payload.get("kind")), Period.parse(str(periods[int(arg)]))
+        kind, period = ExportKind(payload.get("kind")), Period.parse(str(periods[index]))
     except ValueError:
         raise Refusal("chat/errors/button_unknown.j2", alert=True) from None
     await refuse_hidden(turn, kind, period)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.rules.roles import Access
+from bot.rules.text import clean_text
 from handlers.turn import Refusal, Turn, on
 
 ModeFn = Callable[[Turn, dict[str, Any], str], Awaitable[None]]
@@ -30,7 +31,7 @@ async def text_received(turn: Turn) -> None:
     """A private text message that is not a command."""
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
-    text = (turn.update.effective_message.text or "").strip()
+    text = clean_text(turn.update.effective_message.text or "").strip()
     mode, payload = await turn.mode(lock=True)  # two texts at once: the second reads what the first left
     if mode is None or mode not in MODES:
         raise Refusal("chat/errors/no_input_expected.j2")

@@ -7,36 +7,56 @@ import re
 
 from bot.records.cells import NameIndex, PersonRef, parse_date
 from bot.rules.domain import Quarter
+from bot.rules.periods import year_allowed, year_range
+from bot.rules.text import clean_text, typed
 from handlers.turn import Refusal, Turn
 from storage.models import Person
 
-QUARTER_RE = re.compile(r"^\d{4}[Qq][1-4]$")
+QUARTER_RE = re.compile(r"^[0-9]{4}[Qq][1-4]$")
 REASON_MAX = 500
 
 
 def args_of(turn: Turn) -> list[str]:
-    """The words after the command."""
-    text = turn.update.effective_message.text or ""
+    """The words after the command, cleaned of what no record can hold (bot.rules.text)."""
+    text = clean_text(turn.update.effective_message.text or "")
     return text.split()[1:]
+
+
+def out_of_range(turn: Turn, text: str) -> Refusal:
+    first, last = year_range(turn.today)
+    return Refusal("chat/errors/period_out_of_range.j2", text=text, first=first, last=last)
+
+
+def check_year(turn: Turn, year: int, text: str) -> None:
+    """Refuse a typed period whose year is outside the years in use (bot.rules.periods)."""
+    if not year_allowed(year, turn.today):
+        raise out_of_range(turn, text)
 
 
 def usage(command: str, problem: str | None = None) -> Refusal:
     return Refusal("chat/errors/usage.j2", command=command, problem=problem)
 
 
-def take_quarter(args: list[str]) -> tuple[Quarter | None, list[str]]:
-    """A 2026Q3 anywhere in the arguments, and the rest."""
+def take_quarter(turn: Turn) -> tuple[Quarter | None, list[str]]:
+    """A 2026Q3 (or ２０２６Ｑ３) anywhere in the command's arguments, and the rest; a year out of range
+    is refused."""
+    args = args_of(turn)
     for i, word in enumerate(args):
-        if QUARTER_RE.match(word):
-            return Quarter.parse(word), args[:i] + args[i + 1 :]
+        if QUARTER_RE.match(typed(word)):
+            quarter = Quarter.parse(typed(word))
+            check_year(turn, quarter.year, word)
+            return quarter, args[:i] + args[i + 1 :]
     return None, args
 
 
-def parse_day(text: str) -> dt.date | None:
+def parse_day(turn: Turn, text: str) -> dt.date | None:
+    """A typed date (ASCII or full-width digits), None if it is not one; a year out of range is refused."""
     try:
-        return parse_date(text)
+        day = parse_date(typed(text))
     except ValueError:
         return None
+    check_year(turn, day.year, text)
+    return day
 
 
 async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Person:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from bot.rendering import chunks, render
 from bot.rules.roles import Access
+from bot.rules.text import ascii_number
 from handlers.buttons import button, data
 from handlers.turn import Button, Keyboard, Refusal, Turn
 
@@ -34,9 +35,9 @@ async def turn_page(turn: Turn, payload: dict, arg: str, record) -> None:
     if payload.get("admin") and not turn.identity.is_admin:
         raise Refusal("chat/errors/not_allowed.j2", alert=True)
     pages = payload.get("pages", [])
-    if not arg.isdecimal() or not 0 <= int(arg) < len(pages):
+    index = ascii_number(arg)
+    if index is None or not index < len(pages):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
-    index = int(arg)
     turn.effects.edit = (pages[index], page_keyboard(turn, record.token, index, len(pages)))
 
 

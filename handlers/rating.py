@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.rules.domain import Quarter
 from bot.rules.roles import Access
+from bot.rules.text import ascii_number
 from bot.workflow import ballots
 from bot.workflow.ballots import BallotView, RateeList
 from handlers.buttons import button, data
@@ -69,12 +70,11 @@ async def _show_list(
 @button("rate_list", Access.RATER)
 async def rate_list_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     assessment_id = payload.get("assessment_id")
-    if arg.startswith("p") and arg[1:].isdecimal():
-        await _show_list(
-            turn, await ballots.ratee_list(turn, _rater(turn), assessment_id), int(arg[1:]), edit=True
-        )
-    elif arg.startswith("r") and arg[1:].isdecimal():
-        await _show_ballot(turn, await ballots.open_ballot(turn, _rater(turn), assessment_id, int(arg[1:])))
+    number = ascii_number(arg[1:])
+    if arg.startswith("p") and number is not None:
+        await _show_list(turn, await ballots.ratee_list(turn, _rater(turn), assessment_id), number, edit=True)
+    elif arg.startswith("r") and number is not None:
+        await _show_ballot(turn, await ballots.open_ballot(turn, _rater(turn), assessment_id, number))
     else:
         await ballots.open_rating(turn, assessment_id)  # a closed quarter's refusal comes first
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
@@ -152,9 +152,10 @@ async def ballot_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         _render(turn, await ballots.score_item(turn, rater, ballot_id, *score), record.token)
     else:
         view = await ballots.draft(turn, rater, ballot_id)  # its own refusals come before a bad press
-        if not (arg.startswith("e") and arg[1:].isdecimal() and int(arg[1:]) < len(view.items)):
+        focus = ascii_number(arg[1:]) if arg.startswith("e") else None
+        if focus is None or focus >= len(view.items):
             raise Refusal("chat/errors/button_unknown.j2", alert=True)
-        _render(turn, view, record.token, focus=int(arg[1:]))
+        _render(turn, view, record.token, focus=focus)
 
 
 def _score_arg(arg: str) -> tuple[int, int] | None:
@@ -162,9 +163,10 @@ def _score_arg(arg: str) -> tuple[int, int] | None:
     if not arg.startswith("s"):
         return None
     index_text, _, points_text = arg[1:].partition(".")
-    if not (index_text.isdecimal() and points_text.isdecimal()):
+    index, points = ascii_number(index_text), ascii_number(points_text)
+    if index is None or points is None:
         return None
-    return int(index_text), int(points_text)
+    return index, points
 
 
 async def outstanding_for(turn: Turn) -> list[tuple[Quarter, int, int]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.rules.roles import Access
+from bot.rules.text import typed_number
 from bot.workflow.calendar import correct_day
 from bot.workflow.reminders import remind_everyone
-from handlers.lookup import args_of, parse_day, usage
+from handlers.lookup import args_of, check_year, parse_day, usage
 from handlers.turn import Turn, on
 
 
@@ -20,11 +21,10 @@ async def calendar(turn: Turn) -> None:
     """/calendar workday|holiday DATE [NOTE] | remove DATE | list [YEAR]: the official schedule, by hand."""
     args = args_of(turn)
     if not args or args[0] == "list":
-        year = (
-            int(args[1]) if len(args) > 1 and args[1].isdecimal() and len(args[1]) == 4 else turn.today.year
-        )
-        if not 2000 <= year <= 2099:
+        year = typed_number(args[1], max_digits=4) if len(args) > 1 else turn.today.year
+        if year is None:
             raise usage("calendar", "bad_date")
+        check_year(turn, year, args[1] if len(args) > 1 else str(year))
         rows = [r for r in await turn.repo.calendar_corrections() if r.day.year in (year, year + 1)]
         cal = turn.calendar
         turn.reply(
@@ -36,7 +36,7 @@ async def calendar(turn: Turn) -> None:
         return
     if args[0] not in ("workday", "holiday", "remove") or len(args) < 2:
         raise usage("calendar", "bad_action")
-    day = parse_day(args[1])
+    day = parse_day(turn, args[1])
     if day is None:
         raise usage("calendar", "bad_date")
     note = " ".join(args[2:])[:100] or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.rules.domain import AssessmentStatus, Tier
 from bot.rules.roles import Access
+from bot.rules.text import typed_number
 from bot.rules.vocabulary import TIER_WORDS
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
@@ -16,7 +17,7 @@ from handlers.turn import Turn, on
 @on(Access.ADMIN)
 async def results(turn: Turn) -> None:
     """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
-    given, _args = take_quarter(args_of(turn))
+    given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     assessment, decided = await decisions.results_view(turn, quarter)
     await send_paged(
@@ -38,7 +39,7 @@ async def results(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def change(turn: Turn) -> None:
     """/change NAME TIER REASON [QUARTER]: the leadership's change, kept within the quota."""
-    given, args = take_quarter(args_of(turn))
+    given, args = take_quarter(turn)
     if len(args) < 3:
         raise usage("change", "missing")
     person = await find_person(turn, args[0])
@@ -61,7 +62,7 @@ async def change(turn: Turn) -> None:
 @on(Access.ADMIN)
 async def confirm(turn: Turn) -> None:
     """/confirm [QUARTER]: record the leadership's decision; asks for a button press first."""
-    given, _args = take_quarter(args_of(turn))
+    given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     decided = await decisions.confirmable(turn, quarter)
     counts = {t: sum(1 for x in decided.tiers.values() if x is t) for t in Tier}
@@ -87,7 +88,7 @@ async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
 @on(Access.ADMIN)
 async def publish(turn: Turn) -> None:
     """/publish [QUARTER]: post the GOOD tier to the bureau's group; asks for a button press first."""
-    given, _args = take_quarter(args_of(turn))
+    given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     assessment = await phases.assessment_in(turn, quarter, AssessmentStatus.CONFIRMED, "publish")
     await publicity.group_or_refuse(turn)
@@ -121,7 +122,7 @@ async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -
 @on(Access.ADMIN)
 async def objections(turn: Turn) -> None:
     """/objections [QUARTER]: every objection with its author (admins only)."""
-    given, _args = take_quarter(args_of(turn))
+    given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     assessment = await turn.repo.assessment(quarter)
     rows = await turn.repo.objections(assessment.id) if assessment is not None else []
@@ -135,9 +136,10 @@ async def resolve(turn: Turn) -> None:
     args = args_of(turn)
     if len(args) < 3 or args[1] not in ("dismiss", "uphold"):
         raise usage("resolve", "missing" if len(args) < 3 else "bad_action")
-    if not (args[0].isascii() and args[0].isdecimal()) or len(args[0]) > 9:
+    number = typed_number(args[0])
+    if number is None:
         raise usage("resolve", "bad_number")
     reason = reason_of(args[2:], "resolve")
     upheld = args[1] == "uphold"
-    objection, assessment = await objection_steps.resolve_objection(turn, int(args[0]), upheld, reason)
+    objection, assessment = await objection_steps.resolve_objection(turn, number, upheld, reason)
     turn.reply("chat/admin/objection_done.j2", number=objection.id, upheld=upheld, quarter=assessment.period)

@@ -23,3 +23,17 @@ def test_the_compute_benchmark_runs_at_a_tiny_size():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "machine:" in done.stdout and "PostgreSQL" in done.stdout
     assert "[sqlite] compute 30 ratees" in done.stdout and "30 results written" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_import_bomb_benchmark_runs_on_its_small_files():
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bombs", "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "dimension.xlsx" in done.stdout and "refused: too_many_rows" in done.stdout

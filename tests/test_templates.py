@@ -154,6 +154,7 @@ def sample_contexts() -> dict[str, dict]:
             "problems": [("rules.quota_share", "ASSESSMENT_RULES__QUOTA_SHARE", "bad")]
         },
         "cli/migrated.j2": {"url": "sqlite:///a.db", "revision": "0001"},
+        "cli/period_out_of_range.j2": {"text": "0000Q1", "first": 2000, "last": 2027},
         "cli/template_written.j2": {
             "kind": "ballots",
             "path": "b.xlsx",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -21,14 +22,26 @@ from bot.records.exports import ExportKind
 from bot.records.spreadsheets import TableError
 from bot.rendering import render
 from bot.rules.domain import Quarter
+from bot.rules.periods import year_allowed, year_range
+from bot.rules.text import typed
 from bot.settings import SettingsError, load_settings
+from bot.workflow.clock import SystemClock
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _quarter(text: str) -> Quarter:
+    """A quarter typed on the command line (full-width digits read as ASCII), within the years in use."""
     try:
-        return Quarter.parse(text)
+        quarter = Quarter.parse(typed(text))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    today = SystemClock().now().astimezone(TZ).date()
+    if not year_allowed(quarter.year, today):
+        first, last = year_range(today)
+        message = render("cli/period_out_of_range.j2", text=text, first=first, last=last)
+        raise argparse.ArgumentTypeError(message)
+    return quarter
 
 
 def build_parser() -> argparse.ArgumentParser:

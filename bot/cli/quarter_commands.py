@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 from pathlib import Path
 
 from bot.cli.results import results_json, results_rows, results_table
 from bot.cli.shared import CLI_ACTOR, EXIT_INVALID, EXIT_OK, echo, repository
 from bot.records.exports import ExportKind, quarter_plans, write_plans
-from bot.records.spreadsheets import TableError, write_table
+from bot.records.spreadsheets import TableError, csv_text, write_table
 from bot.rendering import render
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter
@@ -94,11 +92,7 @@ def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
             write_table(args.output, headers, rows)
             echo(render("cli/exported.j2", quarter=args.quarter, paths=[args.output]))
             return EXIT_OK
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        writer.writerows(rows)
-        text = buffer.getvalue()
+        text = csv_text(headers, rows)
     else:
         text = results_table(computed, settings.rules.score_places)
     if args.output:

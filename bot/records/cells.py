@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.records.spreadsheets import Cell, Table
+from bot.rules.text import typed
 
 # The words a yes/no column accepts: data the bureau's spreadsheets carry, partly in Chinese.
 YES = {"是", "在职", "y", "yes", "1", "true"}
@@ -61,14 +62,14 @@ def cell_text(value: Cell) -> str:
 
 
 def whole_number(value: Cell) -> int | None:
-    """A whole number of points written with ASCII digits (17, 17.0), else None."""
+    """A whole number of points written with ASCII or full-width digits (17, 17.0, １７), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
-    text = cell_text(value)
+    text = typed(cell_text(value))  # ８５ as an input method types it reads as 85
     return int(float(text)) if _DIGITS.match(text) else None
 
 

@@ -15,6 +15,7 @@ from docx.table import _Cell
 
 from bot.records.contents import Header, MonthlyForm, QuarterForm
 from bot.rendering import macro
+from bot.rules.text import clean_text as _xml_safe  # stored texts from before cleaning on entry
 
 BODY_FONT = "SimSun"  # Song, the forms' usual face; Word and LibreOffice map the name on any system
 TITLE_FONT = "SimHei"  # Hei, for the title
@@ -52,12 +53,12 @@ def _title(document: Document, title: str, subtitle: str | None = None) -> None:
     paragraph = document.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.space_after = Pt(4 if subtitle else 12)
-    _font(paragraph.add_run(title), TITLE_FONT, TITLE_SIZE, bold=True)
+    _font(paragraph.add_run(_xml_safe(title)), TITLE_FONT, TITLE_SIZE, bold=True)
     if subtitle:
         line = document.add_paragraph()
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         line.paragraph_format.space_after = Pt(10)
-        _font(line.add_run(subtitle), BODY_FONT, Pt(14))
+        _font(line.add_run(_xml_safe(subtitle)), BODY_FONT, Pt(14))
 
 
 def _write(cell: _Cell, lines: list[str] | str, *, center: bool = False, vertical: bool = False) -> None:
@@ -70,14 +71,14 @@ def _write(cell: _Cell, lines: list[str] | str, *, center: bool = False, vertica
         paragraph = first if index == 0 else cell.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else WD_ALIGN_PARAGRAPH.LEFT
         paragraph.paragraph_format.line_spacing = 1.25
-        paragraph.add_run(line)
+        paragraph.add_run(_xml_safe(line))
 
 
 def _right(cell: _Cell, line: str) -> None:
     paragraph = cell.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     paragraph.paragraph_format.line_spacing = 1.25
-    paragraph.add_run(line)
+    paragraph.add_run(_xml_safe(line))
 
 
 def _table(document: Document, header: Header, rows: int):
@@ -144,7 +145,7 @@ def form1(form: MonthlyForm, bureau: str) -> bytes:
     _write(remark, form.remark or "")
     note = document.add_paragraph()
     note.paragraph_format.space_before = Pt(6)
-    _font(note.add_run(text("footnote", "form1")), BODY_FONT, Pt(10.5))
+    _font(note.add_run(_xml_safe(text("footnote", "form1"))), BODY_FONT, Pt(10.5))
     return _save(document)
 
 
@@ -177,5 +178,5 @@ def form2(form: QuarterForm, bureau: str) -> bytes:
     _write(remark, remarks)
     note = document.add_paragraph()
     note.paragraph_format.space_before = Pt(6)
-    _font(note.add_run(text("footnote", "form2")), BODY_FONT, Pt(10.5))
+    _font(note.add_run(_xml_safe(text("footnote", "form2"))), BODY_FONT, Pt(10.5))
     return _save(document)

@@ -26,8 +26,8 @@ from storage.repository import Repository
 DOCUMENT_LIMIT = 45 * 1024 * 1024
 ZIP_MIME = "application/zip"
 PNG_MIME = "image/png"
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{1,2})$")
+_YEAR = re.compile(r"^([0-9]{4})$")
 
 _UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +14,30 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
+from bot.rules.text import clean_line, clean_text
+
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 SUFFIXES = (".csv", ".xlsx")
+# What a file may hold, checked before or while it is read, so that any file up to MAX_BYTES is
+# refused or read within about 200 MB (bench/bombs.py measures it): a large bureau's ballot sheet
+# (500 ratees × 20 raters × 10 items × 7 columns) has 700,000 cells; a workbook's parts unzip to
+# a few MB; Excel itself holds at most 32,767 characters in a cell.
+MAX_COLUMNS = 64
+MAX_CELLS = 800_000
+MAX_CELL_CHARS = 32_767
+MAX_ZIP_MEMBERS = 500
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one part of the workbook, unzipped
+MAX_UNZIPPED_BYTES = 80 * 1024 * 1024  # all its parts
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # openpyxl reads this part whole, before any row
+
+# A text a spreadsheet program would take for a formula when it opens a CSV: one that starts, maybe
+# after spaces, tabs or line breaks, with a sign (the ASCII ones and the full-width ones an input
+# method types). Such a cell is written behind an apostrophe (FORMULA_GUARD), which a spreadsheet shows
+# as text and our own import removes again. (An .xlsx stores texts as texts: as_text below.)
+FORMULA_SIGNS = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
+_LEADING = " \u3000\t\r\n'"
+FORMULA_GUARD = "'"
 
 Cell = str | int | float | dt.date | dt.datetime | None
 
@@ -62,30 +84,77 @@ def _decode(data: bytes) -> str:
 def read_csv_bytes(data: bytes) -> Table:
     if b"\x00" in data:
         raise TableError("unreadable", "binary data")
+    text = _decode(data)
+    if text.count(",") > MAX_CELLS:  # more cells than that, whatever the quoting: before csv makes them
+        raise TableError("too_many_cells", str(MAX_CELLS))
+    raw: list[list[Cell]] = []
+    cells = 0
     try:
-        rows = list(csv.reader(io.StringIO(_decode(data), newline="")))
-    except csv.Error as exc:
+        for row in csv.reader(io.StringIO(text, newline="")):
+            cells += len(row)
+            _within_limits(len(raw) + 1, len(row), cells, max(map(len, row), default=0))
+            raw.append([_unguarded(v) for v in row])
+    except csv.Error as exc:  # a field longer than csv's own limit (131,072 characters) too
         raise TableError("unreadable", "csv") from exc
-    return _table(rows)
+    return _table(raw)
+
+
+def _within_limits(line: int, columns: int, cells: int, longest: int) -> None:
+    if line > MAX_ROWS + 1:
+        raise TableError("too_many_rows", str(MAX_ROWS))
+    if columns > MAX_COLUMNS:
+        raise TableError("too_many_columns", str(MAX_COLUMNS))
+    if cells > MAX_CELLS:
+        raise TableError("too_many_cells", str(MAX_CELLS))
+    if longest > MAX_CELL_CHARS:
+        raise TableError("cell_too_long", str(MAX_CELL_CHARS))
+
+
+def check_xlsx_archive(data: bytes) -> None:
+    """Refuse a workbook whose parts would unzip to more than the limits, before anything is parsed.
+
+    The sizes are those the archive declares; zipfile never inflates a part past its declared size.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise TableError("unreadable", type(exc).__name__) from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise TableError("too_many_parts", str(MAX_ZIP_MEMBERS))
+    total = 0
+    for member in members:
+        limit = MAX_SHARED_STRINGS_BYTES if member.filename.lower().endswith("sharedstrings.xml") else None
+        if member.file_size > (limit or MAX_MEMBER_BYTES):
+            raise TableError("unzipped_too_large", str((limit or MAX_MEMBER_BYTES) // (1024 * 1024)))
+        total += member.file_size
+    if total > MAX_UNZIPPED_BYTES:
+        raise TableError("unzipped_too_large", str(MAX_UNZIPPED_BYTES // (1024 * 1024)))
 
 
 def read_xlsx_bytes(data: bytes) -> Table:
+    check_xlsx_archive(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException and other corruptions
         raise TableError("unreadable", type(exc).__name__) from None
     try:
         sheet = workbook.worksheets[0]
+        # The dimension the file declares (A1:XFD1048576 costs nothing to write) is not believed:
+        # rows are as wide as their last cell, and missing rows are not made up past MAX_ROWS.
+        sheet.reset_dimensions()
         raw: list[list[Cell]] = []
+        cells = 0
         for line, row in enumerate(sheet.iter_rows(), start=1):
+            cells += len(row)
+            _within_limits(line, len(row), cells, 0)
             values: list[Cell] = []
             for cell in row:
                 if cell.data_type == "f":
                     raise TableError("formula", f"{cell.coordinate}")
+                if isinstance(cell.value, str) and len(cell.value) > MAX_CELL_CHARS:
+                    raise TableError("cell_too_long", str(MAX_CELL_CHARS))
                 values.append(cell.value)
             raw.append(values)
-            if line > MAX_ROWS + 1:
-                raise TableError("too_many_rows", str(MAX_ROWS))
     except TableError:
         raise
     except Exception as exc:  # broken sheet XML, a number cell holding text...
@@ -96,9 +165,32 @@ def read_xlsx_bytes(data: bytes) -> Table:
 
 
 def _clean(value: Any) -> Cell:
+    """A cell's text without control characters and the like (bot.rules.text), trimmed; blank is None."""
     if isinstance(value, str):
-        value = value.strip()
+        value = clean_line(value).strip()
         return value or None
+    return value
+
+
+def csv_safe(value: Cell) -> Cell:
+    """A cell as a CSV carries it: a text that would start a formula gets the guard, and every text is
+    cleaned of characters no record can hold (rows stored before cleaning on entry)."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    return FORMULA_GUARD + value if formula_like(value) else value
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could read the text as a formula (apostrophes before the sign included,
+    so that a text of the form '=x survives the round trip too)."""
+    return text.lstrip(_LEADING).startswith(FORMULA_SIGNS)
+
+
+def _unguarded(value: str) -> str:
+    """A CSV cell as it was before csv_safe guarded it: exactly one guard, before a formula-like text."""
+    if value.startswith(FORMULA_GUARD) and formula_like(value[1:]):
+        return value[1:]
     return value
 
 
@@ -129,19 +221,17 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Sequence[Sequenc
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(headers)
-            writer.writerows(rows)
+            handle.write(csv_text(headers, rows))
         return path
     if path.suffix.lower() != ".xlsx":
         raise TableError("wrong_type", path.suffix)
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(list(headers))
+    sheet.append(xlsx_row(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(xlsx_row(row))
     as_text(sheet)
     for index, header in enumerate(headers, start=1):
         width = max([len(str(header)) * 2 + 2] + [len(str(r[index - 1] or "")) + 2 for r in rows[:200]])
@@ -149,6 +239,20 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Sequence[Sequenc
     sheet.freeze_panes = "A2"
     workbook.save(path)
     return path
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """The CSV of a table, every cell through csv_safe: what every CSV the project writes is made of."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([csv_safe(h) for h in headers])
+    writer.writerows([csv_safe(v) for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def xlsx_row(values: Sequence[Any]) -> list[Any]:
+    """A row for openpyxl: texts cleaned of what XML cannot hold (openpyxl refuses \\x07 and the like)."""
+    return [clean_text(v) if isinstance(v, str) else v for v in values]
 
 
 def as_text(sheet) -> None:

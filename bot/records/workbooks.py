@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.records.annual import AnnualReport
 from bot.records.contents import Filing
-from bot.records.spreadsheets import as_text
+from bot.records.spreadsheets import as_text, xlsx_row
 from bot.rendering import display_width, macro
 from bot.rules.domain import Category, RaterGroup, Tier
 
@@ -65,7 +65,7 @@ ANNUAL_COLUMNS = (
 
 def _sheet(sheet: Worksheet, title: str, columns: Sequence[str], rows: list[list[Any]]) -> None:
     """A title line, a bold frozen header, the rows with borders, widths from the contents."""
-    sheet.append([title])
+    sheet.append(xlsx_row([title]))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
     sheet.append([text("column", c) for c in columns])
@@ -75,7 +75,7 @@ def _sheet(sheet: Worksheet, title: str, columns: Sequence[str], rows: list[list
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = BORDER
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(row))
     as_text(sheet)
     for line in sheet.iter_rows(min_row=3, max_row=sheet.max_row):
         for cell, column in zip(line, columns, strict=False):
@@ -159,7 +159,7 @@ def _filing_summary(sheet: Worksheet, filing: Filing, category: Category) -> Non
         [text("summary_row", "within"), text("yes_no", quota is None or good <= quota.quota)],
     ]
     for line in lines:
-        sheet.append(line)
+        sheet.append(xlsx_row(line))
     as_text(sheet)
     sheet["A1"].font = Font(bold=True, size=14)
     for row in sheet.iter_rows(min_row=2):
@@ -197,7 +197,7 @@ def annual_workbook(report: AnnualReport) -> bytes:
     summary.append([text("annual_title", report.year)])
     summary["A1"].font = Font(bold=True, size=14)
     for recommendation, count in report.counts.items():
-        summary.append([text("recommendation", recommendation), count])
+        summary.append(xlsx_row([text("recommendation", recommendation), count]))
     summary.append([text("disqualified_row"), report.disqualified])
     as_text(summary)
     summary.column_dimensions["A"].width = 30

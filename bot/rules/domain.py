@@ -93,7 +93,7 @@ class AnnualRecommendation(StrEnum):
     NONE = "none"
 
 
-_QUARTER_RE = re.compile(r"^\s*(\d{4})\s*[-_ ]?\s*[Qq]([1-4])\s*$")
+_QUARTER_RE = re.compile(r"^\s*([0-9]{4})\s*[-_ ]?\s*[Qq]([1-4])\s*$")
 
 
 @dataclass(frozen=True, order=True)

@@ -1,4 +1,4 @@
-"""Which month or quarter a staff action or an admin command is about, on the bureau's calendar."""
+"""Which month or quarter a staff action or an admin command is about, and the years one may name."""
 
 from __future__ import annotations
 
@@ -7,6 +7,22 @@ import datetime as dt
 from bot.rules.domain import Quarter
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import ScheduleSettings
+
+# The years a typed period (quarter, month, year, date) may name: 2000 to next year, by the clock.
+# The bureau's assessments are kept digitally from long after 2000, and nothing is planned further
+# than the coming year (next year's holidays are published in the autumn); a year outside is a typo
+# (0000Q1, 9999Q4) that would otherwise be stored and break every view of it.
+FIRST_YEAR = 2000
+
+
+def year_range(today: dt.date) -> tuple[int, int]:
+    """The first and last year a person may name today."""
+    return FIRST_YEAR, today.year + 1
+
+
+def year_allowed(year: int, today: dt.date) -> bool:
+    first, last = year_range(today)
+    return first <= year <= last
 
 
 def previous_month(year: int, month: int) -> tuple[int, int]:

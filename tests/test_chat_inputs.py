@@ -1,0 +1,120 @@
+"""Input that cannot break anything, through the real bot and the stand-in: control characters typed in
+chat, periods outside the years in use, forged buttons with non-ASCII digits, full-width digits typed."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from docx import Document
+
+from bot.rendering import render
+from tests.authz import forge_press, release_rows_connection, small_roster, table_rows
+from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
+from tests.conftest import EXAMPLES
+
+BUREAU = ["周明远", "吴晓燕", "郑海涛", "冯雪梅", "陈立新", "杨建华", "严立军"]
+OUT_OF_RANGE = "不在可办理的年份范围内"
+
+
+@pytest.fixture
+async def july(database_url, database):
+    """The example bureau on the last day of July: summaries are due."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
+        await bind_everyone(bureau)
+        yield bureau
+
+
+@pytest.fixture
+async def rating(database_url, database, tmp_path):
+    """A small bureau in October with the third quarter's rating open."""
+    small_roster(tmp_path / "roster.csv", BUREAU)
+    await import_roster(database, tmp_path / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
+        await bind_everyone(bureau)
+        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
+        await bureau.settle()
+        try:
+            yield bureau
+        finally:
+            await release_rows_connection(bureau)
+
+
+async def test_a_control_character_in_a_summary_item_still_exports_form1(july):
+    author, leader = july.user("吴晓燕"), july.user("周明远")
+    await july.command(author, "summary")
+    preview = await july.text(author, "完成一项\x07审批\uffff\n整理\x1b档案")
+    assert "完成一项审批" in preview.text
+    _answer, submitted = await july.press(author, preview, "提交")
+    assert "已提交" in submitted.text
+    request = await july.expect(leader, "请审核")
+    await july.press(leader, request, "通过")
+    # a text that is nothing once cleaned is refused like an empty one
+    await july.command(july.user("郑海涛"), "summary")
+    empty = await july.text(july.user("郑海涛"), "\x07\uffff")
+    assert empty.text == render("chat/errors/no_input_expected.j2").strip()
+
+    before = july.last(ADMIN).message_id if july.last(ADMIN) else 0
+    await july.command(ADMIN, "export", "form1 2026-07")
+    await july.expect(ADMIN, "已生成2026年7月", timeout=20)
+    (message,) = [
+        m for m in july.driver.bot_messages(ADMIN) if m.message_id > before and m.document is not None
+    ]
+    archive = zipfile.ZipFile(io.BytesIO(message.document.data))
+    (name,) = [n for n in archive.namelist() if "吴晓燕" in n]
+    table = Document(io.BytesIO(archive.read(name))).tables[0]
+    assert "1. 完成一项审批" in table.rows[3].cells[1].text and "2. 整理档案" in table.rows[3].cells[1].text
+
+
+async def test_a_period_outside_the_years_in_use_is_refused_everywhere_it_is_typed(rating):
+    before = await table_rows(rating)
+    cases = [
+        ("open", "rating 0000Q1"),
+        ("open", "rating 9999Q4"),
+        ("close", "rating 0000Q1"),
+        ("extend", "rating 2026-10-30 1999Q4"),
+        ("results", "0000Q1"),
+        ("export", "form2 9999Q4"),
+        ("export", "form1 1999-12"),
+        ("export", "annual 2099"),
+        ("calendar", "list 2099"),
+        ("calendar", "holiday 2099-01-01"),
+        ("leave", "周明远 病假 2099-01-01 2099-01-02"),
+        ("veto", "周明远 1 理由 0000Q1"),
+    ]
+    for command, args in cases:
+        reply = await rating.command(ADMIN, command, args)
+        assert OUT_OF_RANGE in reply.text, (command, args, reply.text)
+    assert await table_rows(rating) == before
+    # and nobody's /rate or /me broke
+    assert "内部错误" not in (await rating.command(rating.user("赵建国"), "rate")).text
+    assert "内部错误" not in (await rating.command(rating.user("吴晓燕"), "me")).text
+
+
+async def test_forged_buttons_with_non_ascii_digits_change_nothing(rating):
+    rater = rating.user("赵建国")
+    listing = await rating.command(rater, "rate")
+    list_token = listing.buttons[0][0]["callback_data"].split(":", 1)[0]
+    _a, screen = await rating.press(rater, listing, data=listing.buttons[0][0]["callback_data"])
+    ballot_token = screen.buttons[0][0]["callback_data"].split(":", 1)[0]
+    before = await table_rows(rating)
+    unknown = render("chat/errors/button_unknown.j2").strip()
+    forged = [f"{ballot_token}:{arg}" for arg in ("s0.²", "s0.٣", "s٠.3", "e²", "e٣", "s0.３")]
+    forged += [f"{list_token}:{arg}" for arg in ("r²", "r٣", "p²", "p٣")]
+    for data in forged:
+        query = forge_press(rating, rater, data)
+        answer = await rating.driver.wait_for_callback_answer(query.id)
+        assert str(answer.text).strip() == unknown, (data, answer.text)
+    assert await table_rows(rating) == before
+    # the real button still scores
+    _a, screen = await rating.press(rater, screen, data=screen.buttons[0][0]["callback_data"])
+    assert await table_rows(rating) != before
+
+
+async def test_full_width_digits_typed_in_a_command_are_read(rating):
+    reply = await rating.command(ADMIN, "calendar", "list ２０２６")
+    assert "2026" in reply.text and OUT_OF_RANGE not in reply.text
+    reply = await rating.command(ADMIN, "results", "２０２６Ｑ３")
+    assert "用法" not in reply.text and OUT_OF_RANGE not in reply.text
