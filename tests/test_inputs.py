@@ -260,6 +260,7 @@ async def _store_bad_texts(database_url: str) -> None:
 def test_the_command_line_exports_every_record_of_stored_control_characters(cli, database_url, tmp_path):
     assert cli("import-roster", EXAMPLES / "roster.csv")[0] == 0
     assert cli("import-ballots", "2026Q3", EXAMPLES / "ballots-2026Q3.csv")[0] == 0
+    assert cli("close-rating", "2026Q3")[0] == 0  # nothing scored is exported while ballots are accepted
     asyncio.run(_store_bad_texts(database_url))
     code, out = cli(
         "export", "2026Q3", "-o", tmp_path, "--only", "results", "form1", "form2", "filing", "annual"
@@ -285,6 +286,7 @@ def test_the_command_line_refuses_a_quarter_outside_the_years_in_use(cli, quarte
 
 def test_the_command_line_takes_a_quarter_typed_with_full_width_digits(cli):
     assert cli("import-roster", EXAMPLES / "roster.csv")[0] == 0
+    assert cli("close-rating", "２０２６Ｑ３")[0] == 0
     code, out = cli("results", "２０２６Ｑ３")
     assert code == 0 and "2026" in out, out
 
@@ -384,6 +386,7 @@ def test_the_ballot_template_and_results_csv_guard_formulas_and_the_template_imp
         csv.writer(handle).writerows(rows)
     code, out = cli("import-ballots", "2026Q3", template)
     assert code == 0, out
+    assert cli("close-rating", "2026Q3")[0] == 0
     code, out = cli("results", "2026Q3", "--format", "csv")
     assert code == 0, out
     cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
