@@ -12,8 +12,10 @@ import datetime as dt
 import pytest
 
 from bot.cli.rehearsal import import_roster
-from bot.rules.domain import BallotStatus, Phase
+from bot.records.spreadsheets import Table
+from bot.rules.domain import BallotPart, BallotStatus, Phase
 from bot.workflow import ballots, phases
+from bot.workflow.quarter import import_ballots
 from bot.workflow.raters import pairs_for
 from bot.workflow.unit import Refusal
 from tests.conftest import EXAMPLES
@@ -136,3 +138,60 @@ async def test_a_rater_scores_and_submits_a_ballot_and_nobody_else_may(
     async with quarterly.work(RATER_TG) as work:
         assert await ballots.outstanding_for(work, rater) == []
         assert all(i.points is None for i in await work.repo.items_of_ballot(second))
+
+
+def paper_rows(quarter, rater: str, ratee: str, items, points) -> Table:
+    """A paper-ballot file of one ballot: each (part, item) scored `points(item)`."""
+    rows = [
+        (
+            line,
+            {
+                "季度": str(quarter),
+                "评分人": rater,
+                "被评人": ratee,
+                "指标类别": "共性指标" if part is BallotPart.COMMON else "个性指标",
+                "指标": item.name,
+                "满分": item.max_points,
+                "得分": points(item),
+            },
+        )
+        for line, (part, item) in enumerate(items, start=2)
+    ]
+    return Table(("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分"), tuple(rows))
+
+
+async def test_a_paper_file_never_tells_whether_it_matches_a_ballot_submitted_in_chat(
+    quarterly: Quarterly, database
+) -> None:
+    """An admin may not test a guess of a rater's chat ballot by importing it: same or not, the answer is
+    the same refusal; a paper ballot imported twice is still recognised as the same file."""
+    await import_roster(database, EXAMPLES / "roster.csv", "test")
+    quarterly.at(2026, 10, 9, 10, 0)
+    async with quarterly.work() as work:
+        await phases.open_phase(work, Phase.RATING, Q3, phases.new_end(work, dt.date(2026, 10, 16)))
+    async with quarterly.work(RATER_TG) as work:
+        people = {p.name: p for p in await work.repo.people()}
+        rater, ratee = people["周明远"], people["吴晓燕"]
+        view = await ballots.open_ballot(work, rater.id, (await work.repo.assessment(Q3)).id, ratee.id)
+        for index, item in enumerate(view.items):
+            view = await ballots.score_item(work, rater.id, view.ballot.id, index, item.max_points)
+        await ballots.submit_ballot(work, rater.id, view.ballot.id)
+    settings = quarterly.services.settings
+    items = [(BallotPart.COMMON, i) for i in settings.indicators.common] + [
+        (BallotPart.INDIVIDUAL, i) for i in settings.indicators.template_for(ratee.role)
+    ]
+    answers = []
+    for guess in (lambda item: item.max_points, lambda item: 0):  # the right guess, then a wrong one
+        async with quarterly.work() as work:
+            table = paper_rows(Q3, rater.name, ratee.name, items, guess)
+            outcome = await import_ballots(work.repo, settings, Q3, table, work.actor)
+            answers.append((outcome.unchanged, [(e.line, e.code) for e in outcome.errors], len(outcome.new)))
+    assert answers[0] == answers[1] == (0, [(2, "ballot_in_chat")], 0)
+
+    other = people["郑海涛"]  # a paper ballot imported again is the same file, not an error
+    for _ in range(2):
+        async with quarterly.work() as work:
+            table = paper_rows(Q3, other.name, ratee.name, items, lambda item: item.max_points)
+            outcome = await import_ballots(work.repo, settings, Q3, table, work.actor)
+            assert outcome.errors == []
+    assert (outcome.unchanged, len(outcome.new)) == (1, 0)

@@ -26,6 +26,7 @@ PART_LABELS = {BallotPart.COMMON: "共性指标", BallotPart.INDIVIDUAL: "个性
 @dataclass(frozen=True)
 class ExistingBallot:
     submitted: bool
+    paper: bool  # a chat ballot is never compared with a file: "the same" would tell its scores
     scores: tuple[tuple[BallotPart, str, int | None], ...]
 
 
@@ -206,8 +207,10 @@ def _assemble(rater_id, ratee_id, rows, ctx: BallotContext, outcome: BallotImpor
     )
     ballot = ParsedBallot(first_line, rater_id, ratee_id, ctx.pairs[(rater_id, ratee_id)], common, individual)
     existing = ctx.existing.get((rater_id, ratee_id))
-    if existing is not None and existing.submitted and existing.scores == ballot.scores():
-        outcome.unchanged += 1
+    if existing is not None and existing.submitted and not existing.paper:
+        outcome.errors.append(RowError(first_line, "ballot_in_chat", column="评分人"))
+    elif existing is not None and existing.submitted and existing.scores == ballot.scores():
+        outcome.unchanged += 1  # the same paper ballot imported again
     elif existing is not None and existing.submitted:
         outcome.errors.append(RowError(first_line, "ballot_locked", column="评分人"))
     elif not ctx.accepting:

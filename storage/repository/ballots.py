@@ -118,13 +118,14 @@ class BallotQueries(RepositoryBase):
 
     async def existing_ballots(
         self, assessment_id: int
-    ) -> dict[tuple[int, int], tuple[bool, tuple[tuple[BallotPart, str, int | None], ...]]]:
-        """(rater, ratee) -> (submitted?, the items as (part, name, points) in order)."""
+    ) -> dict[tuple[int, int], tuple[bool, bool, tuple[tuple[BallotPart, str, int | None], ...]]]:
+        """(rater, ratee) -> (submitted?, on paper?, the items as (part, name, points) in order)."""
         ballots = await self.ballots(assessment_id, submitted_only=False)
         items = await self.ballot_items([b.id for b in ballots])
         return {
             (b.rater_id, b.ratee_id): (
                 b.status is BallotStatus.SUBMITTED,
+                b.source is BallotSource.PAPER,
                 tuple((i.part, i.name, i.points) for i in ordered_items(items[b.id])),
             )
             for b in ballots
