@@ -145,11 +145,14 @@ async def raters(turn: Turn) -> None:
     rater, ratee = await find_person(turn, args[1]), await find_person(turn, args[2])
     quarter = await assessed_quarter(turn, given)
     action = RaterAction.ADD if args[0] == "add" else RaterAction.REMOVE
-    withdrawn = await adjustments.change_raters(turn, quarter, rater, ratee, action)
+    outcome = await adjustments.change_raters(turn, quarter, rater, ratee, action)
+    if outcome is adjustments.RatersChanged.KEPT_COUNTED:
+        turn.reply("chat/admin/raters_ballot_counted.j2", rater=rater.name, ratee=ratee.name)
+        return
     turn.reply(
         "chat/admin/raters_changed.j2",
         added=action is RaterAction.ADD,
-        withdrawn=withdrawn,
+        withdrawn=outcome is adjustments.RatersChanged.WITHDRAWN,
         rater=rater.name,
         ratee=ratee.name,
         quarter=quarter,

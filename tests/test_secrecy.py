@@ -203,7 +203,7 @@ class Small:
             counted = before is not None and before.counted
         try:
             async with self.q.work() as work:
-                await adjustments.change_raters(
+                outcome = await adjustments.change_raters(
                     work,
                     Q3,
                     await work.repo.person(self.ids[rater]),
@@ -211,10 +211,11 @@ class Small:
                     RaterAction.REMOVE,
                 )
         except Refusal as refused:
-            locked = refused.template == "chat/admin/results_locked.j2"  # confirmed: no more changes
-            assert locked or (counted and refused.template == "chat/admin/raters_ballot_counted.j2")
+            assert refused.template == "chat/admin/results_locked.j2"  # confirmed: no more changes
             return
-        assert not counted
+        assert (outcome is adjustments.RatersChanged.KEPT_COUNTED) == counted
+        if counted:
+            return
         async with self.q.work() as work:
             assert await work.repo.ballot_of(assessment.id, self.ids[rater], self.ids[ratee]) is None
 
@@ -589,6 +590,8 @@ async def test_removing_a_rater_withdraws_his_uncounted_ballot_and_refuses_a_cou
         ballot = await repo.ballot_of(assessment.id, people["吴晓燕"], people["冯雪梅"])
         assert ballot is not None and ballot.counted
         assert await repo.rater_change(assessment.id, people["吴晓燕"], people["冯雪梅"]) is None
+        [refused] = await repo.audit_entries("rater_remove_refused")  # the audit log says so too
+        assert refused.person_id == people["冯雪梅"] and '"reason": "ballot_counted"' in refused.details
 
 
 def test_the_migration_counts_the_ballots_behind_stored_results(database_url):

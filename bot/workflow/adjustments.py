@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 
 from bot.rules.domain import (
     AssessmentStatus,
@@ -113,24 +114,40 @@ async def record_leave(
     return recomputed
 
 
+class RatersChanged(Enum):
+    """What `/raters` did: the pair changed, a ballot withdrawn with it, or a counted ballot kept."""
+
+    CHANGED = "changed"
+    WITHDRAWN = "withdrawn"
+    KEPT_COUNTED = "kept_counted"
+
+
 async def change_raters(
     work: Work, quarter: Quarter, rater: Person, ratee: Person, action: RaterAction
-) -> bool:
-    """Add a rater to a ratee, or take one away, for this quarter; returns whether a ballot was withdrawn.
+) -> RatersChanged:
+    """Add a rater to a ratee, or take one away, for this quarter.
 
     Taking away a rater who has a ballot withdraws it, unless a result shown already counted it: then
-    removing that one ballot would give it back by the difference of two results (SPEC 4), so it is
-    refused.
+    removing that one ballot would give it back by the difference of two results (SPEC 4), so nothing
+    changes and the audit log records the refused removal.
     """
     require_ratee(ratee)
     if rater.id == ratee.id:
         raise Refusal("chat/admin/self_rating.j2")
     assessment = await editable_assessment(work, quarter)
-    withdrawn = False
+    outcome = RatersChanged.CHANGED
     if action is RaterAction.REMOVE:
         ballot = await work.repo.ballot_of(assessment.id, rater.id, ratee.id)
         if ballot is not None and ballot.counted:
-            raise Refusal("chat/admin/raters_ballot_counted.j2", rater=rater.name, ratee=ratee.name)
+            await work.repo.audit(
+                work.actor,
+                "rater_remove_refused",
+                assessment_id=assessment.id,
+                person_id=ratee.id,
+                rater_id=rater.id,
+                reason="ballot_counted",
+            )
+            return RatersChanged.KEPT_COUNTED
         if ballot is not None:
             await work.repo.audit(
                 work.actor,
@@ -142,7 +159,8 @@ async def change_raters(
                 status=ballot.status.value,
             )
             await work.repo.withdraw_ballot(ballot)
-            withdrawn = ballot.status is BallotStatus.SUBMITTED
+            if ballot.status is BallotStatus.SUBMITTED:
+                outcome = RatersChanged.WITHDRAWN
     await work.repo.put(
         RaterChange,
         {"assessment_id": assessment.id, "rater_id": rater.id, "ratee_id": ratee.id},
@@ -157,7 +175,7 @@ async def change_raters(
         person_id=ratee.id,
         rater_id=rater.id,
     )
-    return withdrawn
+    return outcome
 
 
 async def grant_admin(work: Work, target: int) -> None:
