@@ -142,6 +142,8 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
             await session.flush()
             effects = turn.effects
             effects.outbox = turn.queued
+        for change in turn.on_commit:  # committed: the in-memory state follows
+            change()
     except Refusal as refusal:
         outcome = "refused" if outcome == "refused" else "rejected"
         effects = _spoken(update, refusal.text, refusal.alert)

@@ -176,3 +176,22 @@ async def test_a_whole_quarter_through_the_workflow_alone(quarterly: Quarterly, 
     # A reminder round afterwards finds nothing outstanding for the finished quarter.
     async with quarterly.work() as work:
         assert "rating" not in await reminders.remind_everyone(work)
+
+
+async def test_a_calendar_correction_rolled_back_leaves_the_calendar_in_force_unchanged(
+    quarterly: Quarterly,
+) -> None:
+    """The calendar every turn uses follows a /calendar correction only once it committed."""
+    from bot.workflow.calendar import correct_day
+    from bot.workflow.unit import unit_of_work
+
+    services, saturday = quarterly.services, dt.date(2026, 10, 17)
+    assert not services.work_calendar().is_workday(saturday)
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(services, user_id=ADMIN) as work:
+            assert await correct_day(work, saturday, "workday", None)
+            raise RuntimeError("the commit never happens")
+    assert not services.work_calendar().is_workday(saturday)
+    async with unit_of_work(services, user_id=ADMIN) as work:
+        assert await correct_day(work, saturday, "workday", None)
+    assert services.work_calendar().is_workday(saturday)

@@ -28,5 +28,6 @@ async def correct_day(work: Work, day: dt.date, action: str, note: str | None) -
             row.is_workday, row.note, row.entered_by, row.entered_at = workday, note, work.user_id, work.now
     await work.repo.flush()
     await work.repo.audit(work.actor, "calendar_corrected", day=day, change=action)
-    work.services.calendar = await work_calendar(work.repo, work.settings)
-    return work.calendar.is_workday(day)
+    calendar = await work_calendar(work.repo, work.settings)
+    work.on_commit.append(lambda: setattr(work.services, "calendar", calendar))  # not if it rolls back
+    return calendar.is_workday(day)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +80,7 @@ class Work:
         self.repo = repo
         self.user_id = user_id  # the Telegram user acting; SCHEDULER for the cycle's own work
         self.queued = False  # a message went into the outbox: the sender is woken after the commit
+        self.on_commit: list[Callable[[], None]] = []  # in-memory state to change once the commit is done
 
     @property
     def settings(self) -> Settings:
@@ -174,5 +175,7 @@ async def unit_of_work(services: Services, *, user_id: int) -> AsyncIterator[Wor
     async with services.database.session() as session:
         work = Work(services, Repository(session), user_id)
         yield work
+    for change in work.on_commit:
+        change()
     if work.queued:
         services.outbox_wakeup.set()
