@@ -594,6 +594,9 @@ async def test_removing_a_rater_withdraws_his_uncounted_ballot_and_refuses_a_cou
         assert refused.person_id == people["冯雪梅"] and '"reason": "ballot_counted"' in refused.details
 
 
+SHOWN_AT = dt.datetime(2026, 10, 16, 10, tzinfo=dt.UTC)  # when the quarter's results were computed
+
+
 def test_the_migration_counts_the_ballots_behind_stored_results(database_url):
     """An existing database: ballots behind results already shown are counted, the others wait."""
     from alembic import command
@@ -626,6 +629,16 @@ def test_the_migration_counts_the_ballots_behind_stored_results(database_url):
                         ratee_id=b,
                         rater_group=RaterGroup.PEER,
                         status=BallotStatus.SUBMITTED,
+                        submitted_at=SHOWN_AT - dt.timedelta(days=1),
+                    ),
+                    # rating reopened after the computation: this one was in no result shown
+                    "late": BallotRecord(
+                        assessment_id=computed.id,
+                        rater_id=a,
+                        ratee_id=c,
+                        rater_group=RaterGroup.PEER,
+                        status=BallotStatus.SUBMITTED,
+                        submitted_at=SHOWN_AT + dt.timedelta(days=1),
                     ),
                     "draft": BallotRecord(
                         assessment_id=computed.id, rater_id=c, ratee_id=b, rater_group=RaterGroup.PEER
@@ -640,7 +653,12 @@ def test_the_migration_counts_the_ballots_behind_stored_results(database_url):
                 }
                 session.add_all(ballots.values())
                 session.add(
-                    ResultRecord(assessment_id=computed.id, person_id=b, category=Category.CIVIL_SERVANT)
+                    ResultRecord(
+                        assessment_id=computed.id,
+                        person_id=b,
+                        category=Category.CIVIL_SERVANT,
+                        computed_at=SHOWN_AT,
+                    )
                 )
                 await session.flush()
                 return {k: v.id for k, v in ballots.items()}
@@ -662,4 +680,4 @@ def test_the_migration_counts_the_ballots_behind_stored_results(database_url):
     )
     command.downgrade(config, mine.down_revision)
     upgrade(database_url)
-    assert asyncio.run(counted(ids)) == {"shown": True, "draft": False, "unshown": False}
+    assert asyncio.run(counted(ids)) == {"shown": True, "late": False, "draft": False, "unshown": False}
