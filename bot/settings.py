@@ -231,6 +231,12 @@ class RuleSettings(BaseModel):
             raise ValueError("the three group weights must be non-negative and sum to 1")
         if not (100 >= self.threshold_good >= self.threshold_fair >= self.threshold_average >= 0):
             raise ValueError("thresholds must satisfy 100 >= good >= fair >= average >= 0")
+        if self.trim_peers and self.trim_min_ballots < self.min_peer_ballots + 2:
+            # a trim leaves two ballots fewer: a trimmed mean of fewer than min_peer_ballots (a median of
+            # three is one ballot) would show a peer's ballot (SPEC 4)
+            raise ValueError(
+                f"trim_min_ballots must be at least min_peer_ballots + 2 = {self.min_peer_ballots + 2}"
+            )
         return self
 
 

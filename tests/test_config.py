@@ -107,3 +107,17 @@ def test_missing_config_file_is_an_error(tmp_path, capsys):
 def test_run_without_token_says_which_setting(capsys):
     assert main(["run"]) == 2
     assert "BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_a_trim_that_would_leave_fewer_than_min_peer_ballots_is_refused():
+    """A trimmed mean of three ballots is the middle one: one peer's ballot on every sheet (SPEC 4)."""
+    from pydantic import ValidationError
+
+    from bot.settings import RuleSettings
+
+    with pytest.raises(ValidationError, match="min_peer_ballots \\+ 2 = 5"):
+        RuleSettings(trim_peers=True, trim_min_ballots=3)
+    with pytest.raises(ValidationError, match="= 6"):
+        RuleSettings(trim_peers=True, trim_min_ballots=5, min_peer_ballots=4)
+    assert RuleSettings(trim_peers=True, trim_min_ballots=5).trim_min_ballots == 5
+    assert RuleSettings(trim_peers=False, trim_min_ballots=3).trim_min_ballots == 3  # no trim: no matter
