@@ -36,6 +36,7 @@ from bot.rendering import render
 from bot.rules.domain import (
     AssessmentStatus,
     BallotPart,
+    BallotSource,
     BallotStatus,
     Category,
     Phase,
@@ -44,6 +45,7 @@ from bot.rules.domain import (
     Role,
 )
 from bot.rules.scoring import Ballot, ItemScore, ballot_score, composite, group_score, shown_score
+from bot.rules.secrecy import admitted_peer_ballots
 from bot.settings import load_settings
 from bot.workflow import adjustments, ballots, decisions, phases
 from bot.workflow.quarter import ACCEPTING_BALLOTS, ResultsHidden, import_ballots
@@ -91,6 +93,7 @@ class Small:
         self.ids: dict[str, int] = {}
         self.names: dict[int, str] = {}
         self.shown: dict[int, frozenset[int]] = {}  # ratee -> counted peer ballots at the last step
+        self.shown_chat: dict[int, frozenset[int]] = {}  # the same of those cast in chat
         self.views = 0
 
     async def start(self, database: Database, folder: Path) -> None:
@@ -282,6 +285,15 @@ class Small:
                 assert len(peers - before) in (0,) or len(peers - before) >= minimum
                 assert len(peers) == 0 or len(peers) >= minimum
                 self.shown[person] = peers
+            # the admins typed the paper ballots in: the chat ones a step adds are none or >= minimum too
+            chat: dict[int, set[int]] = defaultdict(set)
+            for b in await work.repo.ballots(assessment.id):
+                if b.counted and b.rater_group is RaterGroup.PEER and b.source is BallotSource.CHAT:
+                    chat[b.ratee_id].add(b.id)
+            for person in expected:
+                now, before = frozenset(chat[person]), self.shown_chat.get(person, frozenset())
+                assert before <= now and (len(now - before) == 0 or len(now - before) >= minimum)
+                self.shown_chat[person] = now
 
             # /results, as its template renders it
             try:
@@ -447,9 +459,10 @@ def test_a_fixed_sequence_keeps_the_invariant(database_url, tmp_path):
     bureau = asyncio.run(play(database_url, tmp_path, FIXED))
     assert bureau.views == len(FIXED) + 2
     counted = {bureau.names[p]: len(peers) for p, peers in bureau.shown.items()}
-    # 周明远: four at the first close, the fifth held back and withdrawn; 吴晓燕: two held back, then
-    # counted with three more; 郑海涛: two held back at the end
-    assert counted == {"周明远": 4, "吴晓燕": 5, "郑海涛": 0, "冯雪梅": 0, "陈立新": 0, "褚文静": 0}
+    # 周明远: the three paper ballots at the first close, his one chat ballot held back (the admins know
+    # the paper ones), a second chat one withdrawn, a late paper one held back; 吴晓燕: two held back,
+    # then counted with three more; 郑海涛: two held back at the end
+    assert counted == {"周明远": 3, "吴晓燕": 5, "郑海涛": 0, "冯雪梅": 0, "陈立新": 0, "褚文静": 0}
     assert asyncio.run(_status(database_url)) is AssessmentStatus.CONFIRMED  # the stored results read back
 
 
@@ -681,3 +694,30 @@ def test_the_migration_counts_the_ballots_behind_stored_results(database_url):
     command.downgrade(config, mine.down_revision)
     upgrade(database_url)
     assert asyncio.run(counted(ids)) == {"shown": True, "late": False, "draft": False, "unshown": False}
+
+
+@given(
+    st.lists(st.integers(1, 10_000), unique=True, max_size=8),
+    st.lists(st.integers(10_001, 20_000), unique=True, max_size=8),
+    st.integers(0, 5),
+)
+def test_a_batch_of_new_peer_ballots_never_gives_a_chat_ballot_back(chat, paper, minimum):
+    """The admins typed the paper ballots in: a batch counts at least `minimum` ballots, and of the chat
+    ones none or at least `minimum`; what it may count it counts."""
+    admitted = set(admitted_peer_ballots(chat, paper, minimum))
+    secret = admitted & set(chat)
+    assert admitted <= set(chat) | set(paper)
+    assert not admitted or len(admitted) >= minimum
+    assert not secret or len(secret) >= minimum
+    if len(chat) >= minimum:  # enough secret ones: everything goes in
+        assert admitted == set(chat) | set(paper)
+    if len(paper) >= minimum:
+        assert set(paper) <= admitted  # paper ballots never wait for chat ones
+
+
+def test_one_chat_ballot_among_paper_ones_is_held_back():
+    """The issue's padding: an admin adds two raters, types their ballots in, and closes; the one
+    peer's chat ballot must not come back as 3 x peer mean - x - y."""
+    assert admitted_peer_ballots([1], [2, 3], 3) == []
+    assert admitted_peer_ballots([1], [2, 3, 4], 3) == [2, 3, 4]
+    assert admitted_peer_ballots([1, 5, 6], [2, 3], 3) == [1, 2, 3, 5, 6]

@@ -13,6 +13,7 @@ from bot.records.spreadsheets import Table
 from bot.rules.domain import (
     AssessmentStatus,
     BallotPart,
+    BallotSource,
     Category,
     ExemptionKind,
     ExemptReason,
@@ -24,6 +25,7 @@ from bot.rules.domain import (
 )
 from bot.rules.raters import Member, counting_groups, rater_pairs
 from bot.rules.scoring import Ballot, ItemScore, shown_score
+from bot.rules.secrecy import admitted_peer_ballots
 from bot.rules.tiers import (
     Period,
     QuarterInput,
@@ -127,19 +129,26 @@ async def admit_ballots(repo: Repository, settings: Settings, assessment_id: int
     """Count the submitted ballots that keep the secrecy rule; returns how many peer ballots wait.
 
     Leaders' ballots are counted at once. A ratee's new peer ballots are counted all together, and
-    only when they are at least min_peer_ballots: so any two results ever shown differ, for each
-    ratee, by no peer ballot or by at least that many (SPEC 4), and a ballot once counted stays.
+    only when they are at least min_peer_ballots, of which those cast in chat none or at least that
+    many (rules.secrecy): so any two results ever shown differ, for each ratee, by no peer ballot or
+    by at least that many (SPEC 4), and a ballot once counted stays.
     """
     minimum = settings.rules.min_peer_ballots
     leaders: list[int] = []
-    peers: dict[int, list[int]] = defaultdict(list)
+    peers: dict[int, dict[BallotSource, list[int]]] = defaultdict(lambda: defaultdict(list))
     for ballot in await repo.pending_ballots(assessment_id):
         if ballot.rater_group is RaterGroup.PEER:
-            peers[ballot.ratee_id].append(ballot.id)
+            peers[ballot.ratee_id][ballot.source].append(ballot.id)
         else:
             leaders.append(ballot.id)
-    admitted = leaders + [i for ids in peers.values() if len(ids) >= minimum for i in ids]
-    held = {ratee: ids for ratee, ids in peers.items() if len(ids) < minimum}
+    admitted, held = list(leaders), {}
+    for ratee, by_source in peers.items():
+        chat, paper = by_source[BallotSource.CHAT], by_source[BallotSource.PAPER]
+        counted = admitted_peer_ballots(chat, paper, minimum)
+        admitted += counted
+        waiting = sorted(set(chat + paper) - set(counted))
+        if waiting:
+            held[ratee] = waiting
     held_ids = sorted(i for ids in held.values() for i in ids)
     if admitted:
         await repo.count_ballots(assessment_id, held_ids)

@@ -36,10 +36,10 @@ class BallotQueries(RepositoryBase):
         return result
 
     async def pending_ballots(self, assessment_id: int) -> list[PendingBallot]:
-        """Submitted ballots that no computation has counted yet, as (id, ratee, group): few columns, since
-        at a quarter's first computation that is every ballot."""
+        """Submitted ballots that no computation has counted yet, as (id, ratee, group, source): few
+        columns, since at a quarter's first computation that is every ballot."""
         rows = await self.session.execute(
-            select(BallotRecord.id, BallotRecord.ratee_id, BallotRecord.rater_group)
+            select(BallotRecord.id, BallotRecord.ratee_id, BallotRecord.rater_group, BallotRecord.source)
             .where(
                 BallotRecord.assessment_id == assessment_id,
                 BallotRecord.status == BallotStatus.SUBMITTED,
@@ -320,6 +320,7 @@ class PendingBallot(NamedTuple):
     id: int
     ratee_id: int
     rater_group: RaterGroup
+    source: BallotSource
 
 
 class BallotTotals(NamedTuple):
