@@ -120,5 +120,23 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def cli(database_url, monkeypatch, capsys):
+    """Runs `python -m bot ...` in process against the test database; returns (exit code, stdout+stderr)."""
+    from bot.cli.commands import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    def run(*args) -> tuple[int, str]:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exit_:  # argparse refuses a bad argument by exiting
+            code = exit_.code
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    return run
+
+
+@pytest.fixture
 def rules():
     return Settings().rules

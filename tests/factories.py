@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.rules.domain import Category, OverrideKind, RaterGroup
+from bot.records.spreadsheets import Table
+from bot.rules.domain import BallotPart, Category, OverrideKind, Quarter, RaterGroup, Role
 from bot.rules.scoring import Ballot, ItemScore
 from bot.rules.tiers import Period, QuarterInput, RateeInput
 from bot.rules.workcalendar import WorkCalendar
-from bot.settings import Settings
+from bot.settings import IndicatorItem, Settings
 
 Q3_FIRST, Q3_LAST = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
 Q3_WORKDAYS = frozenset(WorkCalendar().workdays(Q3_FIRST, Q3_LAST))
@@ -45,3 +46,26 @@ def rules(**changes):
 
 
 __all__ = ["OverrideKind", "Period", "ballot", "quarter", "ratee_scoring", "rules"]
+
+
+PAPER_HEADERS = ("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分")
+PAPER_PARTS = {BallotPart.COMMON: "共性指标", BallotPart.INDIVIDUAL: "个性指标"}
+Scored = list[tuple[BallotPart, IndicatorItem, int]]
+
+
+def ballot_items(settings: Settings, role: Role) -> list[tuple[BallotPart, IndicatorItem]]:
+    """The items of a ratee's ballot in order: the common ones, then his role's individual ones."""
+    indicators = settings.indicators
+    return [(BallotPart.COMMON, i) for i in indicators.common] + [
+        (BallotPart.INDIVIDUAL, i) for i in indicators.template_for(role)
+    ]
+
+
+def paper_table(quarter: Quarter, ballots: list[tuple[str, str, Scored]]) -> Table:
+    """A paper-ballot file as read from disk: each ballot (rater, ratee, its scored items), a row an item."""
+    rows = []
+    for rater, ratee, scored in ballots:
+        for part, item, points in scored:
+            values = (str(quarter), rater, ratee, PAPER_PARTS[part], item.name, item.max_points, points)
+            rows.append((len(rows) + 2, dict(zip(PAPER_HEADERS, values, strict=True))))
+    return Table(PAPER_HEADERS, tuple(rows))

@@ -23,7 +23,6 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from bench.bombs import bomb_files
-from bot.cli.commands import main
 from bot.records.annual import AnnualLine, AnnualReport
 from bot.records.contents import MonthlyForm, QuarterForm, Review
 from bot.records.documents import form1, form2
@@ -186,21 +185,6 @@ def test_csv_and_xlsx_tables_write_any_text(tmp_path):
 # --- the command line on stored text, real SQL ---------------------------------------------------
 
 BAD = "\x07\uffff\x1b"
-
-
-@pytest.fixture
-def cli(database_url, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-
-    def run(*args) -> tuple[int, str]:
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exit_:
-            code = exit_.code
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return run
 
 
 async def _store_bad_texts(database_url: str) -> None:

@@ -6,10 +6,8 @@ import csv
 import io
 from decimal import Decimal
 
-import pytest
 from openpyxl import load_workbook
 
-from bot.cli.commands import main
 from bot.rendering import render, score
 from bot.rules.scoring import shown_score
 from tests.conftest import EXAMPLES
@@ -19,18 +17,6 @@ RATEE = "周明远"
 PEERS = {"吴晓燕": 69, "郑海涛": 69, "冯雪梅": 69, "陈立新": 70}
 COMMON = {69: [14, 14, 14, 14, 13], 70: [14, 14, 14, 14, 14]}
 INDIVIDUAL = [14, 14, 14, 14, 13]  # 69 of 100
-
-
-@pytest.fixture
-def cli(database_url, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-
-    def run(*args) -> tuple[int, str]:
-        code = main([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return run
 
 
 def ballots(path) -> None:

@@ -31,7 +31,6 @@ from bot.cli.results import RESULT_COLUMNS, results_json, results_rows, results_
 from bot.records import contents as records
 from bot.records import workbooks
 from bot.records.exports import ExportKind, Period, plan
-from bot.records.spreadsheets import Table
 from bot.rendering import render
 from bot.rules.domain import (
     AssessmentStatus,
@@ -55,6 +54,7 @@ from bot.workflow.unit import Refusal
 from storage.database import Database
 from storage.repository import Repository
 from tests.chat import at, bind_everyone, running_bot
+from tests.factories import ballot_items, paper_table
 from tests.test_workflow_quarter import ADMIN, Q3, Quarterly
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -138,38 +138,23 @@ class Small:
             pairs = await pairs_for(work, assessment)
             voted = {(b.rater_id, b.ratee_id) for b in await work.repo.ballots(assessment.id)}
             settings_ = work.settings
-            rows, line, seen = [], 1, set()
+            wanted_ballots, seen = [], set()
             for rater, ratee, points in wanted:
                 pair = (self.ids[rater], self.ids[ratee])
                 if pair not in pairs or pair in voted or pair in seen:
                     continue
                 seen.add(pair)
                 person = await work.repo.person(pair[1])
-                parts = [
-                    (BallotPart.COMMON, settings_.indicators.common),
-                    (BallotPart.INDIVIDUAL, settings_.indicators.template_for(person.role)),
-                ]
-                for part, items in parts:
-                    for index, item in enumerate(items):
-                        line += 1
-                        score = (points * 3 + index) % (item.max_points + 1)
-                        rows.append(
-                            (
-                                line,
-                                {
-                                    "季度": str(Q3),
-                                    "评分人": rater,
-                                    "被评人": ratee,
-                                    "指标类别": PART[part],
-                                    "指标": item.name,
-                                    "满分": item.max_points,
-                                    "得分": score,
-                                },
-                            )
-                        )
-            if not rows:
+                scored = []
+                for part in BallotPart:  # each part's items numbered from 0, as a clerk's sheet varies them
+                    of_part = [i for p, i in ballot_items(settings_, person.role) if p is part]
+                    scored += [
+                        (part, i, (points * 3 + n) % (i.max_points + 1)) for n, i in enumerate(of_part)
+                    ]
+                wanted_ballots.append((rater, ratee, scored))
+            if not wanted_ballots:
                 return
-            table = Table(("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分"), tuple(rows))
+            table = paper_table(Q3, wanted_ballots)
             outcome = await import_ballots(work.repo, settings_, Q3, table, work.actor)
             assert outcome.errors == [], outcome.errors
 
@@ -483,30 +468,20 @@ async def paper(services, ballots_: list[tuple[str, str, bool]]) -> None:
     async with services.database.session() as session:
         repo = Repository(session)
         people = {p.name: p for p in await repo.people()}
-        rows, line = [], 1
-        for rater, ratee, full in ballots_:
-            parts = [
-                (BallotPart.COMMON, services.settings.indicators.common),
-                (BallotPart.INDIVIDUAL, services.settings.indicators.template_for(people[ratee].role)),
-            ]
-            for part, items in parts:
-                for item in items:
-                    line += 1
-                    rows.append(
-                        (
-                            line,
-                            {
-                                "季度": str(Q3),
-                                "评分人": rater,
-                                "被评人": ratee,
-                                "指标类别": PART[part],
-                                "指标": item.name,
-                                "满分": item.max_points,
-                                "得分": item.max_points if full else 0,
-                            },
-                        )
-                    )
-        table = Table(("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分"), tuple(rows))
+        table = paper_table(
+            Q3,
+            [
+                (
+                    rater,
+                    ratee,
+                    [
+                        (p, i, i.max_points if full else 0)
+                        for p, i in ballot_items(services.settings, people[ratee].role)
+                    ],
+                )
+                for rater, ratee, full in ballots_
+            ],
+        )
         outcome = await import_ballots(repo, services.settings, Q3, table, "test")
         assert outcome.errors == [], outcome.errors
 

@@ -24,19 +24,6 @@ BAD_ROSTER = EXAMPLES / "roster-one-bad-row.csv"
 BALLOTS = EXAMPLES / "ballots-2026Q3.csv"
 
 
-@pytest.fixture
-def cli(database_url, monkeypatch, capsys):
-    """Runs `python -m bot ...` in process against the test database; returns (exit code, stdout+stderr)."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str]:
-        code = main([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return run
-
-
 def expected_composites() -> dict[str, Fraction]:
     """An independent reading of the example files: exact fractions, SPEC's formula, no project code."""
     roster = {r["姓名"]: r for r in csv.DictReader(ROSTER.open(encoding="utf-8-sig"))}

@@ -12,13 +12,13 @@ import datetime as dt
 import pytest
 
 from bot.cli.rehearsal import import_roster
-from bot.records.spreadsheets import Table
-from bot.rules.domain import BallotPart, BallotStatus, Phase
+from bot.rules.domain import BallotStatus, Phase
 from bot.workflow import ballots, phases
 from bot.workflow.quarter import import_ballots
 from bot.workflow.raters import pairs_for
 from bot.workflow.unit import Refusal
 from tests.conftest import EXAMPLES
+from tests.factories import ballot_items, paper_table
 from tests.test_workflow_quarter import ADMIN, Q3, Quarterly
 
 RATER_TG = 700_001
@@ -140,26 +140,6 @@ async def test_a_rater_scores_and_submits_a_ballot_and_nobody_else_may(
         assert all(i.points is None for i in await work.repo.items_of_ballot(second))
 
 
-def paper_rows(quarter, rater: str, ratee: str, items, points) -> Table:
-    """A paper-ballot file of one ballot: each (part, item) scored `points(item)`."""
-    rows = [
-        (
-            line,
-            {
-                "季度": str(quarter),
-                "评分人": rater,
-                "被评人": ratee,
-                "指标类别": "共性指标" if part is BallotPart.COMMON else "个性指标",
-                "指标": item.name,
-                "满分": item.max_points,
-                "得分": points(item),
-            },
-        )
-        for line, (part, item) in enumerate(items, start=2)
-    ]
-    return Table(("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分"), tuple(rows))
-
-
 async def test_a_paper_file_never_tells_whether_it_matches_a_ballot_submitted_in_chat(
     quarterly: Quarterly, database
 ) -> None:
@@ -177,13 +157,11 @@ async def test_a_paper_file_never_tells_whether_it_matches_a_ballot_submitted_in
             view = await ballots.score_item(work, rater.id, view.ballot.id, index, item.max_points)
         await ballots.submit_ballot(work, rater.id, view.ballot.id)
     settings = quarterly.services.settings
-    items = [(BallotPart.COMMON, i) for i in settings.indicators.common] + [
-        (BallotPart.INDIVIDUAL, i) for i in settings.indicators.template_for(ratee.role)
-    ]
+    items = ballot_items(settings, ratee.role)
     answers = []
     for guess in (lambda item: item.max_points, lambda item: 0):  # the right guess, then a wrong one
         async with quarterly.work() as work:
-            table = paper_rows(Q3, rater.name, ratee.name, items, guess)
+            table = paper_table(Q3, [(rater.name, ratee.name, [(p, i, guess(i)) for p, i in items])])
             outcome = await import_ballots(work.repo, settings, Q3, table, work.actor)
             answers.append((outcome.unchanged, [(e.line, e.code) for e in outcome.errors], len(outcome.new)))
     assert answers[0] == answers[1] == (0, [(2, "ballot_in_chat")], 0)
@@ -191,7 +169,7 @@ async def test_a_paper_file_never_tells_whether_it_matches_a_ballot_submitted_in
     other = people["郑海涛"]  # a paper ballot imported again is the same file, not an error
     for _ in range(2):
         async with quarterly.work() as work:
-            table = paper_rows(Q3, other.name, ratee.name, items, lambda item: item.max_points)
+            table = paper_table(Q3, [(other.name, ratee.name, [(p, i, i.max_points) for p, i in items])])
             outcome = await import_ballots(work.repo, settings, Q3, table, work.actor)
             assert outcome.errors == []
     assert (outcome.unchanged, len(outcome.new)) == (1, 0)
