@@ -86,9 +86,10 @@ class OutboxSender:
         self.pacer = pacer or Pacer(limits.per_second, limits.per_chat_interval, limits.group_per_minute)
         self._task: asyncio.Task | None = None
         self._stopping = False
-        # What Telegram accepted of a row whose record the database could not take (row id -> parts
-        # sent, and the last part's message id once all went): the retry goes on from here, not from
-        # the stale count in the row. Only rows caught by a database outage are in it, until recorded.
+        # What Telegram accepted of each row not yet done with (row id -> parts sent, and the last
+        # part's message id once all went). When the database could not take a part's record or the
+        # sent mark, the retry goes on from here, not from the stale count in the row. A row leaves it
+        # once its outcome (sent, failed, unreachable) is recorded.
         self._delivered: dict[int, tuple[int, int | None]] = {}
 
     def start(self) -> None:
