@@ -16,6 +16,7 @@ from bot.rendering import chunks
 from bot.rules.domain import OutboxStatus
 from bot.workflow.services import Services
 from bot.workflow.unit import Keyboard, Work, keyboard_from_json
+from storage.database import connection_lost
 from storage.models import OutboxMessage, utcnow
 from storage.repository import Repository
 
@@ -34,6 +35,7 @@ def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
 BATCH = 100
 MAX_BACKOFF = 300.0
 MAX_ATTEMPTS = 8  # for Telegram errors other than network trouble
+DATABASE_PAUSE = 2.0  # seconds before the sender looks again when the database cannot serve
 
 
 class Pacer:
@@ -84,6 +86,11 @@ class OutboxSender:
         self.pacer = pacer or Pacer(limits.per_second, limits.per_chat_interval, limits.group_per_minute)
         self._task: asyncio.Task | None = None
         self._stopping = False
+        # What Telegram accepted of each row not yet done with (row id -> parts sent, and the last
+        # part's message id once all went). When the database could not take a part's record or the
+        # sent mark, the retry goes on from here, not from the stale count in the row. A row leaves it
+        # once its outcome (sent, failed, unreachable) is recorded.
+        self._delivered: dict[int, tuple[int, int | None]] = {}
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -100,8 +107,11 @@ class OutboxSender:
         while not self._stopping:
             try:
                 delay = await self.drain_once()
-            except Exception:
-                log.exception("outbox drain failed")
+            except Exception as exc:
+                if connection_lost(exc):
+                    log.warning("outbox: the database cannot serve now (%s), looking again later", exc)
+                else:
+                    log.exception("outbox drain failed")
                 delay = 5.0
             wakeup = self.services.outbox_wakeup
             with contextlib.suppress(TimeoutError):
@@ -150,23 +160,23 @@ class OutboxSender:
         self.pacer.sent(chat_id, time.monotonic())
 
     async def send(self, row: OutboxMessage) -> float | None:
-        """Send one row and record the outcome; returns a pause when Telegram asked for one."""
+        """Send one row and record the outcome; returns a pause when Telegram asked for one, or when the
+        database could not take the record: the row then stays pending and goes on later from what
+        Telegram accepted (a database blip neither ends a message nor sends a part twice)."""
+        try:
+            return await self._send(row)
+        except Exception as exc:
+            if not connection_lost(exc):
+                raise
+            log.warning("outbox row %s: the database cannot serve now (%s), retried later", row.id, exc)
+            return DATABASE_PAUSE
+
+    async def _send(self, row: OutboxMessage) -> float | None:
         try:
             parts = chunks(row.text)
-            # A long text goes as several messages, the buttons on the last. Each part is recorded as
-            # sent once Telegram accepted it, so a retry (or a restart) goes on with the next part; only
-            # a part in flight when the process dies may arrive twice: a part is never lost.
-            first = min(row.parts_sent, len(parts) - 1)
-            for number in range(first, len(parts) - 1):
-                if number > first:
-                    await self._next_slot(row.chat_id)  # each part is a message to Telegram's limits
-                await self.bot.send_message(row.chat_id, parts[number])
-                await self._parts_sent(row, number + 1)
-            if len(parts) - 1 > first:
-                await self._next_slot(row.chat_id)
-            message = await self.bot.send_message(
-                row.chat_id, parts[-1], reply_markup=markup(keyboard_from_json(row.reply_markup))
-            )
+            done, message_id = self._delivered.get(row.id, (0, None))
+            if message_id is None:
+                message_id = await self._send_parts(row, parts, max(done, row.parts_sent))
         except RetryAfter as exc:
             seconds = (
                 exc.retry_after.total_seconds()
@@ -192,11 +202,33 @@ class OutboxSender:
             else:
                 await self._retry_later(row, str(exc))
         except Exception as exc:  # a row the bot cannot even build: fail it, never block the others
+            if connection_lost(exc):  # not the row's fault: it is sent later
+                raise
             log.exception("outbox row %s cannot be sent", row.id)
             await self._mark(row, OutboxStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
         else:
-            await self._mark(row, OutboxStatus.SENT, message_id=message.message_id, parts=len(parts))
+            await self._mark(row, OutboxStatus.SENT, message_id=message_id, parts=len(parts))
         return None
+
+    async def _send_parts(self, row: OutboxMessage, parts: list[str], done: int) -> int:
+        """Send the parts from `done` on; returns the message id of the last one (the one with buttons)."""
+        # A long text goes as several messages, the buttons on the last. Each part is recorded as sent
+        # once Telegram accepted it, so a retry (or a restart) goes on with the next part; only a part in
+        # flight when the process dies may arrive twice: a part is never lost.
+        first = min(done, len(parts) - 1)
+        for number in range(first, len(parts) - 1):
+            if number > first:
+                await self._next_slot(row.chat_id)  # each part is a message to Telegram's limits
+            await self.bot.send_message(row.chat_id, parts[number])
+            self._delivered[row.id] = (number + 1, None)
+            await self._parts_sent(row, number + 1)
+        if len(parts) - 1 > first:
+            await self._next_slot(row.chat_id)
+        message = await self.bot.send_message(
+            row.chat_id, parts[-1], reply_markup=markup(keyboard_from_json(row.reply_markup))
+        )
+        self._delivered[row.id] = (len(parts), message.message_id)
+        return message.message_id
 
     async def _parts_sent(self, row: OutboxMessage, count: int) -> None:
         """Record, in its own committed transaction, that the first `count` parts of a row went."""
@@ -223,6 +255,7 @@ class OutboxSender:
                 stored.message_id = message_id
                 stored.parts_sent = parts or stored.parts_sent
             stored.last_error = error[:500] if error else None
+        self._delivered.pop(row.id, None)  # the row is done with, and says so itself
 
     async def _tell_admins(self, session, key: str, kind: str, template: str, **context) -> None:
         """One message to every admin, once per key (bootstrap admins and those granted in chat)."""
@@ -263,16 +296,20 @@ class OutboxSender:
             stored.last_error = error[:500]
             if row.person_id is None:
                 await self._tell_admins_about_group(row, error, session)
-                return
-            person = await Repository(session).person(row.person_id)
-            if person is not None and person.unreachable_since is None:
-                person.unreachable_since = utcnow()
-            await self._tell_admins(
-                session,
-                f"unreachable:{row.person_id}",
-                "unreachable",
-                "chat/admin/unreachable.j2",
-                name=person.name if person else "",
-                blocked="blocked" in error.lower(),
-            )
+            else:
+                await self._tell_admins_about_person(session, row.person_id, error)
+        self._delivered.pop(row.id, None)
         self.services.outbox_wakeup.set()
+
+    async def _tell_admins_about_person(self, session, person_id: int, error: str) -> None:
+        person = await Repository(session).person(person_id)
+        if person is not None and person.unreachable_since is None:
+            person.unreachable_since = utcnow()
+        await self._tell_admins(
+            session,
+            f"unreachable:{person_id}",
+            "unreachable",
+            "chat/admin/unreachable.j2",
+            name=person.name if person else "",
+            blocked="blocked" in error.lower(),
+        )

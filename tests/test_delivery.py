@@ -9,11 +9,13 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.delivery import Pacer
 from bot.rules.domain import OutboxStatus
 from standin import Limits, scaled, time_factor
 from storage.models import OutboxMessage, Person
+from storage.repository import Repository
 from tests.chat import ADMIN, Bureau, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
@@ -214,3 +216,38 @@ async def test_a_failed_part_is_retried_without_resending_the_parts_before_it(da
         async with bureau.services.database.session() as session:
             row = (await session.scalars(select(OutboxMessage))).one()
         assert (row.status, row.parts_sent) == (OutboxStatus.SENT, 7)
+
+
+@pytest.mark.parametrize("failing", [2, 5], ids=["recording-part-2", "marking-sent"])
+async def test_a_database_blip_while_recording_neither_ends_nor_repeats_the_message(
+    database_url, database, monkeypatch, failing
+):
+    """The commit that records part 2 of 5 (or the one marking the row sent) fails once as a lost
+    connection: the row stays pending and goes on later, each part arriving once, in order."""
+    real_get = Repository.get
+    calls = 0
+
+    async def get(self, model, key, **kwargs):
+        nonlocal calls
+        if model is OutboxMessage:
+            calls += 1
+            if calls == failing:
+                raise OperationalError("UPDATE outbox", {}, ConnectionResetError("connection lost"))
+        return await real_get(self, model, key, **kwargs)
+
+    monkeypatch.setattr(Repository, "get", get)
+    async with running_bot(database_url, at(2026, 9, 30)) as bureau:
+        open_chats(bureau, [700_000_001])
+        async with bureau.services.database.session() as session:
+            session.add(OutboxMessage(key="long", kind="test", chat_id=700_000_001, text=long_text(5)))
+        bureau.services.outbox_wakeup.set()
+        await wait_drained(bureau, timeout=30)
+        assert calls > failing  # the blip happened, and the sender went on after it
+        texts = [m.text for m in bureau.driver.bot_messages(700_000_001)]
+        assert [t[: t.index("段") + 1] for t in texts] == [f"第{i}段" for i in range(1, 6)]
+        async with bureau.services.database.session() as session:
+            row = (await session.scalars(select(OutboxMessage))).one()
+        assert (row.status, row.parts_sent) == (OutboxStatus.SENT, 5)
+        await queue(bureau, [("after", 700_000_001, None)])  # the sender lives on
+        await wait_drained(bureau, timeout=15)
+        assert bureau.driver.bot_messages(700_000_001)[-1].text == "消息 after"

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import logging
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli.demo import ITEM, QUARTER, RATEE, RATER, SCORE, button, tick
 from bot.cli.rehearsal import INVITE
 from bot.ops.logs import configure_logging
+from bot.records import documents
 from bot.records.spreadsheets import read_table, write_table
+from bot.rules.domain import ReviewStatus
 from bot.settings import LogSettings
 from bot.workflow.quarter import compute_and_store, import_ballots
+from storage.models import MonthlySummary, Person, SummaryItem
 from storage.repository import Repository
 from tests.chat import ADMIN, TOKEN, at, bind_everyone, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -115,6 +121,93 @@ def test_tokens_are_redacted_from_every_record_of_every_logger(debug_log):
         logging.getLogger().handlers[0].flush()
     log = debug_log.read_text(encoding="utf-8")
     assert "Error while getting Updates: https://api.telegram.org/bot<redacted>/getUpdates" in log
-    assert "'text': '/start <redacted>'" in log and "RuntimeError: <redacted> in https://t.me/" in log
+    assert "'text': '/start <redacted>'" in log
+    assert "\nRuntimeError\n" in log and "in https://t.me/" not in log  # an exception's text is not logged
     for secret in (real_token, "Qz7_kY1", "Wq9xR8", "configured-secret-value", "Lk2jH3"):
         assert secret not in log, secret
+
+
+MARK = "日志不得记录的文字甲乙丙"  # as a stored reason or summary would hold it
+
+
+async def test_a_failing_handler_or_export_logs_the_fault_without_the_exceptions_text(
+    database_url, database, debug_log, monkeypatch
+):
+    """Any exception's message may carry a text someone typed (openpyxl quotes the cell, a KeyError its
+    key, PostgreSQL's DETAIL the row): the log names the type and the frames, never the message."""
+    import handlers.admin
+
+    async def create_invites(_turn, _people):
+        try:
+            {}[f"键{MARK}"]
+        except KeyError as exc:
+            raise ValueError(f"原因{MARK}") from exc
+
+    def form1(_form, _bureau):
+        raise ValueError(f"{MARK!r} cannot be used in worksheets.")
+
+    monkeypatch.setattr(handlers.admin, "create_invites", create_invites)
+    monkeypatch.setattr(documents, "form1", form1)
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.name == "周明远"))
+        summary = MonthlySummary(
+            person_id=person.id,
+            year=2026,
+            month=9,
+            status=ReviewStatus.SUBMITTED,
+            submissions=1,
+            submitted_at=dt.datetime(2026, 9, 30, 1, tzinfo=dt.UTC),
+        )
+        session.add(summary)
+        await session.flush()
+        session.add(SummaryItem(summary_id=summary.id, position=1, text="完成企业开办一网通办改造"))
+    async with running_bot(database_url, at(2026, 10, 21)) as bureau:
+        assert "处理时出现错误" in (await bureau.command(ADMIN, "invite", "all")).text
+        await bureau.command(ADMIN, "export", "form1 2026-09")
+        assert "内部错误" in (await bureau.expect(ADMIN, "生成失败")).text
+    logging.getLogger().handlers[0].flush()
+
+    log = debug_log.read_text(encoding="utf-8")
+    assert MARK not in log
+    # what an operator needs to find the fault: the types, and the frames down to the failing lines
+    assert "handler invite failed on update" in log and "export form1 2026-09 failed" in log
+    assert "KeyError" in log and "ValueError" in log
+    assert "The above exception was the direct cause of the following exception" in log
+    here = __file__
+    assert f'File "{here}", line' in log and ", in create_invites" in log and ", in form1" in log
+    assert ", in run_export" in log and "bot/records/exports.py" in log
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_no_exception_text_reaches_a_log_line_of_any_logger(debug_log, form):
+    """An exception logged with its traceback, passed as an argument, or quoted in a library's message
+    (asyncio's "Task exception was never retrieved"): its type is written, its text never."""
+    configure_logging(LogSettings(level="DEBUG", format=form))
+    with debug_log.open("a", encoding="utf-8") as stream:
+        logging.getLogger().handlers[0].setStream(stream)
+        try:
+            try:
+                raise KeyError(f"键{MARK}")
+            except KeyError:
+                raise OSError(f"文件 /tmp/{MARK}.xlsx") from None
+        except OSError as exc:
+            logging.getLogger("bot.records").exception("failed")
+            logging.getLogger("handlers.turn").warning("database unavailable for update %s: %s", 7, exc)
+            logging.getLogger("asyncio").error(
+                "Task exception was never retrieved\nexc=%r", exc, exc_info=exc
+            )
+        logging.getLogger().handlers[0].flush()
+    log = debug_log.read_text(encoding="utf-8")
+    assert MARK not in log and "KeyError" not in log  # a suppressed context is not shown either
+    lines = [json.loads(line) for line in log.splitlines()] if form == "json" else None
+    if lines:
+        assert [line["msg"].split("\n")[0] for line in lines] == [
+            "failed",
+            "database unavailable for update 7: OSError",
+            "Task exception was never retrieved",
+        ]
+        assert lines[0]["exc"].endswith("OSError") and "in test_no_exception_text" in lines[0]["exc"]
+    else:
+        assert "database unavailable for update 7: OSError" in log
+        assert "in test_no_exception_text_reaches_a_log_line_of_any_logger" in log

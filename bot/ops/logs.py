@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
+import traceback
 from typing import Any
 
 from bot.settings import LogSettings
@@ -42,8 +43,10 @@ class JsonFormatter(logging.Formatter):
         data.update(
             (k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and not k.startswith("_")
         )
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:  # as the filters left it (the plain Formatter uses it the same way)
+            data["exc"] = record.exc_text
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
@@ -73,9 +76,79 @@ LIBRARY_FLOORS = {
 }
 
 
+# --- exceptions: their type and frames, never their text -------------------------------------------
+# Any exception's message may quote what someone typed: openpyxl the cell ('… cannot be used in
+# worksheets.'), a KeyError its key, a ValueError a name, PostgreSQL's DETAIL the row's values. So for
+# every logger an exception is written as its type and its traceback's frames (file, line, function,
+# source line), with its causes and contexts the same way; its message and notes are left out.
+
+
+def exception_type(exc: BaseException) -> str:
+    """The exception's class as a traceback names it: ValueError, sqlalchemy.exc.OperationalError."""
+    kind = type(exc)
+    module = kind.__module__
+    return kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
+
+
+class _Bare:
+    """An exception passed as a log argument, shown as its type (for %s and %r alike)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.name = exception_type(exc)
+
+    def __str__(self) -> str:
+        return self.name
+
+    __repr__ = __str__
+
+
+def _chain(exc: BaseException, seen: set[int]) -> list[BaseException]:
+    """The exception, what caused it or was being handled (shown as a traceback shows them), and the
+    members of an exception group."""
+    found: list[BaseException] = []
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        found.append(exc)
+        if isinstance(exc, BaseExceptionGroup):
+            for member in exc.exceptions:
+                found.extend(_chain(member, seen))
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return found
+
+
+def bare_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` without any exception's message: types and frames, causes first."""
+    lines: list[str] = []
+    _bare(exc, lines, set())
+    return "".join(lines).rstrip("\n")
+
+
+def _bare(exc: BaseException, lines: list[str], seen: set[int]) -> None:
+    seen.add(id(exc))
+    cause, context = exc.__cause__, exc.__context__
+    if cause is not None and id(cause) not in seen:
+        _bare(cause, lines, seen)
+        lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif context is not None and not exc.__suppress_context__ and id(context) not in seen:
+        _bare(context, lines, seen)
+        lines.append("\nDuring handling of the above exception, another exception occurred:\n\n")
+    if exc.__traceback__ is not None:
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__)).format())
+    lines.append(f"{exception_type(exc)}\n")
+    if isinstance(exc, BaseExceptionGroup):
+        for number, member in enumerate(exc.exceptions, start=1):
+            lines.append(f"+---------------- {number} ----------------\n")
+            if id(member) not in seen:
+                _bare(member, lines, seen)
+
+
 class Redact(logging.Filter):
     """Takes the bot token and invite tokens out of every record: its message, its arguments and its
-    traceback (an exception's text may hold a URL). On the handler, so it sees every logger's records."""
+    traceback (an exception's text may hold a URL); and every exception's text: an exception is written
+    as its type and frames, an exception argument as its type, and an exception's text quoted in a
+    message (asyncio's "exception=ValueError('…')") as its type. On the handler, so it sees every
+    logger's records."""
 
     def __init__(self, secrets: list[str] | None = None) -> None:
         super().__init__()
@@ -88,30 +161,65 @@ class Redact(logging.Filter):
             text = pattern.sub(REDACTED, text)
         return text
 
-    def _arg(self, value: Any) -> Any:
-        if value is None or isinstance(value, int | float | bool):
-            return value
-        shown = str(value)
-        clean = self.redact(shown)
-        return value if clean == shown else clean
-
     def filter(self, record: logging.LogRecord) -> bool:
+        exceptions = self._exceptions(record)
         if isinstance(record.msg, str):
-            record.msg = self.redact(record.msg)
+            record.msg = self.redact(_unquote(record.msg, exceptions))
+        elif isinstance(record.msg, BaseException):
+            record.msg = _Bare(record.msg).name
         elif record.msg is not None:
-            record.msg = self.redact(str(record.msg))
+            record.msg = self.redact(_unquote(str(record.msg), exceptions))
         if isinstance(record.args, tuple):
-            record.args = tuple(self._arg(a) for a in record.args)
+            record.args = tuple(self._arg(a, exceptions) for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: self._arg(v) for k, v in record.args.items()}
+            record.args = {k: self._arg(v, exceptions) for k, v in record.args.items()}
         for key, value in list(record.__dict__.items()):  # a record's `extra` fields (the JSON lines')
             if key not in _RECORD_FIELDS and isinstance(value, str):
-                setattr(record, key, self.redact(value))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+                setattr(record, key, self.redact(_unquote(value, exceptions)))
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = bare_traceback(record.exc_info[1])
         if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            record.exc_text = self.redact(_unquote(record.exc_text, exceptions))
         return True
+
+    @staticmethod
+    def _exceptions(record: logging.LogRecord) -> list[BaseException]:
+        """Every exception the record holds: its exc_info's chain and its arguments'."""
+        roots = [record.exc_info[1]] if record.exc_info and record.exc_info[1] is not None else []
+        args = record.args.values() if isinstance(record.args, dict) else record.args or ()
+        roots += [a for a in (record.msg, *args) if isinstance(a, BaseException)]
+        seen: set[int] = set()
+        return [exc for root in roots for exc in _chain(root, seen)]
+
+    def _arg(self, value: Any, exceptions: list[BaseException] = ()) -> Any:
+        if value is None or isinstance(value, int | float | bool):
+            return value
+        if isinstance(value, BaseException):
+            return _Bare(value)
+        shown = str(value)
+        clean = self.redact(_unquote(shown, exceptions))
+        return value if clean == shown else clean
+
+
+def _unquote(text: str, exceptions: list[BaseException]) -> str:
+    """`text` with each exception's message, or its repr, written as the exception's type."""
+    for exc in exceptions:
+        name = exception_type(exc)
+        for shown in _shown(exc):
+            if len(shown) >= 3:  # a very short text ('', 'x') says nothing: replacing it would garble
+                text = text.replace(shown, name)
+    return text
+
+
+def _shown(exc: BaseException) -> list[str]:
+    """How an exception's text appears in a message: its repr (first, it holds the message) and str."""
+    shown = []
+    for render in (repr, str):
+        try:
+            shown.append(render(exc))
+        except Exception:  # an exception whose __str__ fails has no text to hide
+            continue
+    return shown
 
 
 def configure_logging(settings: LogSettings, secrets: list[str] | None = None) -> None:
