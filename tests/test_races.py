@@ -7,6 +7,7 @@ on PostgreSQL (read committed) the two turns really overlap, and only the locks 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -18,11 +19,13 @@ from sqlalchemy import func, select
 import bot.workflow.quarter as quarter_steps
 import handlers.staff as staff_handlers
 from bot.cli.rehearsal import INVITE
+from bot.records.ballot_file import parse_ballots
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import AssessmentStatus, OverrideKind, Quarter, ReviewStatus
-from bot.workflow import adjustments, phases
+from bot.rules.domain import AssessmentStatus, OverrideKind, Quarter, ReviewStatus, Tier
+from bot.workflow import adjustments, decisions, phases
 from bot.workflow.publicity import GROUP_KEY
 from bot.workflow.quarter import compute_and_store, import_ballots
+from bot.workflow.unit import Work
 from storage.models import (
     Admin,
     Assessment,
@@ -38,6 +41,7 @@ from storage.models import (
     Person,
     Publicity,
     ResultRecord,
+    TierDecision,
 )
 from storage.repository import Repository
 from tests.chat import ADMIN, GROUP, Command, Press, Text, at, at_once, import_roster, running_bot
@@ -516,3 +520,56 @@ async def test_a_score_tapped_as_the_rater_is_removed_is_refused_with_a_reason(
         people = {p.name: p.id for p in (await session.scalars(select(Person))).all()}
     pair = (BallotRecord.rater_id == people["周明远"], BallotRecord.ratee_id == people[ratee])
     assert await _count(database, BallotRecord, *pair) == 0
+
+
+async def test_a_confirmation_that_would_count_ballots_nobody_saw_confirms_nothing(rating, database):
+    """What a paper import racing the close left behind before it was locked: ballots submitted in a
+    computed quarter, counted by no result shown. Confirming would count them unseen: it confirms
+    nothing, counts them, and the admin is sent back to /results."""
+    table = read_table(EXAMPLES / "ballots-2026Q3.csv")
+    rater = table.rows[0][1][RATER_COLUMN]
+    mine = [(line, row) for line, row in table.rows if row[RATER_COLUMN] == rater]
+    others = [(line, row) for line, row in table.rows if row[RATER_COLUMN] != rater]
+    settings = rating.services.settings
+    async with database.session() as session:
+        repo = Repository(session)
+        await import_ballots(repo, settings, Q3, dataclasses.replace(table, rows=others), "test")
+        await phases.close_rating(Work(rating.services, repo, ADMIN), await repo.assessment(Q3))
+    async with database.session() as session:
+        repo = Repository(session)
+        context = await quarter_steps.ballot_context(repo, settings, Q3)
+        late = parse_ballots(
+            dataclasses.replace(table, rows=mine), dataclasses.replace(context, accepting=True)
+        )
+        assert late.new and not late.errors
+        assessment = await repo.assessment(Q3)
+        await repo.store_paper_ballots(assessment.id, late.new, "test")
+        people = {p.name: p.id for p in await repo.people()}
+        for name, tier in (
+            ("魏红梅", Tier.GOOD),
+            ("陶思琪", Tier.FAIR),
+        ):  # the tie of all ballots, decided
+            session.add(
+                TierDecision(
+                    assessment_id=assessment.id,
+                    person_id=people[name],
+                    tier=tier,
+                    reason=DECIDED,
+                    decided_by=ADMIN,
+                    decided_at=at(2026, 10, 21),
+                )
+            )
+    async with database.session() as session:
+        work = Work(rating.services, Repository(session), ADMIN)
+        assessment = await work.repo.assessment(Q3)
+        assert await decisions.confirm_results(work, Q3, assessment) is None
+    async with database.session() as session:
+        repo = Repository(session)
+        assert (await repo.assessment(Q3)).status is AssessmentStatus.COMPUTED
+        again = await compute_and_store(repo, settings, Q3, "test")  # counted now, kept, shown by /results
+        assert again.changed == 0
+    assert await _count(database, Confirmation) == 0
+    assert await _actions(database, "confirm_refused") == 1
+
+
+RATER_COLUMN = "评分人"
