@@ -81,7 +81,9 @@ async def confirm_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     assessment = await confirmed(turn, payload, arg, record)
     if assessment is None:
         return
-    await decisions.confirm_results(turn, assessment.period, assessment)
+    if await decisions.confirm_results(turn, assessment.period, assessment) is None:
+        turn.edit("chat/admin/confirm_results_changed.j2", quarter=assessment.period)
+        return
     turn.edit("chat/admin/confirmed.j2", quarter=assessment.period)
 
 

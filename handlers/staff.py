@@ -10,7 +10,7 @@ from bot.rules.roles import Access, PersonView
 from bot.workflow import documents, registrations, summaries
 from bot.workflow import feedback as feedback_steps
 from bot.workflow import goals as goal_steps
-from bot.workflow.objections import file_objection
+from bot.workflow.objections import file_objection, objected_quarter
 from bot.workflow.status import my_status as status_of
 from handlers.buttons import button, data
 from handlers.inputs import input_mode
@@ -194,8 +194,8 @@ async def objection(turn: Turn) -> None:
 
 @input_mode("objection", Access.BOUND)
 async def objection_text(turn: Turn, payload: dict, text: str) -> None:
-    assessment = await turn.repo.assessment_by_id(payload.get("assessment_id"))
-    if assessment is None or assessment.status is not AssessmentStatus.PUBLICITY:
+    assessment = await objected_quarter(turn, payload.get("assessment_id"))
+    if assessment is None:  # publicity over: the mode ends with the answer (a refusal would keep it)
         await turn.clear_mode()
         turn.reply("chat/staff/no_publicity.j2")
         return

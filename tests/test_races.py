@@ -6,22 +6,31 @@ on PostgreSQL (read committed) the two turns really overlap, and only the locks 
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+import bot.workflow.quarter as quarter_steps
+import handlers.staff as staff_handlers
 from bot.cli.rehearsal import INVITE
+from bot.records.ballot_file import parse_ballots
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import AssessmentStatus, OverrideKind, Quarter, ReviewStatus
+from bot.rules.domain import AssessmentStatus, OverrideKind, Quarter, ReviewStatus, Tier
+from bot.workflow import adjustments, decisions, phases
 from bot.workflow.publicity import GROUP_KEY
 from bot.workflow.quarter import compute_and_store, import_ballots
+from bot.workflow.unit import Work
 from storage.models import (
     Admin,
     Assessment,
     AuditEntry,
+    BallotRecord,
     BotSetting,
     ChatState,
     Confirmation,
@@ -32,6 +41,7 @@ from storage.models import (
     Person,
     Publicity,
     ResultRecord,
+    TierDecision,
 )
 from storage.repository import Repository
 from tests.chat import ADMIN, GROUP, Command, Press, Text, at, at_once, import_roster, running_bot
@@ -332,3 +342,234 @@ async def test_two_admins_vetoing_one_person_at_once_are_both_answered(bureau, d
     assert await _count(database, Override) == 1
     assert await _actions(database, "override_veto") == 2
     assert (await _result(database, "周明远")).override is OverrideKind.VETO
+
+
+# --- a step held open while another runs -------------------------------------------------------------
+# Each race below needs one turn to be between its read and its commit while the other does its whole
+# step. `_meanwhile` runs the other step from inside the first (a hook on one workflow function) and
+# gives it HOLD seconds: unlocked, the other step commits in that time; locked, it waits for the first.
+
+HOLD = 1.5
+
+
+async def _meanwhile(step) -> asyncio.Task:
+    """Start `step` (a coroutine) and give it HOLD seconds to finish; returns its task."""
+    task = asyncio.ensure_future(step)
+    await asyncio.wait({task}, timeout=HOLD)
+    return task
+
+
+@pytest.fixture
+async def rating(database_url, database):
+    """The roster, the quarter open for rating (no ballot yet), two admins."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 21)) as bureau:
+        async with database.session() as session:
+            (await Repository(session).assessment(Q3, create=True)).status = AssessmentStatus.RATING
+            session.add(Admin(telegram_user_id=ADMIN2, granted_by=ADMIN))
+        bureau.driver.add_user(ADMIN2, "Admin2")
+        yield bureau
+
+
+async def test_a_paper_import_overlapping_the_close_of_rating_is_counted_by_it(rating, database, monkeypatch):
+    """The command line imports the paper ballots while an admin closes rating: the close waits for the
+    import and counts its ballots (or the import, coming second, is refused), never ballots stored in a
+    computed quarter after its computation, which /confirm would then admit unseen."""
+    ask = await rating.command(ADMIN, "close", "rating 2026Q3")
+    closing: list[asyncio.Task] = []
+    checked = quarter_steps.ballot_context
+
+    async def checked_then_closed(*args, **kwargs):
+        found = await checked(*args, **kwargs)  # the file is checked against 测评中 ...
+        closing.append(await _meanwhile(rating.press(ADMIN, ask, "确认")))  # ... and rating closes
+        return found
+
+    monkeypatch.setattr(quarter_steps, "ballot_context", checked_then_closed)
+    table = read_table(EXAMPLES / "ballots-2026Q3.csv")
+    async with rating.services.database.session() as session:
+        outcome = await quarter_steps.import_ballots(
+            Repository(session), rating.services.settings, Q3, table, "cli"
+        )
+    _answer, closed = await closing[0]
+    assert "测评已结束" in (closed.text or ""), closed.text
+    assert not outcome.errors and len(outcome.new) == 389
+    monkeypatch.undo()
+    async with database.session() as session:
+        repo = Repository(session)
+        assert (await repo.assessment(Q3)).status is AssessmentStatus.COMPUTED
+        again = await compute_and_store(repo, rating.services.settings, Q3, "test")
+        assert again.changed == 0, f"{again.changed} results changed: ballots stored after the close"
+
+
+async def test_a_confirmation_that_would_change_the_results_confirms_nothing(bureau, database):
+    """Stored results out of step with the quarter's ballots (as a paper import after the close left them):
+    the confirmation's own computation changes them, so the leadership would confirm results nobody saw.
+    It is refused with the new results kept, and the next confirmation (of what /results shows) goes."""
+    await _decide_the_tie(bureau)
+    async with database.session() as session:
+        person = await session.scalar(select(Person).where(Person.name == "周明远"))
+        row = await session.scalar(select(ResultRecord).where(ResultRecord.person_id == person.id))
+        shown, row.composite, row.peer_ballots = row.composite, Decimal("99.99"), row.peer_ballots + 1
+    ask = await bureau.command(ADMIN, "confirm", "2026Q3")
+    _answer, message = await bureau.press(ADMIN, ask, "确认")
+    assert "本次未审定" in message.text and "/results" in message.text, message.text
+    assert await _count(database, Confirmation) == 0
+    assert await _actions(database, "results_confirmed") == 0
+    assert (await _result(database, "周明远")).composite == shown  # computed again, and kept
+    ask = await bureau.command(ADMIN, "confirm", "2026Q3")
+    _answer, message = await bureau.press(ADMIN, ask, "确认")
+    assert "考核结果已审定" in message.text, message.text
+    assert await _count(database, Confirmation) == 1
+
+
+async def test_an_objection_sent_as_publicity_ends_is_recorded_before_the_end_or_refused(
+    bureau, database, monkeypatch
+):
+    """陶思琪 sends her objection while an admin ends the publicity: either the objection is recorded and
+    the end is refused (an objection is open), or publicity ends and the objection is refused; never an
+    open objection on a quarter already final, where nothing can act on it."""
+    reply = await bureau.command(ADMIN, "invite", "陶思琪")
+    (token,) = dict(INVITE.findall(reply.text)).values()
+    bureau.driver.add_user(OBJECTOR, "陶思琪")
+    assert "绑定成功" in (await bureau.command(OBJECTOR, "start", token)).text
+    await _in_publicity(database, ended=True)
+    assert "异议" in (await bureau.command(OBJECTOR, "objection")).text
+    ask = await bureau.command(ADMIN, "close", "publicity 2026Q3")
+    ending: list[asyncio.Task] = []
+    filed = staff_handlers.file_objection
+
+    async def ended_then_filed(*args, **kwargs):
+        ending.append(await _meanwhile(bureau.press(ADMIN, ask, "确认")))  # publicity ends meanwhile
+        return await filed(*args, **kwargs)
+
+    monkeypatch.setattr(staff_handlers, "file_objection", ended_then_filed)
+    receipt = await bureau.text(OBJECTOR, "本人得分有误，请复核")
+    answer, closed = await ending[0]
+    async with database.session() as session:
+        status = (await session.scalars(select(Assessment.status))).one()
+        objections = (await session.scalars(select(Objection))).all()
+    assert not (status is AssessmentStatus.FINAL and objections), (status, receipt.text)
+    assert "已收到" in receipt.text or "没有正在公示" in receipt.text, receipt.text
+    if objections:  # the objection first: the end is refused
+        assert "公示已结束" not in (closed.text or "") and "异议" in str(answer.text), answer.text
+
+
+OBJECTOR = 500_000_301
+
+
+async def test_a_leave_recorded_as_rating_closes_is_in_the_results(rating, database, monkeypatch):
+    """/leave while an admin closes rating: the close's computation did not see the leave, and the leave,
+    listing the computed quarters before the close committed, did not see the quarter computed. It must
+    wait for the close and compute the quarter again."""
+    async with database.session() as session:
+        outcome = await import_ballots(
+            Repository(session),
+            rating.services.settings,
+            Q3,
+            read_table(EXAMPLES / "ballots-2026Q3.csv"),
+            "test",
+        )
+        assert not outcome.errors
+    ask = await rating.command(ADMIN, "close", "rating 2026Q3")
+    leaving: list[asyncio.Task] = []
+    close = phases.close_rating
+
+    async def computed_then_leave(*args, **kwargs):
+        computed = await close(*args, **kwargs)  # the close computed the quarter ...
+        leave = rating.command(ADMIN2, "leave", "周明远 sick 2026-07-01 2026-09-30")
+        leaving.append(await _meanwhile(leave))  # ... and the leave comes before it commits
+        return computed
+
+    monkeypatch.setattr(phases, "close_rating", computed_then_leave)
+    _answer, closed = await rating.press(ADMIN, ask, "确认")
+    reply = await leaving[0]
+    assert "测评已结束" in (closed.text or "") and "周明远" in reply.text, (closed.text, reply.text)
+    assert "leave" in (await _result(database, "周明远")).exempt_reasons
+    async with database.session() as session:
+        again = await compute_and_store(Repository(session), rating.services.settings, Q3, "test")
+        assert again.changed == 0
+
+
+async def test_a_score_tapped_as_the_rater_is_removed_is_refused_with_a_reason(
+    preparing, database, monkeypatch
+):
+    """周明远 taps a score while an admin removes him as that ratee's rater: the removal withdraws the
+    ballot the tap is waiting for. The tap is refused with the reason, not answered 内部错误."""
+    assert "已开启" in (await preparing.command(ADMIN, "open", "rating 2026Q3")).text
+    await preparing.settle()  # the raters are told first
+    screen = await preparing.command(RATEE, "rate")
+    pending = [b for row in screen.buttons for b in row if b["text"] not in ("上一页", "下一页")]
+    _answer, ballot = await preparing.press(RATEE, screen, data=pending[0]["callback_data"])
+    ratee = ballot.text.split("：", 1)[1].split("（", 1)[0]
+    removing = adjustments.change_raters
+
+    async def removed_slowly(*args, **kwargs):
+        outcome = await removing(*args, **kwargs)
+        await asyncio.sleep(HOLD)  # the ballot is deleted, the quarter locked: the tap comes now
+        return outcome
+
+    monkeypatch.setattr(adjustments, "change_raters", removed_slowly)
+    preparing.driver.send_command(ADMIN, "raters", f"remove 周明远 {ratee}")
+    await asyncio.sleep(HOLD / 3)
+    answer, after = await preparing.press(RATEE, ballot, "3")
+    removed = await preparing.driver.wait_for_bot_message(ADMIN, 1)
+    assert ratee in removed.text, removed.text
+    assert answer.show_alert and ("已被管理员取消" in answer.text or "按钮无效" in answer.text), answer.text
+    assert after.text == ballot.text  # nothing scored
+    async with database.session() as session:
+        people = {p.name: p.id for p in (await session.scalars(select(Person))).all()}
+    pair = (BallotRecord.rater_id == people["周明远"], BallotRecord.ratee_id == people[ratee])
+    assert await _count(database, BallotRecord, *pair) == 0
+
+
+async def test_a_confirmation_that_would_count_ballots_nobody_saw_confirms_nothing(rating, database):
+    """What a paper import racing the close left behind before it was locked: ballots submitted in a
+    computed quarter, counted by no result shown. Confirming would count them unseen: it confirms
+    nothing, counts them, and the admin is sent back to /results."""
+    table = read_table(EXAMPLES / "ballots-2026Q3.csv")
+    rater = table.rows[0][1][RATER_COLUMN]
+    mine = [(line, row) for line, row in table.rows if row[RATER_COLUMN] == rater]
+    others = [(line, row) for line, row in table.rows if row[RATER_COLUMN] != rater]
+    settings = rating.services.settings
+    async with database.session() as session:
+        repo = Repository(session)
+        await import_ballots(repo, settings, Q3, dataclasses.replace(table, rows=others), "test")
+        await phases.close_rating(Work(rating.services, repo, ADMIN), await repo.assessment(Q3))
+    async with database.session() as session:
+        repo = Repository(session)
+        context = await quarter_steps.ballot_context(repo, settings, Q3)
+        late = parse_ballots(
+            dataclasses.replace(table, rows=mine), dataclasses.replace(context, accepting=True)
+        )
+        assert late.new and not late.errors
+        assessment = await repo.assessment(Q3)
+        await repo.store_paper_ballots(assessment.id, late.new, "test")
+        people = {p.name: p.id for p in await repo.people()}
+        for name, tier in (
+            ("魏红梅", Tier.GOOD),
+            ("陶思琪", Tier.FAIR),
+        ):  # the tie of all ballots, decided
+            session.add(
+                TierDecision(
+                    assessment_id=assessment.id,
+                    person_id=people[name],
+                    tier=tier,
+                    reason=DECIDED,
+                    decided_by=ADMIN,
+                    decided_at=at(2026, 10, 21),
+                )
+            )
+    async with database.session() as session:
+        work = Work(rating.services, Repository(session), ADMIN)
+        assessment = await work.repo.assessment(Q3)
+        assert await decisions.confirm_results(work, Q3, assessment) is None
+    async with database.session() as session:
+        repo = Repository(session)
+        assert (await repo.assessment(Q3)).status is AssessmentStatus.COMPUTED
+        again = await compute_and_store(repo, settings, Q3, "test")  # counted now, kept, shown by /results
+        assert again.changed == 0
+    assert await _count(database, Confirmation) == 0
+    assert await _actions(database, "confirm_refused") == 1
+
+
+RATER_COLUMN = "评分人"

@@ -105,10 +105,13 @@ async def record_leave(
     await work.repo.audit(work.actor, "leave", person_id=person.id, kind=kind.value, start=start, end=end)
     await work.repo.flush()
     recomputed = []
-    for assessment in await work.repo.assessments(AssessmentStatus.COMPUTED):
+    # Every quarter the leave touches is locked before its status is looked at, whatever it was when
+    # listed: one closing at this moment (rating to computed) is waited for and then recomputed, one
+    # confirmed meanwhile keeps its results as confirmed. Locked in id order, as every turn would.
+    for assessment in sorted(await work.repo.assessments(), key=lambda a: a.id):
         quarter = assessment.period
         if quarter.first_day <= end and start <= quarter.last_day:
-            await work.repo.lock(assessment)  # confirmed meanwhile: its results stay as confirmed
+            await work.repo.lock(assessment)
             if await recompute_if_computed(work, assessment):
                 recomputed.append(quarter)
     return recomputed

@@ -210,6 +210,8 @@ async def _take(work: Work, rater_id: int, ballot_id: object) -> tuple[Assessmen
     if ballot is None or ballot.rater_id != rater_id:
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     assessment, ballot = await work.repo.lock_for_scoring(ballot.id)
+    if ballot is None:  # withdrawn by /raters remove while this tap waited for the lock
+        raise Refusal("chat/leaders/ballot_withdrawn.j2", alert=True)
     await open_rating(work, assessment.id)
     return assessment, ballot
 

@@ -112,14 +112,25 @@ async def confirmable(work: Work, quarter: Quarter) -> Decided:
     return decided
 
 
-async def confirm_results(work: Work, quarter: Quarter, assessment: Assessment) -> int:
-    """Record the leadership's confirmation: final tiers stored, ready to publish; returns the round."""
+async def confirm_results(work: Work, quarter: Quarter, assessment: Assessment) -> int | None:
+    """Record the leadership's confirmation: final tiers stored, ready to publish; returns the round.
+
+    The results are computed once more first. When that computation changes them (ballots counted now
+    that /results did not show, stored rows out of date), what the leadership decided on is not what
+    would be confirmed: nothing is confirmed, the new results are kept and None is returned, for the
+    admin to look at /results again and confirm those.
+    """
     await work.repo.lock(assessment)  # a second confirmation at the same moment waits, then is refused
     if assessment.status is not AssessmentStatus.COMPUTED:
         raise Refusal(
             "chat/admin/wrong_status.j2", quarter=quarter, status=assessment.status, event="confirm"
         )
-    await compute_and_store(work.repo, work.settings, quarter, work.actor)
+    computed = await compute_and_store(work.repo, work.settings, quarter, work.actor)
+    if computed.changed:
+        await work.repo.audit(
+            work.actor, "confirm_refused", assessment_id=assessment.id, changed=computed.changed
+        )
+        return None
     decided = await confirmable(work, quarter)
     for row in await work.repo.results(assessment.id):
         row.final_tier = decided.tiers.get(row.person_id)

@@ -14,7 +14,14 @@ MAX_TEXT = 2000
 async def file_objection(
     work: Work, assessment: Assessment, person_id: int, author: str, text: str
 ) -> Objection:
-    """Record an objection during publicity and forward it to every admin."""
+    """Record an objection during publicity and forward it to every admin.
+
+    The quarter is locked and its status read again first: publicity ending at the same moment (the
+    scheduler, an admin) either waits for the objection, or has ended and the objection is refused.
+    """
+    await work.repo.lock(assessment)
+    if assessment.status is not AssessmentStatus.PUBLICITY:
+        raise Refusal("chat/staff/no_publicity.j2")
     row = work.repo.add(
         Objection(
             assessment_id=assessment.id,
@@ -35,6 +42,15 @@ async def file_objection(
         quarter=assessment.period,
     )
     return row
+
+
+async def objected_quarter(work: Work, assessment_id: object) -> Assessment | None:
+    """The quarter an objection being written is about, locked, while its publicity runs; else None."""
+    assessment = await work.repo.assessment_by_id(assessment_id)
+    if assessment is None:
+        return None
+    await work.repo.lock(assessment)  # publicity ending at the same moment waits, or has ended
+    return assessment if assessment.status is AssessmentStatus.PUBLICITY else None
 
 
 async def resolve_objection(

@@ -70,9 +70,16 @@ async def work_calendar(repo: Repository, settings: Settings) -> WorkCalendar:
     return WorkCalendar(workdays, holidays, settings.schedule.timezone)
 
 
-async def ballot_context(repo: Repository, settings: Settings, quarter: Quarter) -> BallotContext:
-    """What a paper-ballot file of the quarter is checked against; reading it writes nothing."""
-    assessment = await repo.assessment(quarter)
+async def ballot_context(
+    repo: Repository, settings: Settings, quarter: Quarter, *, lock: bool = False
+) -> BallotContext:
+    """What a paper-ballot file of the quarter is checked against; reading it writes nothing.
+
+    With `lock` (an import) the quarter is locked until the transaction ends, so that whether it accepts
+    ballots is decided under the lock: a close waits for the import, or the import for the close, and
+    then reads the quarter closed.
+    """
+    assessment = await repo.assessment(quarter, lock=lock)
     assessment_id = assessment.id if assessment is not None else None
     people = await repo.people(active_only=True)
     added, removed = await repo.rater_changes(assessment_id) if assessment_id else ([], [])
@@ -97,10 +104,14 @@ async def ballot_context(repo: Repository, settings: Settings, quarter: Quarter)
 async def import_ballots(
     repo: Repository, settings: Settings, quarter: Quarter, table: Table, actor: str
 ) -> BallotImport:
-    """Check a paper-ballot file and store it only if every row is good."""
-    outcome = parse_ballots(table, await ballot_context(repo, settings, quarter))
+    """Check a paper-ballot file and store it only if every row is good; the quarter stays locked from
+    the check of its status to the end of the transaction (see ballot_context). A bad file changes
+    nothing: a quarter not there yet is created only to store the ballots."""
+    outcome = parse_ballots(table, await ballot_context(repo, settings, quarter, lock=True))
     if not outcome.errors and outcome.new:
-        assessment = await repo.assessment(quarter, create=True)
+        assessment = await repo.assessment(quarter, create=True, lock=True)
+        if assessment.status not in ACCEPTING_BALLOTS:  # none to lock at the check: created and closed since
+            return parse_ballots(table, await ballot_context(repo, settings, quarter, lock=True))
         await repo.store_paper_ballots(assessment.id, outcome.new, actor)
     return outcome
 

@@ -221,12 +221,14 @@ class BallotQueries(RepositoryBase):
             return None
         return await self.session.get(BallotRecord, ballot_id)
 
-    async def lock_for_scoring(self, ballot_id: int) -> tuple[Assessment, BallotRecord]:
+    async def lock_for_scoring(self, ballot_id: int) -> tuple[Assessment, BallotRecord | None]:
         """The ballot's quarter under a shared lock, then the ballot itself re-read under an exclusive one.
 
         Closing rating locks the quarter exclusively, so a tap never lands after the close; a tap and a
-        submit of the same ballot take turns. SQLite has no row locks and runs the bot's turns one at a
-        time (Database.session): there the rows are returned as they are, reading again is no use.
+        submit of the same ballot take turns. The ballot is None when an admin withdrew it meanwhile
+        (`/raters remove`, which locks the quarter exclusively). SQLite has no row locks and runs the
+        bot's turns one at a time (Database.session): there the rows are returned as they are, reading
+        again is no use.
         """
         ballot = await self.session.get(BallotRecord, ballot_id)
         if self.dialect == "sqlite":
