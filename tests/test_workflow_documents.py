@@ -179,3 +179,24 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
 async def _write_twice(work, person_id: int, summary_id: int, first: str, second: str) -> None:
     await summaries.write_summary(work, person_id, summary_id, first)
     await summaries.write_summary(work, person_id, summary_id, second)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("1. 完成科室档案整理", "完成科室档案整理"),
+        ("2、完成审批", "完成审批"),
+        ("三、参加培训", "参加培训"),
+        ("１．整理台账", "整理台账"),
+        ("4）报送材料", "报送材料"),
+        ("1.5亿元项目完成审批", "1.5亿元项目完成审批"),
+        ("12:30前报送材料", "12:30前报送材料"),
+        ("10.1假期值班", "10.1假期值班"),
+        ("3.2万件档案数字化", "3.2万件档案数字化"),
+    ],
+)
+def test_a_typed_item_number_is_dropped_but_a_number_of_the_item_is_kept(typed, kept):
+    """The bot numbers items itself; a figure at the start of an item is the item's own."""
+    from bot.workflow.documents import split_items
+
+    assert split_items(typed) == [kept]
