@@ -28,4 +28,6 @@ LEAVE_WORDS = {
 }
 # A leading "1." or "一、" that people type before an item; the bot numbers items itself. A digit right
 # after the mark means the number is the item's own: 1.5亿元, 12:30前, 10.1假期.
-ITEM_NUMBERING = re.compile(r"^\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[.、．:：)）](?![0-9０-９])\s*")
+ITEM_NUMBERING = re.compile(
+    r"^\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[.、．:：)）](?![0-9０-９])\s*"
+)
