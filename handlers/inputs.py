@@ -6,21 +6,26 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.rules.roles import Access
-from bot.rules.text import clean_text
-from handlers.turn import Refusal, Turn, on
+from bot.rules.text import clean_text, typed
+from handlers.turn import SINGLE_ANSWER_MODES, Refusal, Turn, on
 
 ModeFn = Callable[[Turn, dict[str, Any], str], Awaitable[None]]
 MODES: dict[str, tuple[Access, ModeFn]] = {}
 MAX_TEXT = 4000
 
 
-def input_mode(name: str, access: Access = Access.BOUND) -> Callable[[ModeFn], ModeFn]:
-    """Register what free text means in a mode and who may be in it."""
+def input_mode(
+    name: str, access: Access = Access.BOUND, *, single_answer: bool = False
+) -> Callable[[ModeFn], ModeFn]:
+    """Register what free text means in a mode and who may be in it; a `single_answer` mode waits for
+    one text and is ended by any command (handlers.turn.SINGLE_ANSWER_MODES)."""
 
     def decorate(fn: ModeFn) -> ModeFn:
         if name in MODES:
             raise ValueError(f"input mode {name!r} registered twice")
         MODES[name] = (access, fn)
+        if single_answer:
+            SINGLE_ANSWER_MODES.add(name)
         return fn
 
     return decorate
@@ -32,6 +37,8 @@ async def text_received(turn: Turn) -> None:
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
     text = clean_text(turn.update.effective_message.text or "").strip()
+    if typed(text).startswith("/"):  # a command typed with the input method's full-width ／: not content
+        raise Refusal("chat/errors/command_not_half_width.j2", command=typed(text).split()[0])
     mode, payload = await turn.mode(lock=True)  # two texts at once: the second reads what the first left
     if mode is None or mode not in MODES:
         raise Refusal("chat/errors/no_input_expected.j2")

@@ -47,7 +47,7 @@ async def review_goals(turn: Turn, payload: dict, arg: str, record) -> None:
     await _review_pressed(turn, "goals", payload, arg, record)
 
 
-@input_mode("return_opinion", Access.REVIEWER)
+@input_mode("return_opinion", Access.REVIEWER, single_answer=True)
 async def return_opinion(turn: Turn, payload: dict, text: str) -> None:
     kind = payload.get("kind")
     if kind not in reviews.MODELS:

@@ -192,7 +192,7 @@ async def objection(turn: Turn) -> None:
     turn.reply("chat/staff/objection_ask.j2", quarter=assessment.period)
 
 
-@input_mode("objection", Access.BOUND)
+@input_mode("objection", Access.BOUND, single_answer=True)
 async def objection_text(turn: Turn, payload: dict, text: str) -> None:
     assessment = await objected_quarter(turn, payload.get("assessment_id"))
     if assessment is None:  # publicity over: the mode ends with the answer (a refusal would keep it)
@@ -220,7 +220,7 @@ async def feedback_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     turn.reply("chat/staff/feedback_ask.j2", quarter=quarter)
 
 
-@input_mode("feedback", Access.RATEE)
+@input_mode("feedback", Access.RATEE, single_answer=True)
 async def feedback_text(turn: Turn, payload: dict, text: str) -> None:
     assessment = await feedback_steps.record_feedback(turn, me(turn).id, payload.get("assessment_id"), text)
     await turn.clear_mode()

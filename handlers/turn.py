@@ -41,6 +41,16 @@ class Effects:
     after: list[Callable[[Bot], Awaitable[None]]] = field(default_factory=list)  # long work, run as tasks
 
 
+# Input modes that ask for one answer (an objection, a feedback opinion, a return reason): any command
+# ends them, so a user who changed his mind is not filed with his next stray text.
+SINGLE_ANSWER_MODES: set[str] = set()
+
+
+def is_command(update: Update) -> bool:
+    message = update.message
+    return bool(message and message.text and message.text.startswith("/"))
+
+
 class Turn(Work):
     """One update's unit of work: the workflow's, plus who is asking and what to answer in chat."""
 
@@ -91,6 +101,12 @@ class Turn(Work):
     async def clear_mode(self) -> None:
         await self.repo.clear_chat_state(self.user_id)
 
+    async def end_single_answer(self) -> None:
+        """A command ends a mode that waits for one answer (the command may set it again)."""
+        state = await self.repo.chat_state(self.user_id, lock=True)
+        if state is not None and state.mode in SINGLE_ANSWER_MODES:
+            await self.repo.clear_chat_state(self.user_id)
+
 
 HandlerFn = Callable[[Turn], Awaitable[None]]
 
@@ -138,6 +154,8 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
                 outcome = "refused"
                 raise Refusal(_refusal_template(identity), alert=True)
             turn = Turn(update, services, repo, identity)
+            if is_command(update):
+                await turn.end_single_answer()
             await fn(turn)
             await session.flush()
             effects = turn.effects

@@ -276,6 +276,7 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/results_hidden.j2": {"quarter": Quarter(2026, 3)},
     "chat/errors/file_not_accepted.j2": {"admin": True},
     "chat/errors/period_out_of_range.j2": {"text": "0000Q1", "first": 2000, "last": 2027},
+    "chat/errors/command_not_half_width.j2": {"command": "/me"},
 }
 
 

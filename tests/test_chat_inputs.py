@@ -118,3 +118,39 @@ async def test_full_width_digits_typed_in_a_command_are_read(rating):
     assert "2026" in reply.text and OUT_OF_RANGE not in reply.text
     reply = await rating.command(ADMIN, "results", "２０２６Ｑ３")
     assert "用法" not in reply.text and OUT_OF_RANGE not in reply.text
+
+
+async def test_a_command_typed_with_a_full_width_slash_is_answered_and_stored_nowhere(july):
+    """While writing the month's summary, an input method's ／ｍｅ is a mistyped command, not an item."""
+    author = july.user("吴晓燕")
+    await july.command(author, "summary")
+    await july.text(author, "完成科室档案整理")
+    before = await table_rows(july)
+    for typed in ("／ｍｅ", "/ me"):
+        reply = await july.text(author, typed)
+        assert "看起来是一条命令" in reply.text and "/me" in reply.text, reply.text
+    assert await table_rows(july) == before  # no item, no state changed
+    preview = await july.text(author, "参加业务培训")
+    assert "当前共2条" in preview.text, preview.text  # the summary goes on where it was
+
+
+async def test_a_user_who_moves_on_from_objection_is_not_filed_with_his_next_text(rating):
+    """/objection asks for one answer; any other command ends it, so a later text is not an objection."""
+    from bot.rules.domain import AssessmentStatus, Quarter
+    from storage.repository import Repository
+
+    bureau = rating
+    async with bureau.services.database.session() as session:  # a quarter in publicity, set directly
+        assessment = await Repository(session).assessment(Quarter.parse("2026Q3"))
+        assessment.status = AssessmentStatus.PUBLICITY
+    user = bureau.user("郑海涛")
+    assert "异议" in (await bureau.command(user, "objection")).text
+    await bureau.command(user, "me")  # changed his mind
+    reply = await bureau.text(user, "算了，没事")
+    assert reply.text == render("chat/errors/no_input_expected.j2"), reply.text
+    assert "异议" in (await bureau.command(user, "objection")).text  # asked again: the answer is filed
+    receipt = await bureau.text(user, "对公示名单有疑问")
+    assert "已收到您对2026年第三季度公示结果的异议" in receipt.text, receipt.text
+    async with bureau.services.database.session() as session:
+        [filed] = await Repository(session).objections(assessment.id)
+        assert filed.text == "对公示名单有疑问"
