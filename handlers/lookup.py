@@ -13,6 +13,7 @@ from handlers.turn import Refusal, Turn
 from storage.models import Person
 
 QUARTER_RE = re.compile(r"^[0-9]{4}[Qq][1-4]$")
+LOOKS_LIKE_QUARTER = re.compile(r"^[0-9]{4}[Qq][0-9]+$")  # 2025Q5, 2026Q0: meant a quarter, mistyped
 REASON_MAX = 500
 
 
@@ -46,7 +47,15 @@ def take_quarter(turn: Turn) -> tuple[Quarter | None, list[str]]:
             quarter = Quarter.parse(typed(word))
             check_year(turn, quarter.year, word)
             return quarter, args[:i] + args[i + 1 :]
+        if LOOKS_LIKE_QUARTER.match(typed(word)):  # not silently about another quarter
+            raise usage(command_of(turn), "bad_quarter")
     return None, args
+
+
+def command_of(turn: Turn) -> str:
+    """The command's name as typed, without the slash and the bot's @name."""
+    words = (turn.update.effective_message.text or "/").split()
+    return words[0].lstrip("/").split("@")[0] if words else ""
 
 
 def parse_day(turn: Turn, text: str) -> dt.date | None:

@@ -154,3 +154,12 @@ async def test_a_user_who_moves_on_from_objection_is_not_filed_with_his_next_tex
     async with bureau.services.database.session() as session:
         [filed] = await Repository(session).objections(assessment.id)
         assert filed.text == "对公示名单有疑问"
+
+
+async def test_a_mistyped_quarter_is_refused_not_taken_for_another_one(rating):
+    """/results 2025Q5 answered about 2026年第三季度: a word meant as a quarter must be one."""
+    before = await table_rows(rating)
+    for command, args in (("results", "2025Q5"), ("status", "２０２５Ｑ５"), ("confirm", "2026Q0")):
+        reply = await rating.command(ADMIN, command, args)
+        assert "季度应写成如 2026Q3" in reply.text and f"用法：/{command}" in reply.text, reply.text
+    assert await table_rows(rating) == before
