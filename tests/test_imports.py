@@ -31,7 +31,8 @@ def test_dates_as_bureaus_write_them():
     for text in ("1988-03", "1988.03", "1988/3", "1988年3月", "198803", "1988-03-15", "1988年3月15日"):
         assert parse_date(text, month_only=True) == dt.date(1988, 3, 1), text
     assert parse_date(dt.datetime(1988, 3, 15)) == dt.date(1988, 3, 15)
-    for text in ("1988-13", "88-03", "三月", "1800-01"):
+    assert parse_date("１９８８年３月") == dt.date(1988, 3, 1)  # typed with an input method
+    for text in ("1988-13", "88-03", "三月", "1800-01", "٢٠٢٦-١٠-٣٠", "١٩٨٨-٠٣"):
         with pytest.raises(ValueError):
             parse_date(text)
 

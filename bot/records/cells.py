@@ -15,9 +15,9 @@ from bot.rules.text import typed
 YES = {"是", "在职", "y", "yes", "1", "true"}
 NO = {"否", "离职", "调离", "n", "no", "0", "false"}
 
-_DATE = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})(?:\s*[-./月]\s*(\d{1,2})\s*日?)?\s*月?$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
-_NAME_REF = re.compile(r"^(.+?)\s*[(（]\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?\s*[)）]$")
+_DATE = re.compile(r"^([0-9]{4})\s*[-./年]\s*([0-9]{1,2})(?:\s*[-./月]\s*([0-9]{1,2})\s*日?)?\s*月?$")
+_COMPACT = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})?$")
+_NAME_REF = re.compile(r"^(.+?)\s*[(（]\s*([0-9]{4})\s*[-./年]\s*([0-9]{1,2})\s*月?\s*[)）]$")
 _DIGITS = re.compile(r"^[0-9]{1,3}(?:\.0+)?$")
 
 
@@ -39,7 +39,7 @@ def parse_date(value: Cell, *, month_only: bool = False) -> dt.date:
     elif isinstance(value, dt.date):
         day = value
     else:
-        text = str(value).strip()
+        text = typed(str(value)).strip()  # an input method's full-width digits read; no other script's
         if isinstance(value, float) and value.is_integer():
             text = str(int(value))
         match = _DATE.match(text) or _COMPACT.match(text)
