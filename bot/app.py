@@ -77,7 +77,8 @@ PRIVATE_COMMANDS = {
 
 
 def register(application: Application) -> None:
-    """Every handler, private chats and the group kept apart; edited messages are not commands."""
+    """Every handler, private chats and the group kept apart; an edited message is answered that the edit
+    changes nothing (it is never read as a command or an input)."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name, callback in PRIVATE_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
@@ -89,6 +90,8 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inputs.text_received))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, inputs.other_received))
+    edited = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
+    application.add_handler(MessageHandler(edited, inputs.edit_received))
     application.add_handler(CallbackQueryHandler(buttons.pressed))
 
 

@@ -62,3 +62,11 @@ async def other_received(turn: Turn) -> None:
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
     raise Refusal("chat/errors/file_not_accepted.j2", admin=turn.identity.is_admin)
+
+
+@on(Access.ANYONE)
+async def edit_received(turn: Turn) -> None:
+    """A private message edited after it was sent: what it first said stands; the user is told so."""
+    if turn.identity.is_stranger:
+        raise Refusal("chat/errors/stranger.j2")
+    raise Refusal("chat/errors/edit_not_applied.j2")

@@ -163,3 +163,17 @@ async def test_a_mistyped_quarter_is_refused_not_taken_for_another_one(rating):
         reply = await rating.command(ADMIN, command, args)
         assert "季度应写成如 2026Q3" in reply.text and f"用法：/{command}" in reply.text, reply.text
     assert await table_rows(rating) == before
+
+
+async def test_an_edited_message_is_answered_that_the_edit_changes_nothing(july):
+    """Editing a sent summary line got silence and kept the typo; the user is told to send it again."""
+    author = july.user("吴晓燕")
+    await july.command(author, "summary")
+    sent = july.driver.send_text(author, "完成一项审判")
+    preview = await july.driver.wait_for_bot_message(author)
+    assert "完成一项审判" in preview.text, preview.text
+    before = await table_rows(july)
+    july.driver.edit_text(author, sent.message_id, "完成一项审批")
+    answer = await july.driver.wait_for_bot_message(author)
+    assert answer.text == render("chat/errors/edit_not_applied.j2"), answer.text
+    assert await table_rows(july) == before
