@@ -140,8 +140,10 @@ async def leave(turn: Turn) -> None:
 async def raters(turn: Turn) -> None:
     """/raters add|remove RATER RATEE [QUARTER]."""
     given, args = take_quarter(turn)
-    if len(args) != 3 or args[0] not in ("add", "remove"):
+    if not args or args[0] not in ("add", "remove"):
         raise usage("raters", "bad_action")
+    if len(args) != 3:  # a rater and a ratee, no more
+        raise usage("raters", "missing")
     rater, ratee = await find_person(turn, args[1]), await find_person(turn, args[2])
     quarter = await assessed_quarter(turn, given)
     action = RaterAction.ADD if args[0] == "add" else RaterAction.REMOVE

@@ -45,8 +45,8 @@ async def text_received(turn: Turn) -> None:
     access, action = MODES[mode]
     if not turn.identity.allows(access):
         raise Refusal("chat/errors/not_allowed.j2")
-    if not text:
-        raise Refusal("chat/errors/no_input_expected.j2")
+    if not text:  # nothing left once cleaned (bot.rules.text): said so, the mode goes on
+        raise Refusal("chat/errors/empty_text.j2")
     if len(text) > MAX_TEXT:
         raise Refusal("chat/staff/text_too_long.j2", limit=MAX_TEXT)
     await action(turn, payload, text)

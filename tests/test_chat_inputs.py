@@ -51,10 +51,11 @@ async def test_a_control_character_in_a_summary_item_still_exports_form1(july):
     assert "已提交" in submitted.text
     request = await july.expect(leader, "请审核")
     await july.press(leader, request, "通过")
-    # a text that is nothing once cleaned is refused like an empty one
+    # a text that is nothing once cleaned is refused as having no text, and the summary goes on
     await july.command(july.user("郑海涛"), "summary")
     empty = await july.text(july.user("郑海涛"), "\x07\uffff")
-    assert empty.text == render("chat/errors/no_input_expected.j2").strip()
+    assert empty.text == render("chat/errors/empty_text.j2").strip(), empty.text
+    assert "当前共1条" in (await july.text(july.user("郑海涛"), "整理档案")).text
 
     before = july.last(ADMIN).message_id if july.last(ADMIN) else 0
     await july.command(ADMIN, "export", "form1 2026-07")
@@ -177,3 +178,12 @@ async def test_an_edited_message_is_answered_that_the_edit_changes_nothing(july)
     answer = await july.driver.wait_for_bot_message(author)
     assert answer.text == render("chat/errors/edit_not_applied.j2"), answer.text
     assert await table_rows(july) == before
+
+
+async def test_raters_with_a_name_missing_says_what_is_missing(rating):
+    before = await table_rows(rating)
+    reply = await rating.command(ADMIN, "raters", "remove 吴晓燕")
+    assert "参数不完整" in reply.text and "用法：/raters" in reply.text, reply.text
+    reply = await rating.command(ADMIN, "raters", "drop 吴晓燕 周明远")
+    assert "操作不正确" in reply.text, reply.text
+    assert await table_rows(rating) == before
