@@ -92,7 +92,7 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
         assert view.goal is None and view.template
         goal = await goals.start_custom(work, author.id, view.assessment.id)
         assessment_id, draft = view.assessment.id, {"goal_id": goal.id, "items": []}
-        _goal, items = await goals.add_custom_lines(work, draft, "业务办理 60\n服务质量 30")
+        _goal, items = await goals.add_custom_lines(work, draft, "业务办理：60\n服务质量\u3000３０分")
         draft["items"] = items
     for line, template in (("业务办理 六十", "goal_line_bad"), ("业务办理 10", "goal_duplicate")):
         refusal = await _refused(
@@ -113,7 +113,7 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
             0,
             [],
         )
-        _goal, draft["items"] = await goals.add_custom_lines(work, draft, "廉洁自律 10")
+        _goal, draft["items"] = await goals.add_custom_lines(work, draft, "廉洁自律10")
         sent = await goals.submit_custom(work, author, assessment_id, draft)
         assert sent.reviewers == 1 and sum(p for _n, p in sent.items) == 100
     assert f"review:goals:{goal.id}:1:{supervisor.id}" in await quarterly.outbox()

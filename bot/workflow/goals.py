@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.rules.domain import Phase, Quarter, ReviewStatus
 from bot.rules.periods import goals_quarter
-from bot.rules.text import typed_number
+from bot.rules.text import name_and_points
 from bot.workflow import documents
 from bot.workflow.documents import Author, Submitted
 from bot.workflow.people import supervisors_of_section
@@ -99,11 +99,11 @@ async def clear_custom(work: Work, person_id: int, assessment_id: Any, draft: di
 
 
 def check_line(line: str, items: Draft) -> tuple[str, int]:
-    """One custom line 'NAME POINTS': a short name not used yet and whole points from 1 to 100."""
-    name, _, points_text = line.replace("\u3000", " ").rpartition(" ")
-    name = name.strip()
-    points = typed_number(points_text, max_digits=3)  # 50 or ５０, as an input method types it
-    if not name or points is None or not 1 <= points <= TOTAL or len(name) > MAX_NAME:
+    """One custom line, a name then its points as people type them (bot.rules.text.name_and_points): a
+    short name not used yet and whole points from 1 to 100."""
+    parsed = name_and_points(line)
+    name, points = parsed if parsed else ("", 0)
+    if not name or not 1 <= points <= TOTAL or len(name) > MAX_NAME:
         raise Refusal("chat/staff/goal_line_bad.j2", line=line[:60])
     if any(n == name for n, _p in items):
         raise Refusal("chat/staff/goal_duplicate.j2", name=name)
