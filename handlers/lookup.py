@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.records.cells import NameIndex, PersonRef, parse_date
+from bot.records.cells import NameIndex, PersonRef, parse_typed_day
 from bot.rules.domain import Quarter
 from bot.rules.periods import year_allowed, year_range
 from bot.rules.text import clean_text, typed
@@ -59,9 +59,10 @@ def command_of(turn: Turn) -> str:
 
 
 def parse_day(turn: Turn, text: str) -> dt.date | None:
-    """A typed date (ASCII or full-width digits), None if it is not one; a year out of range is refused."""
+    """A typed date as Chinese write it (2026年7月6日, 7月6日, 2026.7.6, 7.6, 2026-07-06, full-width digits),
+    None if it is not one; a year out of range is refused."""
     try:
-        day = parse_date(typed(text))
+        day = parse_typed_day(text, turn.today)
     except ValueError:
         return None
     check_year(turn, day.year, text)

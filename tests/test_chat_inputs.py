@@ -187,3 +187,35 @@ async def test_raters_with_a_name_missing_says_what_is_missing(rating):
     reply = await rating.command(ADMIN, "raters", "drop 吴晓燕 周明远")
     assert "操作不正确" in reply.text, reply.text
     assert await table_rows(rating) == before
+
+
+async def test_dates_typed_as_chinese_write_them_are_read_in_commands(rating):
+    """/leave 7月6日 8月31日: a day without its year is one of this year, by the bot's clock (2026)."""
+    reply = await rating.command(ADMIN, "leave", "周明远 病假 7月6日 8月31日")
+    assert "已登记：周明远" in reply.text and "2026年7月6日至2026年8月31日" in reply.text, reply.text
+    (row,) = (await table_rows(rating))["leave_record"]
+    assert [str(day)[:10] for day in row[3:5]] == ["2026-07-06", "2026-08-31"], row  # start, end
+    reply = await rating.command(ADMIN, "calendar", "holiday ２０２６．１２．３１ 调休")
+    assert "2026年12月31日" in reply.text, reply.text
+    # a year out of range is still refused, written the Chinese way too
+    reply = await rating.command(ADMIN, "leave", "周明远 病假 2099年1月1日 2099年1月2日")
+    assert OUT_OF_RANGE in reply.text, reply.text
+
+
+async def test_goal_lines_are_read_as_people_type_them(july):
+    """30分, an input method's full-width space, a colon or nothing between the name and its points; a
+    name's own digits stay in the name. A line with no points is still refused and adds nothing."""
+    assert "个性指标设定已开启" in (await july.command(ADMIN, "open", "goals")).text
+    await july.settle()
+    user = july.user("吴晓燕")
+    screen = await july.command(user, "goals")
+    _a, screen = await july.press(user, screen, "自定义指标")
+    lines = "窗口业务办理 30分\n群众满意度\u300020\n业务学习：20\n信息报送20\n12345热线接听 10"
+    preview = await july.text(user, lines)
+    assert "合计100分" in preview.text, preview.text
+    for item in ("1. 窗口业务办理", "2. 群众满意度", "3. 业务学习", "4. 信息报送", "5. 12345热线接听"):
+        assert item in preview.text, preview.text
+    refused = await july.text(user, "廉洁自律")
+    assert "无法识别“廉洁自律”" in refused.text, refused.text
+    _a, done = await july.press(user, preview, "提交")
+    assert "已提交" in done.text, done.text

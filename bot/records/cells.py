@@ -18,6 +18,7 @@ NO = {"否", "离职", "调离", "n", "no", "0", "false"}
 _DATE = re.compile(r"^([0-9]{4})\s*[-./年]\s*([0-9]{1,2})(?:\s*[-./月]\s*([0-9]{1,2})\s*日?)?\s*月?$")
 _COMPACT = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})?$")
 _NAME_REF = re.compile(r"^(.+?)\s*[(（]\s*([0-9]{4})\s*[-./年]\s*([0-9]{1,2})\s*月?\s*[)）]$")
+_DAY_NO_YEAR = re.compile(r"^([0-9]{1,2})(?:\s*月\s*([0-9]{1,2})\s*[日号]?|\s*[-./]\s*([0-9]{1,2}))$")
 _DIGITS = re.compile(r"^[0-9]{1,3}(?:\.0+)?$")
 
 
@@ -50,6 +51,17 @@ def parse_date(value: Cell, *, month_only: bool = False) -> dt.date:
     if not 1900 <= day.year <= 2100:
         raise ValueError(str(value))
     return day.replace(day=1) if month_only else day
+
+
+def parse_typed_day(text: str, today: dt.date) -> dt.date:
+    """A date typed in chat as Chinese write it: what a file accepts (2026年7月6日, 2026.7.6, 2026/7/6,
+    2026-07-06), and a day without its year (7月6日, 7月6号, 7.6, 7/6) is one of today's year. Only in chat:
+    in a file, 1988.03 is a birth month."""
+    read = typed(text).strip()  # an input method's full-width digits and marks (７．６) read as ASCII
+    match = _DAY_NO_YEAR.match(read)
+    if match:
+        return dt.date(today.year, int(match.group(1)), int(match.group(2) or match.group(3)))
+    return parse_date(read)
 
 
 def cell_text(value: Cell) -> str:
