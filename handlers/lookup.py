@@ -59,7 +59,7 @@ def command_of(turn: Turn) -> str:
 
 
 def parse_day(turn: Turn, text: str) -> dt.date | None:
-    """A typed date as Chinese write it (2026年7月6日, 7月6日, 2026.7.6, 7.6, 2026-07-06, full-width digits),
+    """A typed date as Chinese write it, with or without its year (bot.records.cells.parse_typed_day),
     None if it is not one; a year out of range is refused."""
     try:
         day = parse_typed_day(text, turn.today)

@@ -47,20 +47,3 @@ def typed(text: str) -> str:
 def typed_number(text: str, *, max_digits: int = 9) -> int | None:
     """A whole number a person typed: ASCII or full-width digits, else None."""
     return ascii_number(typed(text).strip(), max_digits=max_digits)
-
-
-# A goal line: a name, then its points, the last number of the line (12345热线接听 20), separated by
-# spaces, a colon or nothing, 分 after the points optional.
-_GOAL_LINE = re.compile(r"^(.*?)[\s:]*([0-9]+)\s*分?$")
-
-
-def name_and_points(line: str) -> tuple[str, int] | None:
-    """A goal line as people type it (窗口业务办理 30分, 群众满意度　20, 业务学习：20, 信息报送20): the name
-    as typed and the points, read from ASCII or full-width digits; None when there are no points."""
-    read = typed(line).strip()  # one character for one: the name is cut from the line as typed
-    match = _GOAL_LINE.match(read)
-    if not match or len(match.group(2)) > 3:
-        return None
-    start = len(line) - len(line.lstrip())
-    name = line[start : start + match.end(1)].strip()
-    return name, int(match.group(2))

@@ -1,4 +1,4 @@
-"""The words staff and admins type that the bot reads: tier names, leave kinds, list numbering.
+"""The words staff and admins type that the bot reads: tier names, leave kinds, list numbering, goal lines.
 
 These are data of the users' language, like the import files' column names; what the bot *says*
 lives in the templates.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.rules.domain import LeaveKind, Tier
+from bot.rules.text import typed
 
 TIER_WORDS = {
     "好": Tier.GOOD,
@@ -31,3 +32,20 @@ LEAVE_WORDS = {
 ITEM_NUMBERING = re.compile(
     r"^\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[.、．:：)）](?![0-9０-９])\s*"
 )
+
+
+# A goal line: a name, then its points, the last number of the line (12345热线接听 20), separated by
+# spaces, a colon or nothing, 分 after the points optional.
+_GOAL_LINE = re.compile(r"^(.*?)[\s:]*([0-9]+)\s*分?$")
+
+
+def name_and_points(line: str) -> tuple[str, int] | None:
+    """A goal line as people type it (窗口业务办理 30分, 群众满意度　20, 业务学习：20, 信息报送20): the name
+    as typed and the points, read from ASCII or full-width digits; None when there are no points."""
+    read = typed(line).strip()  # one character for one: the name is cut from the line as typed
+    match = _GOAL_LINE.match(read)
+    if not match or len(match.group(2)) > 3:
+        return None
+    start = len(line) - len(line.lstrip())
+    name = line[start : start + match.end(1)].strip()
+    return name, int(match.group(2))

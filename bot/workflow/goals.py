@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.rules.domain import Phase, Quarter, ReviewStatus
 from bot.rules.periods import goals_quarter
-from bot.rules.text import name_and_points
+from bot.rules.vocabulary import name_and_points
 from bot.workflow import documents
 from bot.workflow.documents import Author, Submitted
 from bot.workflow.people import supervisors_of_section
@@ -99,7 +99,7 @@ async def clear_custom(work: Work, person_id: int, assessment_id: Any, draft: di
 
 
 def check_line(line: str, items: Draft) -> tuple[str, int]:
-    """One custom line, a name then its points as people type them (bot.rules.text.name_and_points): a
+    """One custom line, a name then its points as people type them (bot.rules.vocabulary.name_and_points): a
     short name not used yet and whole points from 1 to 100."""
     parsed = name_and_points(line)
     name, points = parsed if parsed else ("", 0)
