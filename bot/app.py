@@ -73,6 +73,7 @@ PRIVATE_COMMANDS = {
     "calendar": reminders.calendar,
     "admins": admin.admins,
     "export": exports.export,
+    "bindgroup": cycle.bind_group,  # privately: told to send it in the group
 }
 
 
@@ -82,11 +83,9 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name, callback in PRIVATE_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
-    application.add_handler(
-        CommandHandler(
-            "bindgroup", cycle.bind_group, filters=filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
-        )
-    )
+    group = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("bindgroup", cycle.bind_group, filters=group))
+    application.add_handler(CommandHandler(list(start.GROUP_POINTERS), start.private_in_group, filters=group))
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inputs.text_received))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, inputs.other_received))

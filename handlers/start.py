@@ -10,6 +10,9 @@ from bot.workflow.invites import bind_account, reviews
 from handlers.catalogue import Audience, commands_for
 from handlers.turn import Refusal, Turn, on
 
+# Private commands answered in the group with a pointer to the private chat (the others stay unanswered).
+GROUP_POINTERS = ("help", "objection")
+
 
 def set_menu(turn: Turn, audiences_: list[Audience]) -> None:
     """Give this user the command menu of his roles (sent after the turn commits)."""
@@ -75,3 +78,12 @@ async def unknown_command(turn: Turn) -> None:
         raise Refusal("chat/errors/stranger.j2")
     command = (turn.update.effective_message.text or "").split(maxsplit=1)[0][:40]
     raise Refusal("chat/errors/unknown_command.j2", command=command)
+
+
+@on(Access.ANYONE)
+async def private_in_group(turn: Turn) -> None:
+    """/help or /objection sent in the group: one short pointer to the private chat per command, the same
+    for everyone (it says nothing of who asks or what concerns him)."""
+    text = turn.update.effective_message.text or ""
+    command = text.split(maxsplit=1)[0].lstrip("/").split("@", 1)[0].lower()
+    turn.reply("chat/group/private_only.j2", bot=turn.update.get_bot().username, command=command)

@@ -154,8 +154,8 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
                 outcome = "refused"
                 raise Refusal(_refusal_template(identity), alert=True)
             turn = Turn(update, services, repo, identity)
-            if is_command(update):
-                await turn.end_single_answer()
+            if is_command(update) and update.effective_chat and update.effective_chat.type == "private":
+                await turn.end_single_answer()  # a command in the group leaves the private chat as it is
             await fn(turn)
             await session.flush()
             effects = turn.effects

@@ -19,6 +19,7 @@ from bot.rendering import render
 from bot.rules.roles import Access
 from handlers.buttons import REGISTRY
 from handlers.inputs import MODES
+from handlers.start import GROUP_POINTERS
 from storage.models import ButtonRecord, ChatState, OutboxMessage, Person
 from tests.authz import (
     changed_tables,
@@ -67,7 +68,7 @@ COMMANDS: dict[str, Access] = {
     "calendar": A.ADMIN,
     "admins": A.ADMIN,
     "export": A.ADMIN,
-    "bindgroup": A.ADMIN,  # in the group only
+    "bindgroup": A.ADMIN,  # binds in the group; privately it says so
 }
 # Every button kind: its access, a payload of the kind's shape naming nothing that exists (so an
 # allowed press reaches the action and is turned down there, changing nothing), and an argument.
@@ -125,15 +126,16 @@ PEER_POINTS = [7, 9, 5, 8, 8, 13, 6, 11, 9, 7]  # common 37, individual 46: ball
 PEER_SCORE = "41.5"
 
 
-def registered(application) -> dict[str, tuple[object, str]]:
-    """command -> (its callback, 'private' or 'group'), read from the Application's handlers."""
-    found = {}
+def registered(application) -> dict[str, tuple[object, set[str]]]:
+    """Each command's private handler (else its group one) and where it is registered."""
+    found: dict[str, tuple[object, set[str]]] = {}
     for group in application.handlers.values():
         for handler in group:
             if isinstance(handler, CommandHandler):
                 where = "private" if "PRIVATE" in repr(handler.filters) else "group"
                 for name in handler.commands:
-                    found[name] = (handler.callback, where)
+                    callback, places = found.get(name, (handler.callback, set()))
+                    found[name] = (handler.callback if where == "private" else callback, places | {where})
     return found
 
 
@@ -144,7 +146,7 @@ def test_every_command_button_and_mode_has_a_row():
     application = build_application(load_settings(telegram={"token": "1:x"}))
     commands = registered(application)
     assert set(commands) == set(COMMANDS), "a command without a row in COMMANDS (or a row too many)"
-    for name, (callback, _where) in commands.items():
+    for name, (callback, _places) in commands.items():
         assert callback.access is COMMANDS[name], name
     assert set(REGISTRY) == set(BUTTONS), "a button kind without a row in BUTTONS (or a row too many)"
     for kind, (access, _fn) in REGISTRY.items():
@@ -303,7 +305,8 @@ async def test_authorization_matrix(database_url, database, tmp_path):
             commands = registered(bureau.application)
 
             # 1. every command × every kind of user, in private
-            for name, (_callback, where) in commands.items():
+            for name, (_callback, places) in commands.items():
+                where = "private" if "private" in places else "group"
                 for kind in PRIVATE_KINDS:
                     matrix.rows += 1
                     if served(name, kind, where):
@@ -320,13 +323,29 @@ async def test_authorization_matrix(database_url, database, tmp_path):
                             (name, kind), matrix.command(kind, name), refusal_text(name, kind, where)
                         )
 
-            # 2. every command in the group, by a staff member and by the admin: nothing is said there
-            # and nothing changes, but for the admin's /bindgroup, which binds the group
+            # 2. every command in the group, by a staff member and by the admin: nothing changes, and
+            # nothing is said there but the same pointer to the private chat for /help and /objection,
+            # and for the admin's /bindgroup, which binds the group
             matrix.moved()
             in_group = {"staff": bureau.user(PEOPLE["staff"]), "admin": ADMIN}
-            for name, (_callback, where) in commands.items():
+            said: list[str] = []  # the pointers, so far
+            for name, (_callback, places) in commands.items():
+                where = "group" if "group" in places else "private"
                 for kind, user in in_group.items():
-                    if where == "group" and kind == "admin":
+                    if name == "bindgroup" and kind == "admin":
+                        continue
+                    if name in GROUP_POINTERS:
+                        matrix.rows += 1
+                        await bureau.settle()
+                        before = await table_rows(bureau)
+                        pointer = await bureau.command(user, name, chat_id=GROUP)
+                        assert pointer.text == render(
+                            "chat/group/private_only.j2", bot=bureau.application.bot.username, command=name
+                        )
+                        await bureau.settle()
+                        assert not changed_tables(before, await table_rows(bureau)), (name, kind)
+                        said.append(pointer.text)
+                        matrix.last = None
                         continue
                     matrix.rows += 1
                     if matrix.last is None:
@@ -342,7 +361,7 @@ async def test_authorization_matrix(database_url, database, tmp_path):
                         driver.send_command(user, name, chat_id=GROUP)
                         await driver.wait_until_confirmed()
                     await bureau.settle()
-                    assert driver.bot_messages(GROUP) == [], (name, kind)
+                    assert [m.text for m in driver.bot_messages(GROUP)] == said, (name, kind)
                     matrix.last = await table_rows(bureau)
                     assert not changed_tables(before, matrix.last), (name, kind)
             matrix.moved()
@@ -412,7 +431,8 @@ async def test_authorization_matrix(database_url, database, tmp_path):
             close = await bureau.command(ADMIN, "close", "rating")
             await bureau.press(ADMIN, close, data=close.buttons[0][0]["callback_data"])
             await bureau.settle()
-            for name, (_callback, where) in commands.items():
+            for name, (_callback, places) in commands.items():
+                where = "private" if "private" in places else "group"
                 for kind in PRIVATE_KINDS:
                     if served(name, kind, where) and name not in ("invite", "remind"):
                         await matrix.command(kind, name)()

@@ -9,7 +9,7 @@ from bot.rules.domain import Phase, Quarter, ReviewStatus
 from bot.rules.periods import quarter_months, registration_quarter
 from bot.workflow import documents
 from bot.workflow.documents import REGISTRATION, SUMMARY
-from bot.workflow.phases import is_open
+from bot.workflow.phases import local_until, window_of
 from bot.workflow.unit import Refusal, Work
 from storage.models import Registration
 
@@ -41,7 +41,13 @@ async def open_registration(work: Work, person_id: int) -> RegistrationView:
     """The author's registration of the quarter in its phase; the first opening pre-fills it."""
     quarter = registration_quarter(work.now, work.calendar, work.settings.schedule)
     assessment = await work.repo.assessment(quarter)
-    if assessment is None or not await is_open(work, assessment, Phase.REGISTRATION):
+    if assessment is None:
+        raise Refusal("chat/staff/phase_closed.j2", phase=Phase.REGISTRATION, quarter=quarter)
+    window = await window_of(work, assessment, Phase.REGISTRATION)
+    if window.closes is not None and work.now >= window.closes:  # over: it will not open again by itself
+        closed = local_until(work, window.closes)
+        raise Refusal("chat/staff/phase_over.j2", phase=Phase.REGISTRATION, quarter=quarter, closed=closed)
+    if not window.contains(work.now):
         raise Refusal("chat/staff/phase_closed.j2", phase=Phase.REGISTRATION, quarter=quarter)
     row = await work.repo.quarter_doc(Registration, assessment.id, person_id)
     if row is None:

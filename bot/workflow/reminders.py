@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 from bot.rules.domain import AssessmentStatus, Phase, ReviewStatus
-from bot.rules.periods import goals_quarter, registration_quarter, summary_deadline, summary_month
+from bot.rules.periods import goals_quarter, previous_month, registration_quarter, summary_deadline
 from bot.rules.roles import PersonView
 from bot.workflow.people import reviewers_of_summary
 from bot.workflow.phases import is_open, local_until, window_of
@@ -103,12 +103,25 @@ async def remind_raters(work: Work, assessment: Assessment, day: dt.date) -> int
     return sent
 
 
+def summary_due(work: Work) -> tuple[int, int] | None:
+    """The month whose summary is due now: from its last working day (when the scheduler's reminders
+    start) until its deadline; none between a deadline and the next month-end."""
+    calendar, schedule = work.calendar, work.settings.schedule
+    local = calendar.localize(work.now)
+    for year, month in ((local.year, local.month), previous_month(local.year, local.month)):
+        starts = calendar.last_workday_of_month(year, month)
+        if starts <= local.date() and local < summary_deadline(year, month, calendar, schedule):
+            return year, month
+    return None
+
+
 async def remind_everyone(work: Work) -> dict[str, int]:
-    """An admin's round: one reminder today to each person with something outstanding, counted by kind."""
+    """An admin's round: one reminder today to each person with something due now, counted by kind."""
     today = work.today
     counts: dict[str, int] = defaultdict(int)
-    year, month = summary_month(work.now, work.calendar, work.settings.schedule)
-    counts["summary"] = await remind_summaries(work, year, month, today)
+    due = summary_due(work)
+    if due is not None:
+        counts["summary"] = await remind_summaries(work, *due, today)
     for phase, model, quarter in (
         (Phase.GOALS, Goal, goals_quarter(work.now, work.calendar)),
         (

@@ -1,0 +1,90 @@
+"""Dead ends a new user ran into (issue 13, item 15): each command answers with somewhere to go."""
+
+from __future__ import annotations
+
+import pytest
+
+from scheduler.jobs import Scheduler
+from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
+from tests.conftest import EXAMPLES
+
+
+@pytest.fixture
+async def bureau(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
+        await bind_everyone(bureau)
+        await bureau.settle()
+        yield bureau
+
+
+async def test_bindgroup_sent_privately_says_where_to_send_it(bureau):
+    reply = await bureau.command(ADMIN, "bindgroup")
+    assert "请在本局工作群内发送 /bindgroup" in reply.text
+    assert "无法识别" not in reply.text
+
+
+async def test_objection_and_help_in_the_group_point_to_the_private_chat_and_reveal_nothing(bureau):
+    staff = bureau.user("吴晓燕")
+    bureau.driver.add_group(GROUP, "工作群", [ADMIN, staff])
+    await bureau.command(ADMIN, "bindgroup", chat_id=GROUP)
+    username = bureau.application.bot.username
+    first = await bureau.command(staff, "objection", chat_id=GROUP)
+    assert f"@{username}" in first.text and "/objection" in first.text and "私聊" in first.text
+    second = await bureau.command(staff, "help", chat_id=GROUP)
+    assert f"@{username}" in second.text and "/help" in second.text
+    for text in (first.text, second.text):
+        assert "吴晓燕" not in text and "等次" not in text and "优秀" not in text
+    bureau.driver.send_command(staff, "me", chat_id=GROUP)  # anything else stays unanswered in the group
+    bureau.driver.send_text(staff, "收到", chat_id=GROUP)
+    await bureau.driver.wait_until_confirmed()
+    await bureau.settle()
+    assert len(bureau.driver.bot_messages(GROUP)) == 3
+
+
+async def test_registration_after_its_deadline_says_it_has_closed_and_whom_to_ask(bureau):
+    bureau.clock.set(at(2026, 9, 30))  # Q3's registration opens on its last working day
+    await Scheduler(bureau.services).tick()
+    await bureau.settle()
+    staff = bureau.user("吴晓燕")
+    assert "登记表" in (await bureau.command(staff, "registration")).text
+    bureau.clock.set(at(2026, 10, 20))
+    reply = await bureau.command(staff, "registration")
+    assert "截止，不再开放" in reply.text and "督查指导科" in reply.text
+    assert "2026年10月" in reply.text  # when it closed
+    assert "开放时机器人会通知您" not in reply.text
+
+
+async def test_remind_reminds_only_of_the_summary_due_now(bureau):
+    staff = bureau.user("吴晓燕")
+    reply = await bureau.command(ADMIN, "remind")  # 31 July: July's summary is due
+    assert "月工作小结" in reply.text
+    await bureau.settle()
+    assert any("2026年7月工作小结" in (m.text or "") for m in bureau.driver.bot_messages(staff))
+    bureau.clock.set(at(2026, 10, 19))  # September's deadline passed; October's month-end is far off
+    reply = await bureau.command(ADMIN, "remind")
+    assert "月工作小结" not in reply.text
+    await bureau.settle()
+    assert not any("2026年10月工作小结" in (m.text or "") for m in bureau.driver.bot_messages(staff))
+
+
+async def test_me_lists_each_document_once_under_the_right_heading(bureau):
+    author, head = bureau.user("吴晓燕"), bureau.user("周明远")
+    await bureau.command(author, "summary")
+    preview = await bureau.text(author, "完成一项审批")
+    await bureau.press(author, preview, "提交")
+    request = await bureau.expect(head, "请审核")
+    await bureau.press(head, request, "通过")
+    await bureau.settle()
+    me = (await bureau.command(author, "me")).text
+    assert me.count("2026年7月工作小结") == 1
+    assert "【已提交】" in me and "已通过" in me.split("【已提交】", 1)[1]
+    assert "已通过" not in me.split("【已提交】", 1)[0]
+    # a draft never sent is not listed as sent
+    bureau.clock.set(at(2026, 8, 31))
+    await bureau.command(author, "summary")
+    await bureau.text(author, "八月草稿")
+    me = (await bureau.command(author, "me")).text
+    assert me.count("2026年8月工作小结") == 1
+    assert "未提交" not in me.split("【已提交】", 1)[1]
+    assert "2026年8月工作小结" in me.split("【已提交】", 1)[0]
