@@ -19,21 +19,7 @@ async def results(turn: Turn) -> None:
     """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
-    assessment, decided = await decisions.results_view(turn, quarter)
-    await send_paged(
-        turn,
-        "chat/admin/results.j2",
-        quarter=quarter,
-        status=assessment.status,
-        proposal=decided.proposal,
-        changes=decided.changes,
-        tiers=decided.tiers,
-        problems=decided.problems,
-        people=await turn.repo.people_by_id(),
-        sections=await turn.repo.section_names(),
-        held_back=decided.held_back,
-        minimum=turn.settings.rules.min_peer_ballots,
-    )
+    await send_paged(turn, "chat/admin/results.j2", **await decisions.results_page(turn, quarter))
 
 
 @on(Access.ADMIN)

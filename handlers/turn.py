@@ -46,9 +46,10 @@ class Effects:
 SINGLE_ANSWER_MODES: set[str] = set()
 
 
-def is_command(update: Update) -> bool:
+def is_private_command(update: Update) -> bool:
+    """A command sent in the private chat (one in the group leaves the private chat's input as it is)."""
     message = update.message
-    return bool(message and message.text and message.text.startswith("/"))
+    return bool(message and message.text and message.text.startswith("/") and message.chat.type == "private")
 
 
 class Turn(Work):
@@ -154,8 +155,8 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
                 outcome = "refused"
                 raise Refusal(_refusal_template(identity), alert=True)
             turn = Turn(update, services, repo, identity)
-            if is_command(update) and update.effective_chat and update.effective_chat.type == "private":
-                await turn.end_single_answer()  # a command in the group leaves the private chat as it is
+            if is_private_command(update):
+                await turn.end_single_answer()
             await fn(turn)
             await session.flush()
             effects = turn.effects

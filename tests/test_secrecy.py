@@ -280,25 +280,15 @@ class Small:
                 assert before <= now and (len(now - before) == 0 or len(now - before) >= minimum)
                 self.shown_chat[person] = now
 
-            # /results, as its template renders it
+            # /results, as its template renders it, from the context the handler draws it with
             try:
-                _a, decided = await decisions.results_view(work, Q3)
+                page = await decisions.results_page(work, Q3)
             except Refusal as refused:
                 assert hidden and refused.template == "chat/admin/results_hidden.j2"
             else:
                 assert not hidden
-                text = render(
-                    "chat/admin/results.j2",
-                    quarter=Q3,
-                    status=assessment.status,
-                    proposal=decided.proposal,
-                    changes=decided.changes,
-                    tiers=decided.tiers,
-                    problems=decided.problems,
-                    people=await work.repo.people_by_id(),
-                    sections=await work.repo.section_names(),
-                )
-                for r in decided.proposal.ratees:
+                text = render("chat/admin/results.j2", **page)
+                for r in page["proposal"].ratees:
                     assert (r.composite, r.ballot_counts[RaterGroup.PEER]) == expected[r.person_id][:2]
                     shown = re.search(rf"{self.names[r.person_id]}（综合科）(\S+)", text).group(1)
                     want = expected[r.person_id][0]

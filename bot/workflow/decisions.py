@@ -39,6 +39,23 @@ async def results_view(work: Work, quarter: Quarter) -> tuple[Assessment, Decide
     return assessment, decided
 
 
+async def results_page(work: Work, quarter: Quarter) -> dict:
+    """The context chat/admin/results.j2 is drawn from: what /results shows, refused like results_view."""
+    assessment, decided = await results_view(work, quarter)
+    return {
+        "quarter": quarter,
+        "status": assessment.status,
+        "proposal": decided.proposal,
+        "changes": decided.changes,
+        "tiers": decided.tiers,
+        "problems": decided.problems,
+        "people": await work.repo.people_by_id(),
+        "sections": await work.repo.section_names(),
+        "held_back": decided.held_back,
+        "minimum": work.settings.rules.min_peer_ballots,
+    }
+
+
 async def proposal_with_decisions(work: Work, quarter: Quarter, assessment: Assessment) -> Decided:
     data = await quarter_input(work.repo, work.settings, quarter)
     proposal = compute_quarter(data, work.settings.rules)
