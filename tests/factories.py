@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from bot.records.spreadsheets import Table
@@ -69,3 +70,23 @@ def paper_table(quarter: Quarter, ballots: list[tuple[str, str, Scored]]) -> Tab
             values = (str(quarter), rater, ratee, PAPER_PARTS[part], item.name, item.max_points, points)
             rows.append((len(rows) + 2, dict(zip(PAPER_HEADERS, values, strict=True))))
     return Table(PAPER_HEADERS, tuple(rows))
+
+
+async def stored_summary(session, person_id: int, year: int, month: int, texts: list[str], **fields):
+    """A month's summary written straight into the database, with its items in order; submitted on the
+    month's last day unless `fields` say otherwise."""
+    from bot.rules.domain import ReviewStatus
+    from storage.models import MonthlySummary, SummaryItem
+
+    values = {
+        "status": ReviewStatus.SUBMITTED,
+        "submissions": 1,
+        "submitted_at": dt.datetime(year, month, calendar.monthrange(year, month)[1], 1, tzinfo=dt.UTC),
+        **fields,
+    }
+    summary = MonthlySummary(person_id=person_id, year=year, month=month, **values)
+    session.add(summary)
+    await session.flush()
+    for position, text in enumerate(texts, start=1):
+        session.add(SummaryItem(summary_id=summary.id, position=position, text=text))
+    return summary

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import zipfile
 
@@ -13,13 +12,14 @@ from sqlalchemy import select
 
 from bot.cli.rehearsal import FIRST_USER_ID, INVITE
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import Quarter, ReviewStatus
+from bot.rules.domain import Quarter
 from bot.workflow.quarter import import_ballots
-from storage.models import MonthlySummary, Person, SummaryItem
+from storage.models import Person
 from storage.repository import Repository
 from tests.chat import ADMIN, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
 from tests.dbsnapshot import snapshot_async, without_processed
+from tests.factories import stored_summary
 
 pytestmark = pytest.mark.slow  # each test binds a bureau and builds files: seconds apiece
 
@@ -40,17 +40,7 @@ async def bureau(database_url, database):
             )
             assert not outcome.errors
             person = await session.scalar(select(Person).where(Person.name == "周明远"))
-            summary = MonthlySummary(
-                person_id=person.id,
-                year=2026,
-                month=9,
-                status=ReviewStatus.SUBMITTED,
-                submissions=1,
-                submitted_at=dt.datetime(2026, 9, 30, 1, tzinfo=dt.UTC),
-            )
-            session.add(summary)
-            await session.flush()
-            session.add(SummaryItem(summary_id=summary.id, position=1, text="完成企业开办一网通办改造"))
+            await stored_summary(session, person.id, 2026, 9, ["完成企业开办一网通办改造"])
         # the paper ballots are in: rating is opened and closed, so the results may be shown (SPEC 4)
         assert "测评打分已开启" in (await bureau.command(ADMIN, "open", "rating 2026Q3")).text
         ask = await bureau.command(ADMIN, "close", "rating 2026Q3")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import logging
 
@@ -15,13 +14,13 @@ from bot.cli.rehearsal import INVITE
 from bot.ops.logs import configure_logging
 from bot.records import documents
 from bot.records.spreadsheets import read_table, write_table
-from bot.rules.domain import ReviewStatus
 from bot.settings import LogSettings
 from bot.workflow.quarter import compute_and_store, import_ballots
-from storage.models import MonthlySummary, Person, SummaryItem
+from storage.models import Person
 from storage.repository import Repository
 from tests.chat import ADMIN, TOKEN, at, bind_everyone, import_roster, running_bot
 from tests.conftest import EXAMPLES
+from tests.factories import stored_summary
 
 SUMMARY_MARK = "核查日志专用标记：完成七月份审批事项甲乙丙"
 RATER_NAME = "吴晓燕"
@@ -151,17 +150,7 @@ async def test_a_failing_handler_or_export_logs_the_fault_without_the_exceptions
     await import_roster(database, EXAMPLES / "roster.csv")
     async with database.session() as session:
         person = await session.scalar(select(Person).where(Person.name == "周明远"))
-        summary = MonthlySummary(
-            person_id=person.id,
-            year=2026,
-            month=9,
-            status=ReviewStatus.SUBMITTED,
-            submissions=1,
-            submitted_at=dt.datetime(2026, 9, 30, 1, tzinfo=dt.UTC),
-        )
-        session.add(summary)
-        await session.flush()
-        session.add(SummaryItem(summary_id=summary.id, position=1, text="完成企业开办一网通办改造"))
+        await stored_summary(session, person.id, 2026, 9, ["完成企业开办一网通办改造"])
     async with running_bot(database_url, at(2026, 10, 21)) as bureau:
         assert "处理时出现错误" in (await bureau.command(ADMIN, "invite", "all")).text
         await bureau.command(ADMIN, "export", "form1 2026-09")
