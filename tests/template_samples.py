@@ -279,6 +279,7 @@ OVERRIDES: dict[str, dict] = {
     "chat/errors/file_not_accepted.j2": {"admin": True},
     "chat/errors/period_out_of_range.j2": {"text": "0000Q1", "first": 2000, "last": 2027},
     "chat/errors/command_not_half_width.j2": {"command": "/me"},
+    "chat/start/invite_superseded.j2": {"mine": False},
 }
 
 

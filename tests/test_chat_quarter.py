@@ -291,7 +291,7 @@ async def test_a_whole_quarter_in_chat(database_url, database, monkeypatch, tmp_
         # --- registration ----------------------------------------------------------------------
         bureau.clock.set(at(2026, 9, 30, 15))
         reply = await bureau.command(ADMIN, "open", "registration")
-        assert "季度登记表填写已开启" in reply.text
+        assert "第三季度登记表填写已开启" in reply.text
         await bureau.settle()
         for name in ratees:
             user = bureau.user(name)

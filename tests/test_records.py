@@ -371,7 +371,7 @@ def test_a_known_quarter_exports_forms_workbooks_annual_report_and_charts(cli, d
     (path,) = quarter_folder.glob("*-吴晓燕-*.docx")
     _paragraphs, rows = document_text(path.read_bytes())
     assert rows[5][1].split("\n")[:2] == [
-        "根据有关规定，本季度参加考核只写评语，不确定等次（经研究只写评语）。",
+        "根据有关规定，本季度参加考核只写评语，不确定等次（经局领导班子研究决定）。",
         "评语：勤勉敬业，表现良好",
     ]
 

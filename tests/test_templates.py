@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -343,7 +344,7 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
                 "一票肯定：在工作业务或党团工作方面获得市级以上奖励、荣誉（获市级表彰）",
             )
         ],
-        "exempt_cell": [(([ExemptReason.ADMIN], "班子研究"), "经研究只写评语（班子研究）")],
+        "exempt_cell": [(([ExemptReason.ADMIN], "班子研究"), "经局领导班子研究决定（班子研究）")],
         "flags_cell": [(([Flag.FEW_PEERS, Flag.NO_BALLOTS],), "群众票不足；无测评票")],
         "tier": [((Tier.AVERAGE,), "一般"), ((None,), "")],
         "exempt_tier": [((), "只写评语")],
@@ -476,3 +477,57 @@ def test_no_user_text_in_python_sources():
 def test_a_missing_variable_raises_instead_of_rendering_empty(source):
     with pytest.raises(UndefinedError):
         environment().from_string(source).render(ok={})
+
+
+# --- texts as read: a word said twice, a month left out (issue 13, Texts) -----------------------------
+
+DOUBLED = re.compile(r"([\u4e00-\u9fff]{1,4})\1")
+# Doubles that are Chinese, not slips: 谢谢, 得分|分布, 工作|作风.
+DOUBLES_THAT_ARE_WORDS = ("谢谢", "得分分布", "工作作风")
+
+
+def _with_every_code(context: dict):
+    """The sample context, and each variant with one enumerated value replaced by every other member of
+    its enumeration: a label joined to the text around it is read in all its forms."""
+    yield context
+    for key, value in context.items():
+        if isinstance(value, enum.Enum):
+            for member in type(value):
+                yield {**context, key: member}
+
+
+@pytest.mark.parametrize("name", [t for t in all_templates() if t not in MACRO_LIBRARIES])
+def test_no_word_is_said_twice(name):
+    base = sample_contexts()[name] if not name.startswith("chat/") else context_for(name)
+    for context in _with_every_code(base):
+        text = render(name, **context)
+        for word in DOUBLES_THAT_ARE_WORDS:
+            text = text.replace(word, "")
+        doubled = DOUBLED.search(text)
+        assert doubled is None, f"{name}: {text[max(0, doubled.start() - 10) : doubled.end() + 10]!r}"
+
+
+MONTH_TEMPLATES = [
+    "chat/staff/summary.j2",
+    "chat/staff/summary_approved.j2",
+    "chat/staff/summary_preview.j2",
+    "chat/staff/summary_reminder.j2",
+    "chat/staff/summary_request.j2",
+    "chat/staff/submitted.j2",
+    "chat/staff/review_outcome.j2",
+    "chat/leaders/review_request.j2",
+    "chat/leaders/reviewed.j2",
+]
+
+
+@pytest.mark.parametrize("name", MONTH_TEMPLATES)
+def test_a_text_about_a_months_summary_names_the_month(name):
+    july = {"year": 2026, "month": 7}
+    context = {
+        **context_for(name),
+        "kind": "summary",
+        "doc_kind": "summary",
+        "title": july,
+        "summary": Row(**july, status="draft", opinion=None),
+    }
+    assert "2026年7月" in render(name, **context)

@@ -27,7 +27,11 @@ async def create_invites(work: Work, people: list[Person]) -> tuple[list[tuple[P
         token = secrets.token_urlsafe(16)
         work.repo.add(
             Invite(
-                token_hash=token_hash(token), person_id=person.id, created_by=work.user_id, expires_at=expires
+                token_hash=token_hash(token),
+                person_id=person.id,
+                created_by=work.user_id,
+                created_at=work.now,
+                expires_at=expires,
             )
         )
         links.append((person, token))
@@ -60,6 +64,8 @@ async def bind_account(work: Work, token: str, bound_person_id: int | None) -> B
             return Binding(person, already=True)
         raise Refusal("chat/start/invite_used.j2")
     if invite.expires_at <= work.now:
+        if await work.repo.superseded(invite):
+            raise Refusal("chat/start/invite_superseded.j2", mine=person.telegram_user_id == work.user_id)
         raise Refusal("chat/start/invite_expired.j2")
     if not person.active:
         raise Refusal("chat/start/invite_unknown.j2")

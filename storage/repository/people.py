@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from storage.models import Admin, Invite, Person, Section, SectionSupervisor, utcnow
 from storage.repository.base import RepositoryBase
@@ -182,6 +182,17 @@ class PeopleQueries(RepositoryBase):
 
     async def invite_by_hash(self, token_hash: str) -> Invite | None:
         return await self.session.scalar(select(Invite).where(Invite.token_hash == token_hash))
+
+    async def superseded(self, invite: Invite) -> bool:
+        """Whether another of the person's links was used after this one was made: it was replaced, not
+        timed out."""
+        query = select(Invite.id).where(
+            Invite.person_id == invite.person_id,
+            Invite.id != invite.id,
+            Invite.used_at.is_not(None),
+            or_(Invite.id > invite.id, Invite.used_at > invite.created_at),
+        )
+        return await self.session.scalar(query.limit(1)) is not None
 
     async def unused_invites(self, person_id: int, *, besides: int | None = None) -> list[Invite]:
         query = select(Invite).where(Invite.person_id == person_id, Invite.used_at.is_(None))
