@@ -116,6 +116,7 @@ async def test_forged_stale_and_foreign_buttons_change_nothing(bureau, database_
     data = request.callback_data("通过")
     _answer, approved = await bureau.press(leader, request, "通过")
     assert "已审核通过" in approved.text
+    await bureau.settle()  # the outbox has sent its news: the snapshot below does not race the sender
     after = without_processed(await snapshot_async(database_url))
     bureau.driver.push_update(
         {
