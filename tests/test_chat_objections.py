@@ -51,9 +51,9 @@ async def _numbers(database) -> list[int]:
 async def test_an_upheld_objection_withdraws_the_notice_in_the_group_once(bureau, database):
     first, second = await _numbers(database)
     reply = await bureau.command(ADMIN, "resolve", f"{first} uphold 得分统计有误")
-    assert f"异议{first}经核实成立" in reply.text
     withdrawn = await bureau.expect(GROUP, "【公示撤回】")
     assert "2026年第三季度" in withdrawn.text and "另行公示" in withdrawn.text
+    assert f"异议{first}经核实成立" in reply.text
     assert "陶思琪" not in withdrawn.text  # the author stays with the admins
     # a second upheld objection of the same round withdraws nothing more; a repeated /resolve is refused
     reply = await bureau.command(ADMIN, "resolve", f"{second} uphold 同一问题")
@@ -75,3 +75,12 @@ async def test_a_dismissed_objection_reads_as_chinese_and_leaves_the_group_alone
     assert "已不成立" not in reply.text
     await bureau.settle()
     assert not bureau.driver.bot_messages(GROUP)
+
+
+def test_the_republished_notice_says_the_earlier_one_is_withdrawn():
+    from bot.rendering import render
+    from tests.template_samples import context_for
+
+    name = "chat/group/publicity_notice.j2"
+    assert "此前发布的公示已撤回" in render(name, **{**context_for(name), "round": 2})
+    assert "撤回" not in render(name, **{**context_for(name), "round": 1})

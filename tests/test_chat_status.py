@@ -10,6 +10,7 @@ from bot.cli.rehearsal import INVITE as INVITE_LINK
 from bot.records.spreadsheets import read_table
 from bot.rules.domain import AssessmentStatus, BallotStatus, Quarter
 from bot.workflow.quarter import import_ballots
+from scheduler.jobs import Scheduler
 from storage.models import AuditEntry, BallotRecord, OutboxMessage, Person
 from storage.repository import Repository
 from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
@@ -133,3 +134,28 @@ async def test_close_rating_names_the_raters_behind(bureau):
     reply = await bureau.command(ADMIN, "close", "rating")
     assert "确认结束2026年第三季度测评" in reply.text
     assert "尚未评完" in reply.text and f"{BEHIND}（差" in reply.text
+
+
+async def test_status_lists_missing_goals_and_registrations_while_open(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 9, 30, 10)) as bureau:
+        await bind_everyone(bureau)
+        await Scheduler(bureau.services).tick()  # Q3's registration opens on its last working day
+        bureau.clock.set(at(2026, 10, 9, 10))
+        await Scheduler(bureau.services).tick()  # Q4's goals open after the holiday
+        await bureau.settle()
+        reply = await bureau.command(ADMIN, "status")
+        registrations = _names_line(reply.text, "2026年第三季度平时考核登记表未提交")
+        goals = _names_line(reply.text, "2026年第四季度个性指标未提交")
+        for block in (registrations, goals):
+            assert "吴晓燕" in block and "赵建国" not in block  # ratees only
+        staff = bureau.user("吴晓燕")
+        count = len(bureau.driver.bot_messages(staff))
+        answer, _m = await bureau.press(ADMIN, reply, "催办登记表")
+        assert "已催办" in answer.text and "已催办0人" not in answer.text
+        await bureau.settle()
+        new = bureau.driver.bot_messages(staff)[count:]
+        assert len(new) == 1 and "平时考核登记表" in new[0].text
+        answer, _m = await bureau.press(ADMIN, reply, "催办个性指标")
+        await bureau.settle()
+        assert "个性指标" in bureau.driver.bot_messages(staff)[-1].text
