@@ -3,6 +3,8 @@ day, 重发邀请 gives the admin fresh links for those never bound, /close rati
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select, update
 
@@ -159,3 +161,29 @@ async def test_status_lists_missing_goals_and_registrations_while_open(database_
         answer, _m = await bureau.press(ADMIN, reply, "催办个性指标")
         await bureau.settle()
         assert "个性指标" in bureau.driver.bot_messages(staff)[-1].text
+
+
+def test_a_long_list_of_names_is_paged_within_telegrams_limit():
+    from types import SimpleNamespace as Row
+
+    from bot.rendering import render
+    from bot.workflow.missing import Missing
+    from handlers.paging import paginate
+    from tests.template_samples import context_for
+
+    people = [
+        Row(id=i, name=f"同事{i:04d}", section_id=i % 3, telegram_user_id=i % 7 or None) for i in range(900)
+    ]
+    missing = Missing(
+        (2026, 9),
+        summaries=people,
+        ballots=[(p, 12) for p in people],
+        rating_quarter=Q3,
+        unbound=[p for p in people if p.telegram_user_id is None],
+        sections={0: "综合科", 1: "政务服务科", 2: "行政审批科"},
+    )
+    context = context_for("chat/admin/status.j2")
+    context["report"] = dataclasses.replace(context["report"], missing=missing)
+    pages = paginate(render("chat/admin/status.j2", **context))
+    assert len(pages) > 1 and all(len(page) <= 4096 for page in pages)
+    assert all(f"同事{i:04d}" in "".join(pages) for i in (0, 450, 899))
