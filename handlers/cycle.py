@@ -6,14 +6,16 @@ import datetime as dt
 
 from bot.rules.domain import Phase
 from bot.rules.roles import Access
-from bot.workflow import phases, raters
+from bot.workflow import missing, phases, raters
 from bot.workflow.progress import progress_report
 from bot.workflow.publicity import bind_group as bind_group_to
 from bot.workflow.publicity import publicity_can_close
-from handlers.buttons import button, confirm_buttons, confirmed, data
+from handlers.buttons import button, confirm_buttons, confirmed, consume, data
 from handlers.lookup import parse_day, take_quarter, usage
 from handlers.paging import send_paged
 from handlers.turn import Button, Refusal, Turn, on
+
+OWING_SHOWN = 100  # raters named in /close rating's confirmation; the rest are counted (all in /status)
 
 PHASES = {
     "goals": Phase.GOALS,
@@ -70,10 +72,16 @@ async def close_phase(turn: Turn) -> None:
     quarter = await phases.quarter_for(turn, phase, given)
     if phase is Phase.RATING:
         assessment = await phases.rating_can_close(turn, quarter)
-        done, expected = await raters.rating_progress(turn, assessment)
+        done, expected, owing = await raters.rating_progress_by_rater(turn, assessment)
         keyboard = await confirm_buttons(turn, "close_rating", quarter)
         turn.reply(
-            "chat/admin/close_rating_confirm.j2", keyboard, quarter=quarter, done=done, expected=expected
+            "chat/admin/close_rating_confirm.j2",
+            keyboard,
+            quarter=quarter,
+            done=done,
+            expected=expected,
+            owing=owing,
+            shown=OWING_SHOWN,
         )
         return
     assessment = await phases.existing_assessment(turn, quarter)
@@ -114,13 +122,50 @@ async def bind_group(turn: Turn) -> None:
 
 @on(Access.ADMIN)
 async def status(turn: Turn) -> None:
-    """/status [QUARTER]: progress of what is open, by section, as text bars."""
+    """/status [QUARTER]: progress of what is at hand, by section, and who is missing, by name; a chase
+    button under each list and a re-invite button for those never bound."""
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
-    report = await progress_report(turn, quarter)
+    report = await progress_report(turn, quarter, given)
     year, month = report.month
-    token = await turn.button(
-        "status_chart", {"year": year, "month": month}, expires_at=turn.now + dt.timedelta(days=1)
+    expires = turn.now + dt.timedelta(days=1)
+    token = await turn.button("status_chart", {"year": year, "month": month}, expires_at=expires)
+    rows = [[Button(turn.label("button", "progress_chart"), data(token))]]
+    gaps = report.missing
+    lists = (
+        ("summary", f"{year}-{month:02d}", gaps.summaries),
+        ("goals", str(gaps.goals_quarter), gaps.goals),
+        ("registration", str(gaps.registration_quarter), gaps.registrations),
+        ("rating", str(gaps.rating_quarter), gaps.ballots),
     )
-    chart = [Button(turn.label("button", "progress_chart"), data(token))]
-    await send_paged(turn, "chat/admin/status.j2", extra_row=chart, report=report)
+    for kind, period, people in lists:
+        if people:
+            token = await turn.button("chase", {"kind": kind, "period": period}, expires_at=expires)
+            rows.append([Button(turn.label("button", f"chase_{kind}"), data(token))])
+    if gaps.unbound:
+        token = await turn.button("reinvite", {}, expires_at=expires)
+        rows.append([Button(turn.label("button", "reinvite"), data(token))])
+    await send_paged(turn, "chat/admin/status.j2", extra_rows=rows, report=report)
+
+
+@button("chase", Access.ADMIN)
+async def chase_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    """Chase: remind, once a day each, the people of one list still missing now (recomputed, not stored)."""
+    chased = await missing.chase(turn, payload["kind"], payload["period"])
+    if chased is None:
+        raise Refusal("chat/admin/chase_over.j2", alert=True)
+    turn.answer("chat/admin/chased_short.j2", reminded=chased.reminded)
+    turn.reply("chat/admin/chased.j2", chased=chased)
+
+
+@button("reinvite", Access.ADMIN)
+async def reinvite_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    """Re-invite: fresh links for everyone still unbound, to the admin (an unbound person has no chat)."""
+    await consume(turn, record)  # one round of links per /status: a second tap makes no second set
+    links, expires = await missing.reinvite_unbound(turn)
+    turn.reply(
+        "chat/admin/invites.j2",
+        links=links,
+        bot=turn.update.get_bot().username,
+        expires=expires.astimezone(turn.calendar.tz),
+    )

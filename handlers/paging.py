@@ -38,20 +38,29 @@ async def turn_page(turn: Turn, payload: dict, arg: str, record) -> None:
     index = ascii_number(arg)
     if index is None or not index < len(pages):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
-    turn.effects.edit = (pages[index], page_keyboard(turn, record.token, index, len(pages)))
+    extra = [[Button(text, callback) for text, callback in row] for row in payload.get("extra", [])]
+    turn.effects.edit = (pages[index], [*page_keyboard(turn, record.token, index, len(pages)), *extra])
 
 
-async def send_paged(turn: Turn, template: str, /, extra_row: list[Button] | None = None, **context) -> None:
-    """Render, and split into pages with buttons when longer than a Telegram message; `extra_row` goes
-    under the page buttons."""
+async def send_paged(
+    turn: Turn,
+    template: str,
+    /,
+    extra_row: list[Button] | None = None,
+    extra_rows: Keyboard | None = None,
+    **context,
+) -> None:
+    """Render, and split into pages with buttons when longer than a Telegram message; `extra_row` (or the
+    rows `extra_rows`) goes under the page buttons, on every page."""
     pages = paginate(render(template, **context))
+    extra: Keyboard = [*([extra_row] if extra_row else []), *(extra_rows or [])]
     keyboard: Keyboard = []
     if len(pages) > 1:
         expires = turn.now + dt.timedelta(days=1)
+        kept = [[(b.text, b.data) for b in row] for row in extra]
         token = await turn.button(
-            "page", {"pages": pages, "admin": turn.identity.is_admin}, expires_at=expires
+            "page", {"pages": pages, "admin": turn.identity.is_admin, "extra": kept}, expires_at=expires
         )
         keyboard = page_keyboard(turn, token, 0, len(pages))
-    if extra_row:
-        keyboard = [*keyboard, extra_row]
+    keyboard = [*keyboard, *extra]
     turn.effects.replies.append((pages[0], keyboard or None))

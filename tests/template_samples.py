@@ -27,6 +27,7 @@ from bot.rules.publicity import Notice, NoticeEntry
 from bot.rules.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
 from bot.rules.workcalendar import PublicityPeriod
 from bot.settings import IndicatorItem
+from bot.workflow.missing import Chased, Missing
 from bot.workflow.progress import Line, Report
 from handlers.catalogue import Audience, commands_for
 
@@ -172,6 +173,22 @@ POOL = {
     "notice": Notice((NoticeEntry("周明远", "综合科"),), {t: 1 for t in Tier}, 1),
 }
 
+_UNBOUND = Row(id=2, name="陶思琪", section_id=2, telegram_user_id=None)
+_BOUND = Row(id=1, name="周明远", section_id=1, telegram_user_id=5)
+_LEADER = Row(id=3, name="王局长", section_id=None, telegram_user_id=None)
+MISSING = Missing(
+    (2026, 9),
+    summaries=[_BOUND, _UNBOUND],
+    goals=[_BOUND],
+    goals_quarter=Quarter(2026, 4),
+    registrations=[_UNBOUND],
+    registration_quarter=Q3,
+    ballots=[(_BOUND, 3), (_LEADER, 1)],
+    rating_quarter=Q3,
+    unbound=[_UNBOUND, _LEADER],
+    sections=SECTIONS,
+)
+
 EXPORT = {"kind": ExportKind.FORM2, "period": Period(2026, quarter=Q3)}
 
 OVERRIDES: dict[str, dict] = {
@@ -214,14 +231,19 @@ OVERRIDES: dict[str, dict] = {
         "report": Report(
             Q3,
             AssessmentStatus.RATING,
-            (2026, 10),
+            (2026, 9),
             [Line("综合科", 4, 10)],
             [Line("综合科", 10, 10)],
             [],
             [Line("综合科", 80, 110)],
             [Phase.RATING, Phase.GOALS],
+            MISSING,
         )
     },
+    "chat/admin/close_rating_confirm.j2": {"owing": [("周明远", 2), ("陶思琪", 1)], "shown": 1},
+    "chat/admin/chased.j2": {"chased": Chased("summary", 3, 1, ["陶思琪"])},
+    "chat/admin/chased_short.j2": {"reminded": 3},
+    "chat/staff/summary_chase.j2": {"overdue": True},
     "chat/admin/leave_recorded.j2": {
         "kind": LeaveKind.SICK,
         "start": dt.date(2026, 7, 1),

@@ -90,6 +90,8 @@ BUTTONS: dict[str, tuple[Access, dict, str]] = {
     "export_kind": (A.ADMIN, {}, "no_such_record"),
     "export_period": (A.ADMIN, {"kind": "form2", "periods": []}, "0"),
     "status_chart": (A.ADMIN, {}, "ok"),
+    "chase": (A.ADMIN, {"kind": "goals", "period": "2019Q1"}, "ok"),
+    "reinvite": (A.ADMIN, {}, "ok"),
 }
 # Every input mode (what free text means): its access and a payload naming nothing that exists.
 MODES_EXPECTED: dict[str, tuple[Access, dict]] = {

@@ -51,6 +51,15 @@ def summary_month(moment: dt.datetime, calendar: WorkCalendar, schedule: Schedul
     return (local.year, local.month)
 
 
+def month_at_hand(moment: dt.datetime, calendar: WorkCalendar) -> tuple[int, int]:
+    """The month whose summaries an admin follows now: this month from its last working day (when its
+    summaries fall due), else the month before; never the running month before its month-end."""
+    local = calendar.localize(moment)
+    if local.date() >= calendar.last_workday_of_month(local.year, local.month):
+        return (local.year, local.month)
+    return previous_month(local.year, local.month)
+
+
 def registration_quarter(moment: dt.datetime, calendar: WorkCalendar, schedule: ScheduleSettings) -> Quarter:
     """The quarter whose registration (Form 2) is due: this one from its last working day, else the last."""
     local = calendar.localize(moment)

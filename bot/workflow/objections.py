@@ -71,6 +71,15 @@ async def resolve_objection(
         publicity = await work.repo.current_publicity(assessment.id)
         if publicity is not None:
             publicity.closed_at = work.now
+            await work.notify(  # the group is told the notice it saw no longer stands, once per round
+                f"publicity_withdrawn:{assessment.period}:{publicity.round}",
+                publicity.chat_id,
+                "chat/group/publicity_withdrawn.j2",
+                kind="publicity_withdrawn",
+                quarter=assessment.period,
+                bureau=work.settings.bureau_name,
+                round=publicity.round,
+            )
         if assessment.status is AssessmentStatus.PUBLICITY:  # a second upheld objection finds it back already
             transition(work, assessment, Event.UPHOLD_OBJECTION)
     await work.repo.audit(

@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
-from bot.rules.periods import summary_month
+from bot.rules.periods import month_at_hand
+from bot.workflow.missing import Missing, missing_now
 from bot.workflow.phases import is_open
 from bot.workflow.raters import pairs_for
 from bot.workflow.unit import Work
@@ -32,6 +33,7 @@ class Report:
     registrations: list[Line] = field(default_factory=list)
     ballots: list[Line] = field(default_factory=list)
     open_phases: list[Phase] = field(default_factory=list)
+    missing: Missing | None = None  # who, by name, for the lists at hand
 
 
 def _lines(sections: dict[int, str], totals: dict[int, int], done: dict[int, int]) -> list[Line]:
@@ -41,7 +43,7 @@ def _lines(sections: dict[int, str], totals: dict[int, int], done: dict[int, int
     ]
 
 
-async def progress_report(work: Work, quarter: Quarter) -> Report:
+async def progress_report(work: Work, quarter: Quarter, given: Quarter | None = None) -> Report:
     calendar = work.services.work_calendar()
     sections = {s.id: s.name for s in await work.repo.sections()}
     people = await work.repo.people(active_only=True)
@@ -50,9 +52,10 @@ async def progress_report(work: Work, quarter: Quarter) -> Report:
     per_section: dict[int, int] = defaultdict(int)
     for p in ratees:
         per_section[p.section_id] += 1
-    month = summary_month(work.now, calendar, work.settings.schedule)
+    month = month_at_hand(work.now, calendar)
     assessment = await work.repo.assessment(quarter)
     report = Report(quarter, assessment.status if assessment else None, month)
+    report.missing = await missing_now(work, given)
 
     done: dict[int, int] = defaultdict(int)
     for person_id in await work.repo.summaries_done(month[0], month[1], DONE):

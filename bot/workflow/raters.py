@@ -41,6 +41,16 @@ async def rating_progress(work: Work, assessment: Assessment) -> tuple[int, int]
     return len(done & set(pairs)), len(pairs)
 
 
+async def rating_progress_by_rater(
+    work: Work, assessment: Assessment
+) -> tuple[int, int, list[tuple[str, int]]]:
+    """(ballots submitted, expected, [(rater's name, ballots he still owes)]): never whom they are about."""
+    done, expected = await rating_progress(work, assessment)
+    people = await work.repo.people_by_id()
+    owing = sorted((await outstanding_ballots(work, assessment)).items())
+    return done, expected, [(people[r].name, n) for r, n in owing if r in people]
+
+
 async def pair_group(work: Work, assessment: Assessment, rater_id: int, ratee_id: int) -> RaterGroup | None:
     """The group a rater's ballot on a ratee counts in this quarter, or None: one pair, few queries."""
     change = await work.repo.rater_change(assessment.id, rater_id, ratee_id)
