@@ -164,6 +164,7 @@ class Scheduler:
         calendar = work.calendar
         local = calendar.localize(work.now)
         years = [local.year] + ([local.year + 1] if local.month >= 11 else [])
+        await work.revive_notices()  # an admin reached since the warning could not reach him
         for year in years:
             if calendar.needs_warning(year):
                 await work.tell_admins(

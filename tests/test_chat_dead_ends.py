@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from scheduler.jobs import Scheduler
 from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
@@ -129,3 +130,29 @@ async def test_publicity_ending_by_itself_tells_the_admins_what_follows(bureau):
     assert "2026年第三季度" in told.text and "最终结果" in told.text and "/export" in told.text
     assert "发送 /close publicity" not in told.text
 
+
+async def test_the_calendar_warning_reaches_an_admin_once_he_opens_the_chat(database_url, monkeypatch):
+    from bot.rules import workcalendar
+    from bot.rules.domain import OutboxStatus
+    from storage.models import OutboxMessage
+
+    real = workcalendar.library_knows
+    monkeypatch.setattr(workcalendar, "library_knows", lambda year: year < 2027 and real(year))
+    late = 900_000_002  # an admin who has not pressed Start yet
+    async with running_bot(database_url, at(2026, 11, 2, 9, 0)) as bureau:
+        bureau.driver.add_user(late, "Late")
+        await bureau.command(ADMIN, "admins", f"grant {late}")
+        await Scheduler(bureau.services).tick()
+        await bureau.settle()
+        await bureau.expect(ADMIN, "2027")
+        async with bureau.services.database.session() as session:
+            row = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.key == f"calendar_warning:2027:{late}")
+            )
+            assert row.status is OutboxStatus.UNREACHABLE
+        bureau.driver.send_command(late, "start")
+        await bureau.expect(late, "2027")
+        await bureau.settle()
+        await Scheduler(bureau.services).tick()  # and only once
+        await bureau.settle()
+        assert sum("2027" in (m.text or "") for m in bureau.driver.bot_messages(late)) == 1
