@@ -113,9 +113,27 @@ async def test_admins_set_and_see_the_first_month(database_url, database):
         assert "/firstmonth" in help_text
 
 
-async def test_an_earlier_quarter_cannot_be_opened_by_hand(database_url, database):
+async def test_an_earlier_quarter_opened_by_hand_is_followed_to_its_end(database_url, database):
     await import_roster(database, EXAMPLES / "roster.csv")
     async with running_bot(database_url, at(2026, 7, 2, 10, 0), start={}) as bureau:
-        reply = await bureau.command(ADMIN, "open", "rating 2026Q2")
-        assert "2026年第二季度不在其中" in reply.text and "/firstmonth" in reply.text
-        assert await assessment(bureau, Quarter(2026, 2)) is None
+        assert "2026年8月起" in (await bureau.command(ADMIN, "firstmonth")).text  # loaded on 2 July
+        reply = await bureau.command(ADMIN, "open", "registration 2026Q2")
+        assert "已开启" in reply.text
+        assert "2026年4月起" in (await bureau.command(ADMIN, "firstmonth")).text
+        assert "2026年第二季度" in (await bureau.command(ADMIN, "status")).text
+
+
+async def test_a_first_month_after_summaries_handed_in_is_refused(database_url, database):
+    from tests.factories import stored_summary
+
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 7, 31, 10, 0), start={"first_month": "2026-07"}) as bureau:
+        async with bureau.services.database.session() as session:
+            people = await Repository(session).people(active_only=True)
+            await stored_summary(session, people[5].id, 2026, 6, ["六月的工作"])  # before the span
+            await stored_summary(session, people[5].id, 2026, 7, ["七月的工作"])
+        reply = await bureau.command(ADMIN, "firstmonth", "2026年8月")
+        assert "不能设为自2026年8月起" in reply.text and "2026年7月已有月工作小结" in reply.text
+        assert "2026年7月起" in (await bureau.command(ADMIN, "firstmonth")).text
+        reply = await bureau.command(ADMIN, "firstmonth", "2026年7月")  # June's is not in the way
+        assert "已设置" in reply.text

@@ -117,10 +117,7 @@ def new_end(work: Work, day: dt.date) -> dt.datetime | None:
 async def open_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.datetime | None) -> int:
     """Open goals, registration or rating now (until the given end); returns how many were told.
 
-    A quarter before the bot took part is refused: /firstmonth moves the start first."""
-    followed = await span(work)
-    if not followed.quarter(quarter):
-        raise Refusal("chat/admin/before_first_month.j2", quarter=quarter, first=followed.first)
+    A quarter before the bot's first month is brought into its span by this (bot.workflow.span)."""
     assessment = await work.repo.assessment(quarter, create=True, lock=True)
     if phase is Phase.RATING:
         transition(work, assessment, Event.OPEN_RATING)

@@ -56,9 +56,10 @@ async def span_of(
     """The bot's span: the admins' month wins over the settings, which win over the default.
 
     The default is the first whole month after the roster was loaded, dated the first time the bot
-    looks with people on the roster (`pin`; before any roster, after today). The settings' month and
-    the default reach back to the first quarter already under way, so a bot upgraded with its history
-    keeps following it; only an admin's month (which /firstmonth checks) is taken as it is.
+    looks with people on the roster (`pin`; before any roster, after today). Each reaches back to the
+    first quarter already under way (documents in, past preparation, or a phase an admin opened by
+    hand): a bot upgraded with its history keeps following it, and an admin's `/open rating 2026Q2`
+    brings Q2 in, to be closed, shown and counted like any other.
     `admins=False`: the span without the admins' month, what "/firstmonth default" goes back to.
     """
     stored = await repo.setting(FIRST_MONTH_KEY) if admins else None
@@ -67,16 +68,18 @@ async def span_of(
         loaded = today.isoformat()
         await repo.put_setting(ROSTER_LOADED_KEY, loaded, None, dt.datetime.now(dt.UTC))
     loaded_on = dt.date.fromisoformat(loaded) if loaded else None
-    if stored:
-        return Span(_month(stored), SpanSource.ADMIN, loaded_on)
     configured = settings.start.month
-    first = configured if configured is not None else first_whole_month(loaded_on or today)
+    if stored:
+        first, source = _month(stored), SpanSource.ADMIN
+    elif configured is not None:
+        first, source = configured, SpanSource.SETTINGS
+    else:
+        first = first_whole_month(loaded_on or today)
+        source = SpanSource.ROSTER if loaded_on else SpanSource.TODAY
     under_way = await repo.quarters_under_way()
     if under_way and not quarter_followed(first, under_way[0]):
-        first = (under_way[0].year, under_way[0].months[0])
-    if configured is not None:
-        return Span(first, SpanSource.SETTINGS, loaded_on)
-    return Span(first, SpanSource.ROSTER if loaded_on else SpanSource.TODAY, loaded_on)
+        first = (under_way[0].year, under_way[0].months[0])  # a quarter begun is followed to its end
+    return Span(first, source, loaded_on)
 
 
 async def span(work: Work) -> Span:
@@ -99,13 +102,15 @@ async def under_way(work: Work) -> list[Quarter]:
 async def set_first_month(work: Work, chosen: Month | None) -> Span:
     """An admin's first month (None: back to the default). A month after a period already under way is
     refused: what was done for it would be orphaned (its summaries unread, its quarter never finished)."""
+    now = await span(work)
     default = await span_of(work.repo, work.settings, work.today, admins=False)
     first = chosen if chosen is not None else default.first
-    earliest = await work.repo.earliest_summary_month()
+    # only what the bot follows now can be orphaned: a summary someone wrote for an earlier month is not
+    earliest = await work.repo.earliest_summary_month(now.first)
     if earliest is not None and not month_followed(first, *earliest):
         raise Refusal("chat/admin/first_month_started.j2", first=first, month=earliest, quarter=None)
     for quarter in await under_way(work):
-        if not quarter_followed(first, quarter):
+        if now.quarter(quarter) and not quarter_followed(first, quarter):
             raise Refusal("chat/admin/first_month_started.j2", first=first, month=None, quarter=quarter)
     if chosen is not None:
         await work.repo.put_setting(FIRST_MONTH_KEY, f"{first[0]:04d}-{first[1]:02d}", work.user_id, work.now)

@@ -231,11 +231,15 @@ class CycleQueries(RepositoryBase):
         await self.session.flush()
         return True
 
-    async def earliest_summary_month(self) -> tuple[int, int] | None:
-        """The first month anyone has a summary of (any status), if any."""
+    async def earliest_summary_month(self, since: tuple[int, int]) -> tuple[int, int] | None:
+        """The first month from `since` on that anyone has a summary of (any status), if any."""
+        year, month = since
+        same_year = (MonthlySummary.year == year) & (MonthlySummary.month >= month)
+        later = (MonthlySummary.year > year) | same_year
         row = (
             await self.session.execute(
                 select(MonthlySummary.year, MonthlySummary.month)
+                .where(later)
                 .order_by(MonthlySummary.year, MonthlySummary.month)
                 .limit(1)
             )
@@ -243,11 +247,13 @@ class CycleQueries(RepositoryBase):
         return (row[0], row[1]) if row is not None else None
 
     async def quarters_under_way(self) -> list[Quarter]:
-        """The quarters with something done: past preparation, or holding a goal set or a registration."""
+        """The quarters with something done: past preparation, holding a goal set or a registration, or
+        with a phase an admin opened, extended or closed."""
         begun = select(Assessment.id).where(Assessment.status != AssessmentStatus.PREPARING)
         started = set(await self.session.scalars(begun))
         started |= set(await self.session.scalars(select(Goal.assessment_id).distinct()))
         started |= set(await self.session.scalars(select(Registration.assessment_id).distinct()))
+        started |= set(await self.session.scalars(select(PhaseWindow.assessment_id).distinct()))
         if not started:
             return []
         rows = await self.session.scalars(
