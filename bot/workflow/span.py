@@ -65,8 +65,11 @@ async def span_of(
     stored = await repo.setting(FIRST_MONTH_KEY) if admins else None
     loaded = await repo.setting(ROSTER_LOADED_KEY)
     if loaded is None and pin and await repo.people(active_only=True):
-        loaded = today.isoformat()
-        await repo.put_setting(ROSTER_LOADED_KEY, loaded, None, dt.datetime.now(dt.UTC))
+        await repo.serialize(ROSTER_LOADED_KEY)  # two first looks at once: one dates it, the other reads it
+        loaded = await repo.setting(ROSTER_LOADED_KEY)
+        if loaded is None:
+            loaded = today.isoformat()
+            await repo.put_setting(ROSTER_LOADED_KEY, loaded, None, dt.datetime.now(dt.UTC))
     loaded_on = dt.date.fromisoformat(loaded) if loaded else None
     configured = settings.start.month
     if stored:
