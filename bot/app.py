@@ -72,6 +72,7 @@ PRIVATE_COMMANDS = {
     "resolve": results.resolve,
     "calendar": reminders.calendar,
     "admins": admin.admins,
+    "firstmonth": admin.first_month,
     "export": exports.export,
     "bindgroup": cycle.bind_group,  # privately: told to send it in the group
 }

@@ -121,6 +121,29 @@ class ScheduleSettings(BaseModel):
         return self
 
 
+class StartSettings(BaseModel):
+    """From which month the bot takes part (going live); an admin's /firstmonth in chat wins over it."""
+
+    first_month: str | None = None  # "2026-08"; none: the first whole month after the roster is loaded
+
+    @field_validator("first_month")
+    @classmethod
+    def _a_month(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value.strip())
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise ValueError("a month written YYYY-MM, e.g. 2026-08")
+        return match.group(0)
+
+    @property
+    def month(self) -> tuple[int, int] | None:
+        if self.first_month is None:
+            return None
+        year, month = self.first_month.split("-")
+        return int(year), int(month)
+
+
 class DeliverySettings(BaseModel):
     """How fast the outbox sends: under Telegram's limits (30/s overall, 1/s per chat, 20/min a group)."""
 
@@ -292,6 +315,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     admins: AdminSettings = Field(default_factory=AdminSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    start: StartSettings = Field(default_factory=StartSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     indicators: IndicatorSettings = Field(default_factory=IndicatorSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)

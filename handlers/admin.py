@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from bot.rules.domain import OverrideKind, RaterAction
+from bot.rules.periods import parse_month
 from bot.rules.roles import Access
 from bot.rules.text import typed_number
-from bot.rules.vocabulary import LEAVE_WORDS
+from bot.rules.vocabulary import DEFAULT_WORDS, LEAVE_WORDS
 from bot.workflow import adjustments
 from bot.workflow.invites import create_invites
 from bot.workflow.phases import assessed_quarter
-from handlers.lookup import args_of, find_person, parse_day, reason_of, take_quarter, usage
+from bot.workflow.span import set_first_month, span
+from handlers.lookup import args_of, check_year, find_person, parse_day, reason_of, take_quarter, usage
 from handlers.turn import Turn, on
 
 GROUNDS = range(1, 5)
@@ -159,3 +161,23 @@ async def raters(turn: Turn) -> None:
         ratee=ratee.name,
         quarter=quarter,
     )
+
+
+@on(Access.ADMIN)
+async def first_month(turn: Turn) -> None:
+    """/firstmonth [MONTH | default]: from which month the bot takes part (show, set, back to default)."""
+    args = args_of(turn)
+    if not args:
+        turn.reply("chat/admin/first_month.j2", span=await span(turn), changed=False, by_default=False)
+        return
+    if len(args) != 1:
+        raise usage("firstmonth", "bad_month")
+    if args[0] in DEFAULT_WORDS:
+        chosen = None
+    else:
+        chosen = parse_month(args[0])
+        if chosen is None:
+            raise usage("firstmonth", "bad_month")
+        check_year(turn, chosen[0], args[0])
+    shown = await set_first_month(turn, chosen)
+    turn.reply("chat/admin/first_month.j2", span=shown, changed=True, by_default=chosen is None)

@@ -47,6 +47,7 @@ COMMANDS = (
     Command("resolve", Audience.ADMIN),
     Command("calendar", Audience.ADMIN),
     Command("admins", Audience.ADMIN),
+    Command("firstmonth", Audience.ADMIN),
     Command("export", Audience.ADMIN),
     Command("bindgroup", Audience.ADMIN),
 )

@@ -36,6 +36,7 @@ async def start(turn: Turn) -> None:
     """/start [token]: bind the account with a one-time invite, or greet."""
     args = (turn.update.effective_message.text or "").split(maxsplit=1)
     token = args[1].strip() if len(args) > 1 else ""
+    await turn.revive_notices(turn.user_id)  # he has opened the chat: what could not reach him goes now
     if not token:
         if turn.identity.is_stranger:
             raise Refusal("chat/errors/stranger.j2")

@@ -18,6 +18,7 @@ from bot.workflow.phases import announce_phase, close_rating, local_until, open_
 from bot.workflow.publicity import end_publicity_when_due
 from bot.workflow.reminders import missing_list, remind_raters, remind_summaries
 from bot.workflow.services import Services
+from bot.workflow.span import span
 from bot.workflow.unit import SCHEDULER, Work, unit_of_work
 from storage.models import Assessment
 
@@ -48,7 +49,10 @@ class Scheduler:
         schedule = work.settings.schedule
         local = calendar.localize(work.now)
         today = local.date()
+        followed = await span(work)
         for year, month in (previous_month(local.year, local.month), (local.year, local.month)):
+            if not followed.month(year, month):
+                continue  # before the bot took part: no reminder, no missing list
             last = calendar.last_workday_of_month(year, month)
             starts = dt.datetime.combine(last, schedule.reminder_time, tzinfo=calendar.tz)
             deadline = summary_deadline(year, month, calendar, schedule)
@@ -69,7 +73,10 @@ class Scheduler:
         calendar = work.calendar
         local = calendar.localize(work.now)
         current = Quarter.containing(local.date())
+        followed = await span(work)
         for quarter in (current.previous(), current):
+            if not followed.quarter(quarter):
+                continue  # before the bot took part: nothing opened, asked or shown
             # the quarter just ended still has registration and rating ahead: it needs its row too
             rating_ends = default_window(Phase.RATING, quarter, calendar, work.settings.schedule).closes
             assessment = await work.repo.assessment(
@@ -157,6 +164,7 @@ class Scheduler:
         calendar = work.calendar
         local = calendar.localize(work.now)
         years = [local.year] + ([local.year + 1] if local.month >= 11 else [])
+        await work.revive_notices()  # an admin reached since the warning could not reach him
         for year in years:
             if calendar.needs_warning(year):
                 await work.tell_admins(

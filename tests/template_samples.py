@@ -295,6 +295,18 @@ OVERRIDES: dict[str, dict] = {
         "error": "Forbidden: bot was kicked",
     },
     "chat/admin/rebound.j2": {"old": 1, "new": 2},
+    "chat/admin/first_month.j2": {
+        "span": Row(
+            first=(2026, 8),
+            source="roster",
+            loaded_on=dt.date(2026, 7, 15),
+            first_quarter=Q3,
+        ),
+        "changed": True,
+        "by_default": False,
+    },
+    "chat/admin/first_month_started.j2": {"first": (2026, 10), "month": None, "quarter": Q3},
+    "chat/admin/publicity_ended_by_itself.j2": {"quarter": Quarter(2026, 4), "ended": WHEN},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
     "chat/admin/raters_ballot_counted.j2": {"rater": "赵建国", "ratee": "周明远"},
     "chat/admin/results_hidden.j2": {"quarter": Quarter(2026, 3)},

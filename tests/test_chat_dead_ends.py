@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from scheduler.jobs import Scheduler
 from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
@@ -88,3 +89,70 @@ async def test_me_lists_each_document_once_under_the_right_heading(bureau):
     assert me.count("2026年8月工作小结") == 1
     assert "未提交" not in me.split("【已提交】", 1)[1]
     assert "2026年8月工作小结" in me.split("【已提交】", 1)[0]
+
+
+async def test_publicity_ending_by_itself_tells_the_admins_what_follows(bureau):
+    import datetime as dt
+
+    from bot.rules.domain import AssessmentStatus, Quarter
+    from storage.models import Publicity, ResultRecord
+    from storage.repository import Repository
+    from tests.chat import TZ
+
+    async with bureau.services.database.session() as session:
+        repo = Repository(session)
+        q3 = await repo.assessment(Quarter(2026, 3), create=True)
+        q3.status = AssessmentStatus.PUBLICITY
+        person = (await repo.people(active_only=True))[5]
+        session.add(
+            ResultRecord(
+                assessment_id=q3.id,
+                person_id=person.id,
+                category=person.category,
+                final_tier="good",
+                proposed_tier="good",
+            )
+        )
+        session.add(
+            Publicity(
+                assessment_id=q3.id,
+                round=1,
+                chat_id=GROUP,
+                starts_on=dt.date(2026, 10, 21),
+                ends_at=dt.datetime(2026, 10, 23, 18, tzinfo=TZ),
+            )
+        )
+    bureau.driver.add_group(GROUP, "工作群", [ADMIN])
+    bureau.clock.set(at(2026, 10, 23, 18, 0))
+    await Scheduler(bureau.services).tick()
+    await bureau.settle()
+    told = await bureau.expect(ADMIN, "自动结束公示")
+    assert "2026年第三季度" in told.text and "最终结果" in told.text and "/export" in told.text
+    assert "发送 /close publicity" not in told.text
+
+
+async def test_the_calendar_warning_reaches_an_admin_once_he_opens_the_chat(database_url, monkeypatch):
+    from bot.rules import workcalendar
+    from bot.rules.domain import OutboxStatus
+    from storage.models import OutboxMessage
+
+    real = workcalendar.library_knows
+    monkeypatch.setattr(workcalendar, "library_knows", lambda year: year < 2027 and real(year))
+    late = 900_000_002  # an admin who has not pressed Start yet
+    async with running_bot(database_url, at(2026, 11, 2, 9, 0)) as bureau:
+        bureau.driver.add_user(late, "Late")
+        await bureau.command(ADMIN, "admins", f"grant {late}")
+        await Scheduler(bureau.services).tick()
+        await bureau.settle()
+        await bureau.expect(ADMIN, "2027")
+        async with bureau.services.database.session() as session:
+            row = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.key == f"calendar_warning:2027:{late}")
+            )
+            assert row.status is OutboxStatus.UNREACHABLE
+        bureau.driver.send_command(late, "start")
+        await bureau.expect(late, "2027")
+        await bureau.settle()
+        await Scheduler(bureau.services).tick()  # and only once
+        await bureau.settle()
+        assert sum("2027" in (m.text or "") for m in bureau.driver.bot_messages(late)) == 1

@@ -38,7 +38,10 @@ async def cycle(database, database_url, monkeypatch):
     await import_roster(database, EXAMPLES / "roster.csv")
     async with database.session() as session:
         await session.execute(update(Person).values(telegram_user_id=Person.id + 1000))
-    settings = load_settings(database={"url": database_url}, admins={"ids": [42]})
+    # the bureau has taken part since July (the default would be the month after the first tick's)
+    settings = load_settings(
+        database={"url": database_url}, admins={"ids": [42]}, start={"first_month": "2026-07"}
+    )
     clock = FixedClock(dt.datetime(2026, 8, 31, 0, 0, tzinfo=TZ))
     services = Services(settings, database, clock)
     return services, clock, Scheduler(services)

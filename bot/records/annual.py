@@ -11,6 +11,7 @@ from bot.rules.domain import AnnualRecommendation, ExemptionKind, Phase, Quarter
 from bot.rules.linkage import AnnualResult, QuarterOutcome, annual_linkage
 from bot.settings import Settings
 from bot.workflow.quarter import ACCEPTING_BALLOTS, work_calendar
+from bot.workflow.span import span_of
 from storage.models import Registration
 from storage.repository import Repository
 
@@ -31,11 +32,15 @@ class AnnualReport:
 
 
 async def annual_report(repo: Repository, settings: Settings, year: int) -> AnnualReport:
-    """Every person with a final result in the year, with the recommendation for the annual assessment."""
+    """Every person with a final result in the year, with the recommendation for the annual assessment;
+    the quarters before the bot took part (bot.workflow.span) are not counted."""
     calendar = await work_calendar(repo, settings)
+    followed = await span_of(repo, settings, dt.datetime.now(calendar.tz).date())
     outcomes: dict[int, list[QuarterOutcome]] = {}
     for number in range(1, 5):
         quarter = Quarter(year, number)
+        if not followed.quarter(quarter):
+            continue
         assessment = await repo.assessment(quarter)
         if assessment is None or assessment.status in ACCEPTING_BALLOTS:
             continue  # nothing of a quarter that accepts ballots is shown (SPEC 4)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.rules.domain import Quarter
+from bot.rules.text import typed
+from bot.rules.vocabulary import MONTH_RE
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import ScheduleSettings
 
@@ -75,3 +77,48 @@ def goals_quarter(moment: dt.datetime, calendar: WorkCalendar) -> Quarter:
 
 def quarter_months(quarter: Quarter) -> list[tuple[int, int]]:
     return [(quarter.year, m) for m in quarter.months]
+
+
+# --- the bot's span: from which month it takes part ------------------------------------------------
+
+Month = tuple[int, int]
+
+
+def parse_month(text: str) -> Month | None:
+    """A typed month (bot.rules.vocabulary.MONTH_RE, full-width digits too), else None; month 13 is none."""
+    match = MONTH_RE.match(typed(text).strip())
+    if match is None:
+        return None
+    year, month = int(match.group(1)), int(match.group(2) or match.group(3))
+    return (year, month) if 1 <= month <= 12 else None
+
+
+def first_whole_month(loaded_on: dt.date) -> Month:
+    """The first month the bot follows by default: the first whole month after the roster was loaded.
+
+    A roster loaded on the 1st leaves the whole month to follow (nothing of it is due before its last
+    working day), so that month is the first; loaded on any later day, the next month is.
+    """
+    if loaded_on.day == 1:
+        return (loaded_on.year, loaded_on.month)
+    return next_month(loaded_on.year, loaded_on.month)
+
+
+def month_followed(first: Month, year: int, month: int) -> bool:
+    """Whether the bot takes part in a month: its summary is asked for, reminded and listed as missing."""
+    return (year, month) >= first
+
+
+def quarter_followed(first: Month, quarter: Quarter) -> bool:
+    """Whether the bot takes part in a quarter: it has at least one followed month.
+
+    A first quarter the bot joins part-way (first month August) still runs: its registration is
+    pre-filled from the months followed, its rating and publicity follow; a goals window already past
+    is simply not reopened. Earlier quarters have nothing sent, opened, shown or counted.
+    """
+    return (quarter.year, quarter.months[-1]) >= first
+
+
+def first_quarter(first: Month) -> Quarter:
+    """The first quarter the bot takes part in."""
+    return Quarter.containing(dt.date(first[0], first[1], 1))

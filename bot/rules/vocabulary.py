@@ -21,6 +21,9 @@ TIER_WORDS = {
     "average": Tier.AVERAGE,
     "poor": Tier.POOR,
 }
+# A month as an admin types it: 2026-08, 2026.8, 2026/8, 2026年8月 (or 2026年8), digits as `typed` reads.
+MONTH_RE = re.compile(r"^([0-9]{4})(?:[-./]([0-9]{1,2})|年([0-9]{1,2})月?)$")
+DEFAULT_WORDS = ("默认", "default")  # /firstmonth back to the default
 LEAVE_WORDS = {
     "病假": LeaveKind.SICK,
     "事假": LeaveKind.PERSONAL,

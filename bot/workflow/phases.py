@@ -18,6 +18,7 @@ from bot.rules.domain import AssessmentStatus, Phase, Quarter
 from bot.rules.periods import goals_quarter, registration_quarter
 from bot.workflow.quarter import ComputedQuarter, compute_and_store
 from bot.workflow.raters import pairs_for, ratees
+from bot.workflow.span import span
 from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment
 
@@ -49,6 +50,8 @@ async def assessed_quarter(work: Work, given: Quarter | None = None) -> Quarter:
         return given
     current = Quarter.containing(work.today)
     previous = current.previous()
+    if not (await span(work)).quarter(previous):
+        return current  # a quarter before the bot took part is not the one in question
     found = await work.repo.assessment(previous)
     if found is not None and found.status is not AssessmentStatus.FINAL:
         return previous
@@ -65,6 +68,8 @@ async def quarter_for(work: Work, phase: Phase, given: Quarter | None) -> Quarte
         return registration_quarter(work.now, work.calendar, work.settings.schedule)
     if phase is Phase.RATING:  # rating is for the quarter that ended, unless that one is already final
         current = Quarter.containing(work.today)
+        if not (await span(work)).quarter(current.previous()):
+            return current
         ended = await work.repo.assessment(current.previous())
         return current if ended is not None and ended.status is AssessmentStatus.FINAL else current.previous()
     return await assessed_quarter(work)
@@ -110,7 +115,9 @@ def new_end(work: Work, day: dt.date) -> dt.datetime | None:
 
 
 async def open_phase(work: Work, phase: Phase, quarter: Quarter, until: dt.datetime | None) -> int:
-    """Open goals, registration or rating now (until the given end); returns how many were told."""
+    """Open goals, registration or rating now (until the given end); returns how many were told.
+
+    A quarter before the bot's first month is brought into its span by this (bot.workflow.span)."""
     assessment = await work.repo.assessment(quarter, create=True, lock=True)
     if phase is Phase.RATING:
         transition(work, assessment, Event.OPEN_RATING)

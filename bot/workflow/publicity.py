@@ -123,7 +123,15 @@ async def end_publicity_when_due(work: Work, assessment: Assessment) -> None:
             count=open_objections,
         )
         return
+    ended = publicity.ends_at.astimezone(work.calendar.tz)
     await finish_publicity(work, assessment)
+    await work.tell_admins(
+        f"publicity_ended:{assessment.period}:{publicity.round}",
+        "chat/admin/publicity_ended_by_itself.j2",
+        kind="publicity_ended",
+        quarter=assessment.period,
+        ended=ended,
+    )
 
 
 async def finish_publicity(work: Work, assessment: Assessment) -> None:

@@ -11,6 +11,7 @@ from bot.rules.roles import PersonView
 from bot.workflow.people import reviewers_of_summary
 from bot.workflow.phases import is_open, local_until, window_of
 from bot.workflow.raters import outstanding_ballots, ratees
+from bot.workflow.span import span
 from bot.workflow.unit import Work
 from storage.models import Assessment, Goal, Person, Registration
 
@@ -119,8 +120,9 @@ async def remind_everyone(work: Work) -> dict[str, int]:
     """An admin's round: one reminder today to each person with something due now, counted by kind."""
     today = work.today
     counts: dict[str, int] = defaultdict(int)
+    followed = await span(work)
     due = summary_due(work)
-    if due is not None:
+    if due is not None and followed.month(*due):
         counts["summary"] = await remind_summaries(work, *due, today)
     for phase, model, quarter in (
         (Phase.GOALS, Goal, goals_quarter(work.now, work.calendar)),
@@ -131,7 +133,7 @@ async def remind_everyone(work: Work) -> dict[str, int]:
         ),
     ):
         assessment = await work.repo.assessment(quarter)
-        if assessment is None or not await is_open(work, assessment, phase):
+        if assessment is None or not followed.quarter(quarter) or not await is_open(work, assessment, phase):
             continue
         done = {d.person_id for d in await work.repo.quarter_docs(model, assessment.id, statuses=DONE)}
         until = local_until(work, (await window_of(work, assessment, phase)).closes)
@@ -148,6 +150,6 @@ async def remind_everyone(work: Work) -> dict[str, int]:
                     until=until,
                 )
     for assessment in await work.repo.assessments(AssessmentStatus.RATING):
-        if await is_open(work, assessment, Phase.RATING):
+        if followed.quarter(assessment.period) and await is_open(work, assessment, Phase.RATING):
             counts["rating"] += await remind_raters(work, assessment, today)
     return {kind: n for kind, n in counts.items() if n}

@@ -23,6 +23,8 @@ from storage.repository import Repository
 
 TOKEN_BYTES = 9  # 12 url-safe characters
 SCHEDULER = 0  # the user id of the scheduler's own work
+# Notices still true until acted on, sent once: one that met a chat not yet opened goes once it is.
+REVIVED_KINDS = ("calendar_warning",)
 
 
 class Refusal(Exception):
@@ -154,6 +156,13 @@ class Work:
             )
         )
         return token
+
+    async def revive_notices(self, chat_id: int | None = None) -> int:
+        """Standing notices (REVIVED_KINDS) that found a chat unreachable go again: to `chat_id` once its
+        user opens the chat, or to any chat that has been reached since."""
+        revived = await self.repo.revive_unreachable(REVIVED_KINDS, chat_id)
+        self.queued = self.queued or revived > 0
+        return revived
 
     async def admin_chat_ids(self) -> list[int]:
         """The chats of every admin: the configured ones and those granted in chat."""

@@ -14,12 +14,15 @@ from storage.models import (
     CalendarCorrection,
     Confirmation,
     Exemption,
+    Goal,
     LeaveRecord,
+    MonthlySummary,
     Objection,
     Override,
     PhaseWindow,
     Publicity,
     RaterChange,
+    Registration,
     TierDecision,
 )
 from storage.repository.base import RepositoryBase
@@ -218,3 +221,42 @@ class CycleQueries(RepositoryBase):
             self.session.add(BotSetting(key=key, value=value, updated_by=by, updated_at=now))
         else:
             row.value, row.updated_by, row.updated_at = value, by, now
+
+    async def drop_setting(self, key: str) -> bool:
+        """Remove a stored setting; whether there was one."""
+        row = await self.session.get(BotSetting, key)
+        if row is None:
+            return False
+        await self.session.delete(row)
+        await self.session.flush()
+        return True
+
+    async def earliest_summary_month(self, since: tuple[int, int]) -> tuple[int, int] | None:
+        """The first month from `since` on that anyone has a summary of (any status), if any."""
+        year, month = since
+        same_year = (MonthlySummary.year == year) & (MonthlySummary.month >= month)
+        later = (MonthlySummary.year > year) | same_year
+        row = (
+            await self.session.execute(
+                select(MonthlySummary.year, MonthlySummary.month)
+                .where(later)
+                .order_by(MonthlySummary.year, MonthlySummary.month)
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def quarters_under_way(self) -> list[Quarter]:
+        """The quarters with something done: past preparation, holding a goal set or a registration, or
+        with a phase an admin opened, extended or closed."""
+        begun = select(Assessment.id).where(Assessment.status != AssessmentStatus.PREPARING)
+        started = set(await self.session.scalars(begun))
+        started |= set(await self.session.scalars(select(Goal.assessment_id).distinct()))
+        started |= set(await self.session.scalars(select(Registration.assessment_id).distinct()))
+        started |= set(await self.session.scalars(select(PhaseWindow.assessment_id).distinct()))
+        if not started:
+            return []
+        rows = await self.session.scalars(
+            select(Assessment).where(Assessment.id.in_(started)).order_by(Assessment.year, Assessment.quarter)
+        )
+        return [a.period for a in rows]

@@ -106,6 +106,36 @@ class OutboxQueries(RepositoryBase):
             oldest = oldest.replace(tzinfo=dt.UTC)
         return count, oldest
 
+    async def revive_unreachable(self, kinds: tuple[str, ...], chat_id: int | None = None) -> int:
+        """Messages of these kinds marked unreachable go again: those to `chat_id` (he has opened the
+        chat since), or, without one, those to any chat a later message reached. Returns how many."""
+        rows = list(
+            (
+                await self.session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.status == OutboxStatus.UNREACHABLE,
+                        OutboxMessage.kind.in_(kinds),
+                        *([OutboxMessage.chat_id == chat_id] if chat_id is not None else []),
+                    )
+                )
+            ).all()
+        )
+        revived = 0
+        for row in rows:
+            if chat_id is None:
+                later = await self.session.scalar(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.chat_id == row.chat_id,
+                        OutboxMessage.status == OutboxStatus.SENT,
+                        OutboxMessage.id > row.id,
+                    )
+                )
+                if later is None:
+                    continue
+            row.status, row.not_before, row.last_error = OutboxStatus.PENDING, utcnow(), None
+            revived += 1
+        return revived
+
     async def pending_count(self) -> int:
         return await self.count(OutboxMessage, OutboxMessage.status == OutboxStatus.PENDING)
 
