@@ -215,3 +215,22 @@ async def test_leave_is_listed_and_withdrawn(rating):
     (withdrawn, _other) = [d for a, d in await audit(rating) if a == "leave_withdrawn"]
     assert withdrawn["kind"] == "personal" and withdrawn["reason"] == "假条已作废", withdrawn
     assert str(withdrawn["start"]) == "2026-09-01"
+
+
+async def test_an_admin_named_among_namesakes_is_told_apart_by_birth_month(database_url, database, tmp_path):
+    """Two 吴晓燕: the name alone is ambiguous, 吴晓燕(1990-05) is the one born then."""
+    small_roster(tmp_path / "roster.csv", BUREAU)
+    with open(tmp_path / "roster.csv", "a", encoding="utf-8") as roster:
+        roster.write("吴晓燕,女,1990-05,群众,2022-01,2012-07,科员,事业单位人员,政务服务科,工作人员,,,,,是\n")
+    await import_roster(database, tmp_path / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
+        async with bureau.services.database.session() as session:
+            for person in await Repository(session).people():
+                person.telegram_user_id = 700_000_000 + person.id  # bound, as /start would
+        before = await table_rows(bureau)
+        reply = await bureau.command(ADMIN, "admins", "授权 吴晓燕")
+        assert "有重名" in reply.text and "已授予" not in reply.text, reply.text
+        assert await table_rows(bureau) == before
+        reply = await bureau.command(ADMIN, "admins", "授权 吴晓燕(1990-05)")
+        assert "已授予吴晓燕（政务服务科）管理员权限" in reply.text, reply.text
+        await release_rows_connection(bureau)
