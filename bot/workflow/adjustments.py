@@ -167,7 +167,10 @@ async def withdraw_leave(
     work: Work, person: Person, day: dt.date | None, reason: str
 ) -> tuple[LeaveLine, list[Quarter]]:
     """Take back a leave record: the one containing `day`, or the person's only one. Like recording leave,
-    the quarters it touches whose results are computed are computed again; returns it and those."""
+    the quarters it touches whose results are computed are computed again; returns it and those.
+
+    Two withdrawals of a person's leave take turns: the second reads what the first left."""
+    await work.repo.serialize(f"leave_withdrawal:{person.id}")
     rows = await work.repo.leave_records(person.id)
     if day is not None:
         rows = [r for r in rows if r.start_date <= day <= r.end_date]
