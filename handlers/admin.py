@@ -209,7 +209,7 @@ async def _withdraw_leave(turn: Turn, args: list[str]) -> None:
     if len(args) < 2:
         raise usage("leave", "missing")
     person = await find_person(turn, args[0], active_only=False)
-    day = parse_day(turn, args[1]) if len(args) > 2 else None
+    day = parse_day(turn, args[1])  # a day alone, with no reason after it, is refused for the reason
     reason = reason_of(args[2:] if day else args[1:], "leave")
     withdrawn, recomputed = await adjustments.withdraw_leave(turn, person, day, reason)
     turn.reply("chat/admin/leave_withdrawn.j2", leave=withdrawn, reason=reason, recomputed=recomputed)

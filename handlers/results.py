@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.rules.domain import AssessmentStatus, Tier
 from bot.rules.roles import Access
-from bot.rules.text import typed_number
-from bot.rules.vocabulary import TIER_WORDS, VERDICT_WORDS, keyword
+from bot.rules.vocabulary import TIER_WORDS, VERDICT_WORDS, keyword, typed_ordinal
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
 from handlers.buttons import button, confirm_buttons, confirmed
@@ -125,7 +124,7 @@ async def resolve(turn: Turn) -> None:
     upheld = keyword(VERDICT_WORDS, args[1]) if len(args) > 1 else None
     if len(args) < 3 or upheld is None:
         raise usage("resolve", "missing" if len(args) < 3 else "bad_action")
-    number = typed_number(args[0])
+    number = typed_ordinal(args[0])
     if number is None:
         raise usage("resolve", "bad_number")
     reason = reason_of(args[2:], "resolve")

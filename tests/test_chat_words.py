@@ -113,7 +113,7 @@ async def test_an_objection_is_resolved_with_chinese_words(rating):
         "驳回（异议不成立）或 成立",
     )
     assert await table_rows(rating) == before
-    reply = await rating.command(ADMIN, "resolve", f"{objection.id}\u3000驳回 经核实评分程序符合规定")
+    reply = await rating.command(ADMIN, "resolve", f"异议{objection.id}\u3000驳回 经核实评分程序符合规定")
     assert f"异议{objection.id}已驳回（异议不成立）" in reply.text, reply.text
     notice = await rating.expect(user, "处理意见")
     assert "经核实评分程序符合规定" in notice.text, notice.text
@@ -203,6 +203,7 @@ async def test_leave_is_listed_and_withdrawn(rating):
     assert "陈立新有多条病事假记录" in reply.text, reply.text
     reply = await rating.command(ADMIN, "leave", "撤销 陈立新 10月1日 登记错误")
     assert "没有可撤销的病事假记录" in reply.text, reply.text
+    refused(await rating.command(ADMIN, "leave", "撤销 陈立新 9月1日"), "leave", "请写明理由")
     assert await table_rows(rating) == before
 
     reply = await rating.command(ADMIN, "leave", "撤销 陈立新 9月1日 假条已作废")

@@ -121,3 +121,12 @@ def test_periods_written_the_chinese_way_are_read_in_the_bots_notation(text, rea
     from bot.rules.vocabulary import typed_period
 
     assert typed_period(text) == read
+
+
+def test_an_objection_number_is_read_as_admins_write_it():
+    from bot.rules.vocabulary import typed_ordinal
+
+    for text in ("1", "１", "#1", "异议1", "第1号", "编号1"):
+        assert typed_ordinal(text) == 1, text
+    for text in ("abc", "一", "1.5", ""):
+        assert typed_ordinal(text) is None, text

@@ -140,6 +140,15 @@ def typed_period(text: str) -> str:
     return read.removesuffix("年") if re.fullmatch(r"[0-9]{4}年", read) else read
 
 
+_NUMBER_MARKS = re.compile(r"^(?:异议|编号|第|#|No\.?)*\s*([0-9]+)\s*号?$", re.IGNORECASE)
+
+
+def typed_ordinal(text: str) -> int | None:
+    """A number as an admin may write it: 1, １, #1, 异议1, 第1号; else None."""
+    match = _NUMBER_MARKS.match(typed(text).strip())
+    return typed_number(match.group(1)) if match else None
+
+
 def typed_year(text: str) -> int | None:
     """A year as typed: 2026, ２０２６ or 2026年; else None."""
     return typed_number(typed(text).strip().removesuffix("年"), max_digits=4)
