@@ -78,7 +78,10 @@ async def withdraw_override(
     audit log keeps the original and the withdrawal; returns the row and whether results were recomputed."""
     require_ratee(person)
     assessment = await editable_assessment(work, quarter)
-    row = await _active(work, Override, assessment, person, kind=kind)
+    row = next(
+        (r for r in await work.repo.overrides(assessment.id) if r.person_id == person.id and r.kind is kind),
+        None,
+    )
     if row is None:
         raise Refusal("chat/admin/withdraw_nothing.j2", what=kind.value, name=person.name, quarter=quarter)
     row.revoked_at = work.now
@@ -92,12 +95,6 @@ async def withdraw_override(
         reason=reason,
     )
     return row, await recompute_if_computed(work, assessment)
-
-
-async def _active(work: Work, model: type, assessment: Assessment, person: Person, *, kind) -> object:
-    """The person's record of this kind in the quarter, if recorded and not withdrawn."""
-    rows = await (work.repo.overrides if model is Override else work.repo.exemptions)(assessment.id)
-    return next((r for r in rows if r.person_id == person.id and r.kind is kind), None)
 
 
 async def record_exemption(work: Work, quarter: Quarter, person: Person, reason: str) -> bool:
@@ -122,7 +119,8 @@ async def withdraw_exemption(work: Work, quarter: Quarter, person: Person, reaso
     """Take back an exemption, until the results are confirmed; returns whether results were recomputed."""
     require_ratee(person)
     assessment = await editable_assessment(work, quarter)
-    row = await _active(work, Exemption, assessment, person, kind=ExemptionKind.EXEMPT)
+    exemptions = await work.repo.exemptions(assessment.id, ExemptionKind.EXEMPT)
+    row = next((r for r in exemptions if r.person_id == person.id), None)
     if row is None:
         raise Refusal("chat/admin/withdraw_nothing.j2", what="exemption", name=person.name, quarter=quarter)
     row.revoked_at = work.now
