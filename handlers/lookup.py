@@ -8,7 +8,7 @@ import re
 from bot.records.cells import NameIndex, PersonRef, parse_typed_day
 from bot.rules.domain import Quarter
 from bot.rules.periods import year_allowed, year_range
-from bot.rules.text import clean_text
+from bot.rules.text import clean_text, typed
 from bot.rules.vocabulary import typed_period
 from handlers.turn import Refusal, Turn
 from storage.models import Person
@@ -72,9 +72,12 @@ def parse_day(turn: Turn, text: str) -> dt.date | None:
 
 
 async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Person:
-    """The one person a name (or NAME(YYYY-MM)) names, else a clear refusal."""
+    """The one person a name (or NAME(YYYY-MM), full-width too) names, else a clear refusal."""
     people = await turn.repo.people(active_only=active_only)
-    found = NameIndex(PersonRef(p.id, p.name, p.birth_month) for p in people).resolve(text)
+    index = NameIndex(PersonRef(p.id, p.name, p.birth_month) for p in people)
+    found = index.resolve(text)
+    if found == "unknown_person":  # 张伟（１９８８－０３）: an input method's digits and marks
+        found = index.resolve(typed(text))
     if found == "ambiguous_name":
         raise Refusal("chat/admin/name_ambiguous.j2", name=text)
     if not isinstance(found, PersonRef):

@@ -234,4 +234,6 @@ async def test_an_admin_named_among_namesakes_is_told_apart_by_birth_month(datab
         assert await table_rows(bureau) == before
         reply = await bureau.command(ADMIN, "admins", "授权 吴晓燕(1990-05)")
         assert "已授予吴晓燕（政务服务科）管理员权限" in reply.text, reply.text
+        reply = await bureau.command(ADMIN, "admins", "授权 吴晓燕（１９８６－０９）")  # input method
+        assert "已授予吴晓燕（综合科）管理员权限" in reply.text, reply.text
         await release_rows_connection(bureau)
