@@ -76,7 +76,7 @@ async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Per
     people = await turn.repo.people(active_only=active_only)
     index = NameIndex(PersonRef(p.id, p.name, p.birth_month) for p in people)
     found = index.resolve(text)
-    if found == "unknown_person":  # 张伟（１９８８－０３）: an input method's digits and marks
+    if found == "unknown_person":  # an input method's full-width digits and marks in the birth month
         found = index.resolve(typed(text))
     if found == "ambiguous_name":
         raise Refusal("chat/admin/name_ambiguous.j2", name=text)
