@@ -6,6 +6,7 @@ import datetime as dt
 
 from bot.rules.domain import Phase
 from bot.rules.roles import Access
+from bot.rules.vocabulary import PHASE_WORDS, keyword
 from bot.workflow import missing, phases, raters
 from bot.workflow.progress import progress_report
 from bot.workflow.publicity import bind_group as bind_group_to
@@ -17,12 +18,10 @@ from handlers.turn import Button, Refusal, Turn, on
 
 OWING_SHOWN = 100  # raters named in /close rating's confirmation; the rest are counted (all in /status)
 
-PHASES = {
-    "goals": Phase.GOALS,
-    "registration": Phase.REGISTRATION,
-    "rating": Phase.RATING,
-    "publicity": Phase.PUBLICITY,
-}
+
+def _phase(args: list[str]) -> Phase | None:
+    """The phase named by the first word (Chinese or English, bot.rules.vocabulary.PHASE_WORDS)."""
+    return keyword(PHASE_WORDS, args[0]) if args else None
 
 
 def _until(turn: Turn, command: str, text: str) -> dt.datetime:
@@ -40,9 +39,9 @@ def _until(turn: Turn, command: str, text: str) -> dt.datetime:
 async def open_phase(turn: Turn) -> None:
     """/open goals|registration|rating [QUARTER] [UNTIL]."""
     given, args = take_quarter(turn)
-    if not args or args[0] not in PHASES or PHASES[args[0]] is Phase.PUBLICITY:
+    phase = _phase(args)
+    if phase is None or phase is Phase.PUBLICITY:
         raise usage("open", "bad_phase")
-    phase = PHASES[args[0]]
     until = _until(turn, "open", args[1]) if len(args) > 1 else None
     quarter = await phases.quarter_for(turn, phase, given)
     sent = await phases.open_phase(turn, phase, quarter, until)
@@ -53,9 +52,11 @@ async def open_phase(turn: Turn) -> None:
 async def extend_phase(turn: Turn) -> None:
     """/extend goals|registration|rating UNTIL [QUARTER]."""
     given, args = take_quarter(turn)
-    if len(args) != 2 or args[0] not in PHASES or PHASES[args[0]] is Phase.PUBLICITY:
-        raise usage("extend", "bad_phase" if not args or args[0] not in PHASES else "missing")
-    phase = PHASES[args[0]]
+    phase = _phase(args)
+    if phase is None or phase is Phase.PUBLICITY:
+        raise usage("extend", "bad_phase")
+    if len(args) != 2:
+        raise usage("extend", "missing")
     until = _until(turn, "extend", args[1])
     quarter = await phases.quarter_for(turn, phase, given)
     await phases.extend_phase(turn, phase, quarter, until)
@@ -66,9 +67,9 @@ async def extend_phase(turn: Turn) -> None:
 async def close_phase(turn: Turn) -> None:
     """/close goals|registration|rating|publicity [QUARTER]: rating and publicity ask for confirmation."""
     given, args = take_quarter(turn)
-    if len(args) != 1 or args[0] not in PHASES:
+    phase = _phase(args)
+    if len(args) != 1 or phase is None:
         raise usage("close", "bad_phase")
-    phase = PHASES[args[0]]
     quarter = await phases.quarter_for(turn, phase, given)
     if phase is Phase.RATING:
         assessment = await phases.rating_can_close(turn, quarter)

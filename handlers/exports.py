@@ -16,7 +16,8 @@ from bot.records.contents import assessed_quarters, months_with_summaries, submi
 from bot.records.exports import ExportFile, ExportKind, Period, build, fits, plan
 from bot.rendering import chunks, macro, render
 from bot.rules.roles import Access
-from bot.rules.text import ascii_number, typed
+from bot.rules.text import ascii_number
+from bot.rules.vocabulary import EXPORT_WORDS, keyword, typed_period
 from bot.workflow.quarter import ACCEPTING_BALLOTS, ResultsHidden
 from bot.workflow.services import Services
 from bot.workflow.unit import unit_of_work
@@ -39,7 +40,8 @@ period_name = partial(macro, "records/files.j2", "period_name")
 
 @on(Access.ADMIN)
 async def export(turn: Turn) -> None:
-    """/export [KIND PERIOD]: the menu of records, or straight to one (e.g. /export form2 2026Q3)."""
+    """/export [KIND PERIOD]: the menu of records, or straight to one (e.g. /export form2 2026Q3, kinds in
+    Chinese as bot.rules.vocabulary.EXPORT_WORDS)."""
     args = args_of(turn)
     if not args:
         token = await turn.button("export_kind", expires_at=turn.now + MENU_VALID)
@@ -52,7 +54,7 @@ async def export(turn: Turn) -> None:
         )
         return
     try:
-        kind, period = ExportKind(args[0].lower()), Period.parse(typed(args[1]))
+        kind, period = ExportKind(keyword(EXPORT_WORDS, args[0])), Period.parse(typed_period(args[1]))
     except (ValueError, IndexError):
         raise usage("export", "bad_export") from None
     check_year(turn, period.year, args[1])

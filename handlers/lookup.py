@@ -9,6 +9,7 @@ from bot.records.cells import NameIndex, PersonRef, parse_typed_day
 from bot.rules.domain import Quarter
 from bot.rules.periods import year_allowed, year_range
 from bot.rules.text import clean_text, typed
+from bot.rules.vocabulary import typed_period
 from handlers.turn import Refusal, Turn
 from storage.models import Person
 
@@ -39,15 +40,16 @@ def usage(command: str, problem: str | None = None) -> Refusal:
 
 
 def take_quarter(turn: Turn) -> tuple[Quarter | None, list[str]]:
-    """A 2026Q3 (or ２０２６Ｑ３) anywhere in the command's arguments, and the rest; a year out of range
-    is refused."""
+    """A 2026Q3 (full-width, or written the Chinese way: bot.rules.vocabulary.typed_period) anywhere in
+    the command's arguments, and the rest; a year out of range is refused."""
     args = args_of(turn)
     for i, word in enumerate(args):
-        if QUARTER_RE.match(typed(word)):
-            quarter = Quarter.parse(typed(word))
+        read = typed_period(word)
+        if QUARTER_RE.match(read):
+            quarter = Quarter.parse(read)
             check_year(turn, quarter.year, word)
             return quarter, args[:i] + args[i + 1 :]
-        if LOOKS_LIKE_QUARTER.match(typed(word)):  # not silently about another quarter
+        if LOOKS_LIKE_QUARTER.match(read):  # not silently about another quarter
             raise usage(command_of(turn), "bad_quarter")
     return None, args
 
@@ -70,9 +72,12 @@ def parse_day(turn: Turn, text: str) -> dt.date | None:
 
 
 async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Person:
-    """The one person a name (or NAME(YYYY-MM)) names, else a clear refusal."""
+    """The one person a name (or NAME(YYYY-MM), full-width too) names, else a clear refusal."""
     people = await turn.repo.people(active_only=active_only)
-    found = NameIndex(PersonRef(p.id, p.name, p.birth_month) for p in people).resolve(text)
+    index = NameIndex(PersonRef(p.id, p.name, p.birth_month) for p in people)
+    found = index.resolve(text)
+    if found == "unknown_person":  # an input method's full-width digits and marks in the birth month
+        found = index.resolve(typed(text))
     if found == "ambiguous_name":
         raise Refusal("chat/admin/name_ambiguous.j2", name=text)
     if not isinstance(found, PersonRef):

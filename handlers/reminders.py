@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.rules.roles import Access
-from bot.rules.text import typed_number
+from bot.rules.vocabulary import CALENDAR_WORDS, keyword, typed_year
 from bot.workflow.calendar import correct_day
 from bot.workflow.reminders import remind_everyone
 from handlers.lookup import args_of, check_year, parse_day, usage
@@ -18,10 +18,12 @@ async def remind(turn: Turn) -> None:
 
 @on(Access.ADMIN)
 async def calendar(turn: Turn) -> None:
-    """/calendar workday|holiday DATE [NOTE] | remove DATE | list [YEAR]: the official schedule, by hand."""
+    """/calendar workday|holiday DATE [NOTE] | remove DATE | list [YEAR] (in Chinese words, see
+    bot.rules.vocabulary.CALENDAR_WORDS): the official schedule, by hand."""
     args = args_of(turn)
-    if not args or args[0] == "list":
-        year = typed_number(args[1], max_digits=4) if len(args) > 1 else turn.today.year
+    action = keyword(CALENDAR_WORDS, args[0]) if args else "list"
+    if action == "list":
+        year = typed_year(args[1]) if len(args) > 1 else turn.today.year
         if year is None:
             raise usage("calendar", "bad_date")
         check_year(turn, year, args[1] if len(args) > 1 else str(year))
@@ -34,11 +36,11 @@ async def calendar(turn: Turn) -> None:
             fallback=[y for y in (year, year + 1) if cal.needs_warning(y)],
         )
         return
-    if args[0] not in ("workday", "holiday", "remove") or len(args) < 2:
-        raise usage("calendar", "bad_action")
+    if action is None or len(args) < 2:
+        raise usage("calendar", "bad_action" if action is None else "missing")
     day = parse_day(turn, args[1])
     if day is None:
         raise usage("calendar", "bad_date")
     note = " ".join(args[2:])[:100] or None
-    workday = await correct_day(turn, day, args[0], note if args[0] != "remove" else None)
-    turn.reply("chat/admin/calendar_changed.j2", day=day, action=args[0], workday=workday)
+    workday = await correct_day(turn, day, action, note if action != "remove" else None)
+    turn.reply("chat/admin/calendar_changed.j2", day=day, action=action, workday=workday)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.rules.domain import AssessmentStatus, Tier
 from bot.rules.roles import Access
-from bot.rules.text import typed_number
-from bot.rules.vocabulary import TIER_WORDS
+from bot.rules.vocabulary import TIER_WORDS, VERDICT_WORDS, keyword, typed_ordinal
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
 from handlers.buttons import button, confirm_buttons, confirmed
@@ -29,7 +28,7 @@ async def change(turn: Turn) -> None:
     if len(args) < 3:
         raise usage("change", "missing")
     person = await find_person(turn, args[0])
-    tier = TIER_WORDS.get(args[1])
+    tier = keyword(TIER_WORDS, args[1])
     if tier is None:
         raise usage("change", "bad_tier")
     reason = reason_of(args[2:], "change")
@@ -120,14 +119,14 @@ async def objections(turn: Turn) -> None:
 
 @on(Access.ADMIN)
 async def resolve(turn: Turn) -> None:
-    """/resolve NUMBER dismiss|uphold REASON."""
+    """/resolve NUMBER dismiss|uphold REASON (in Chinese: VERDICT_WORDS)."""
     args = args_of(turn)
-    if len(args) < 3 or args[1] not in ("dismiss", "uphold"):
+    upheld = keyword(VERDICT_WORDS, args[1]) if len(args) > 1 else None
+    if len(args) < 3 or upheld is None:
         raise usage("resolve", "missing" if len(args) < 3 else "bad_action")
-    number = typed_number(args[0])
+    number = typed_ordinal(args[0])
     if number is None:
         raise usage("resolve", "bad_number")
     reason = reason_of(args[2:], "resolve")
-    upheld = args[1] == "uphold"
     objection, assessment = await objection_steps.resolve_objection(turn, number, upheld, reason)
     turn.reply("chat/admin/objection_done.j2", number=objection.id, upheld=upheld, quarter=assessment.period)

@@ -27,6 +27,7 @@ from bot.rules.publicity import Notice, NoticeEntry
 from bot.rules.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
 from bot.rules.workcalendar import PublicityPeriod
 from bot.settings import IndicatorItem
+from bot.workflow.adjustments import AdminLine, LeaveLine
 from bot.workflow.missing import Chased, Missing
 from bot.workflow.progress import Line, Report
 from handlers.catalogue import Audience, commands_for
@@ -188,6 +189,8 @@ MISSING = Missing(
     unbound=[_UNBOUND, _LEADER],
     sections=SECTIONS,
 )
+ADMIN = AdminLine(123456789, "吴晓燕", "综合科")
+LEAVE = LeaveLine("陈立新", LeaveKind.SICK, dt.date(2026, 7, 6), dt.date(2026, 8, 31), 40, "住院")
 
 EXPORT = {"kind": ExportKind.FORM2, "period": Period(2026, quarter=Q3)}
 
@@ -199,7 +202,17 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/export_failed.j2": {**EXPORT, "reason": "font"},
     "chat/admin/export_caption.j2": {**EXPORT, "part": 1, "parts": 2},
     "chat/admin/invites.j2": {"links": [(PERSON, "abcDEF123")]},
-    "chat/admin/admins.j2": {"admins": [Row(telegram_user_id=5)], "bootstrap": [1, 2]},
+    "chat/admin/admins.j2": {
+        "admins": [AdminLine(1, None, None, configured=True), ADMIN, AdminLine(5, "周明远", None)]
+    },
+    "chat/admin/admin_changed.j2": {"admin": ADMIN},
+    "chat/admin/admin_unchanged.j2": {"admin": AdminLine(5, None, None)},
+    "chat/admin/admin_bootstrap.j2": {"admin": ADMIN},
+    "chat/admin/override_withdrawn.j2": {"number": 2, "recorded_reason": "在全市业务通报中被点名批评"},
+    "chat/admin/leave_list.j2": {"leave": [LEAVE, LEAVE], "name": None},
+    "chat/admin/leave_which.j2": {"leave": [LEAVE, LEAVE], "name": "陈立新"},
+    "chat/admin/leave_withdrawn.j2": {"leave": LEAVE, "recomputed": [Q3]},
+    "chat/admin/withdraw_nothing.j2": {"what": "leave", "quarter": None},
     "chat/admin/calendar_list.j2": {
         "rows": [Row(day=dt.date(2027, 2, 20), is_workday=True, note="调休")],
         "year": 2027,

@@ -33,6 +33,7 @@ from bot.rules.domain import (
 )
 from bot.rules.linkage import QuarterOutcome, annual_linkage
 from bot.rules.tiers import Conflict, QuarterResult, QuotaCheck, RateeResult
+from bot.workflow.adjustments import AdminLine, LeaveLine
 from bot.workflow.quarter import ComputedQuarter
 from storage.repository import RosterOutcome
 from tests.conftest import ROOT
@@ -262,6 +263,16 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "status": [((AssessmentStatus.PUBLICITY,), "公示中")],
         "review": [(("returned",), "已退回")],
         "leave_kind": [((LeaveKind.SICK,), "病假")],
+        "leave_line": [
+            (
+                (LeaveLine("陈立新", LeaveKind.PERSONAL, D, D, 1, None),),
+                "陈立新 事假 2026年10月9日至2026年10月9日，工作日1天",
+            )
+        ],
+        "account": [
+            ((AdminLine(5, "吴晓燕", "综合科"),), "吴晓燕（综合科）"),
+            ((AdminLine(5, None, None),), "用户ID 5（名册中无此账号）"),
+        ],
         "button": [(("next_ratee",), "下一位")],
         "ground": [(("veto", 4), "根据有关规定，实行一票否决的其他情形")],
         "item": [(("完成审批",), "完成审批"), ((("业务办理", 60),), "业务办理（60分）")],

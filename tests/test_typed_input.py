@@ -80,3 +80,53 @@ def test_a_file_still_reads_a_year_and_month_as_a_month_and_no_date_without_a_ye
     for text in ("7月6日", "7.6", "3.15"):
         with pytest.raises(ValueError):
             parse_date(text)
+
+
+def test_commands_keywords_are_read_in_chinese_and_english_full_width_or_not():
+    from bot.rules.domain import Phase, RaterAction
+    from bot.rules.vocabulary import (
+        ADMIN_WORDS,
+        CALENDAR_WORDS,
+        EXPORT_WORDS,
+        PHASE_WORDS,
+        RATER_WORDS,
+        VERDICT_WORDS,
+        keyword,
+    )
+
+    assert keyword(PHASE_WORDS, "测评") is keyword(PHASE_WORDS, "ｒａｔｉｎｇ") is Phase.RATING
+    assert keyword(VERDICT_WORDS, "驳回") is keyword(VERDICT_WORDS, "不成立") is False
+    assert keyword(VERDICT_WORDS, "成立") is keyword(VERDICT_WORDS, "Uphold") is True
+    assert keyword(VERDICT_WORDS, "维持") is None  # 维持原结果 or 维持异议: not guessed
+    assert keyword(ADMIN_WORDS, "授权") == keyword(ADMIN_WORDS, "GRANT") == "grant"
+    assert keyword(CALENDAR_WORDS, "调休上班") == "workday" and keyword(CALENDAR_WORDS, "放假") == "holiday"
+    assert keyword(RATER_WORDS, "移除") is RaterAction.REMOVE
+    assert keyword(EXPORT_WORDS, "登记表") == "form2"
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("2026年第三季度", "2026Q3"),
+        ("2026年第3季度", "2026Q3"),
+        ("２０２６年三季度", "2026Q3"),
+        ("2026Q3", "2026Q3"),
+        ("2026年9月", "2026-09"),
+        ("2026年", "2026"),
+        ("20263", "20263"),  # no 季度: not a quarter
+        ("吴晓燕", "吴晓燕"),
+    ],
+)
+def test_periods_written_the_chinese_way_are_read_in_the_bots_notation(text, read):
+    from bot.rules.vocabulary import typed_period
+
+    assert typed_period(text) == read
+
+
+def test_an_objection_number_is_read_as_admins_write_it():
+    from bot.rules.vocabulary import typed_ordinal
+
+    for text in ("1", "１", "#1", "异议1", "第1号", "编号1"):
+        assert typed_ordinal(text) == 1, text
+    for text in ("abc", "一", "1.5", ""):
+        assert typed_ordinal(text) is None, text

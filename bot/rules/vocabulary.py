@@ -1,4 +1,5 @@
-"""The words staff and admins type that the bot reads: tier names, leave kinds, list numbering, goal lines.
+"""The words staff and admins type that the bot reads: tier names, leave kinds, commands' keywords, list
+numbering, goal lines.
 
 These are data of the users' language, like the import files' column names; what the bot *says*
 lives in the templates.
@@ -7,9 +8,12 @@ lives in the templates.
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
-from bot.rules.domain import LeaveKind, Tier
-from bot.rules.text import typed
+from bot.rules.domain import LeaveKind, Phase, RaterAction, Tier
+from bot.rules.text import typed, typed_number
+
+T = TypeVar("T")
 
 TIER_WORDS = {
     "好": Tier.GOOD,
@@ -30,6 +34,134 @@ LEAVE_WORDS = {
     "sick": LeaveKind.SICK,
     "personal": LeaveKind.PERSONAL,
 }
+
+# Commands' keywords: the Chinese words an admin would write first, the English ones kept as aliases.
+# Each table is read by `keyword`, full-width letters (ｇｏａｌｓ) and capitals (Grant) as typed.
+PHASE_WORDS = {
+    "指标": Phase.GOALS,
+    "个性指标": Phase.GOALS,
+    "goals": Phase.GOALS,
+    "登记表": Phase.REGISTRATION,
+    "登记": Phase.REGISTRATION,
+    "registration": Phase.REGISTRATION,
+    "测评": Phase.RATING,
+    "评分": Phase.RATING,
+    "打分": Phase.RATING,
+    "rating": Phase.RATING,
+    "公示": Phase.PUBLICITY,
+    "publicity": Phase.PUBLICITY,
+}
+# /resolve: whether the objection is upheld. 维持 is left out: 维持原结果 would dismiss, 维持异议 uphold.
+VERDICT_WORDS = {
+    "驳回": False,
+    "不成立": False,
+    "不予采纳": False,
+    "dismiss": False,
+    "成立": True,
+    "支持": True,
+    "采纳": True,
+    "uphold": True,
+}
+LIST_WORDS = {"列表": "list", "名单": "list", "查看": "list", "list": "list"}
+# /admins
+ADMIN_WORDS = LIST_WORDS | {
+    "授权": "grant",
+    "增加": "grant",
+    "添加": "grant",
+    "grant": "grant",
+    "撤销": "revoke",
+    "取消": "revoke",
+    "移除": "revoke",
+    "revoke": "revoke",
+}
+# /calendar: a day made a working day, a day off, or its correction removed
+CALENDAR_WORDS = LIST_WORDS | {
+    "工作日": "workday",
+    "调休上班": "workday",
+    "上班": "workday",
+    "workday": "workday",
+    "节假日": "holiday",
+    "放假": "holiday",
+    "休息日": "holiday",
+    "假日": "holiday",
+    "holiday": "holiday",
+    "删除": "remove",
+    "移除": "remove",
+    "撤销": "remove",
+    "remove": "remove",
+}
+RATER_WORDS = {
+    "增加": RaterAction.ADD,
+    "添加": RaterAction.ADD,
+    "add": RaterAction.ADD,
+    "移除": RaterAction.REMOVE,
+    "删除": RaterAction.REMOVE,
+    "取消": RaterAction.REMOVE,
+    "remove": RaterAction.REMOVE,
+}
+# /export: the records, by the names of bot.records.exports.ExportKind
+EXPORT_WORDS = {
+    "月工作小结": "form1",
+    "工作小结": "form1",
+    "小结": "form1",
+    "form1": "form1",
+    "登记表": "form2",
+    "平时考核登记表": "form2",
+    "form2": "form2",
+    "归档汇总表": "filing",
+    "汇总表": "filing",
+    "归档": "filing",
+    "filing": "filing",
+    "年度联动表": "annual",
+    "联动表": "annual",
+    "年度": "annual",
+    "annual": "annual",
+    "统计图": "charts",
+    "图表": "charts",
+    "charts": "charts",
+}
+# The first word of /veto, /affirm, /exempt and /leave that takes a record back instead of making one.
+WITHDRAW_WORDS = {"撤销": True, "撤回": True, "取消": True, "withdraw": True}
+
+
+# Periods as Chinese write them, read as the bot's own notation: 2026年第三季度 (第3季度, 三季度) as 2026Q3,
+# 2026年9月 as 2026-09, 2026年 as 2026.
+_CHINESE_QUARTER = re.compile(r"^([0-9]{4})年?第?([1-4一二三四])季度?$")
+_CHINESE_MONTH = re.compile(r"^([0-9]{4})年([0-9]{1,2})月(?:份)?$")
+EVERYONE_WORDS = {"全部": True, "所有人": True, "全体": True, "all": True}
+
+
+def typed_period(text: str) -> str:
+    """A typed quarter, month or year in the bot's notation (2026Q3, 2026-09, 2026); other text as typed,
+    full-width forms read as ASCII."""
+    read = typed(text).strip()
+    if match := _CHINESE_QUARTER.match(read):
+        number = match.group(2)
+        return f"{match.group(1)}Q{'一二三四'.find(number) + 1 if number in '一二三四' else number}"
+    if match := _CHINESE_MONTH.match(read):
+        return f"{match.group(1)}-{int(match.group(2)):02d}"
+    return read.removesuffix("年") if re.fullmatch(r"[0-9]{4}年", read) else read
+
+
+_NUMBER_MARKS = re.compile(r"^(?:异议|编号|第|#|No\.?)*\s*([0-9]+)\s*号?$", re.IGNORECASE)
+
+
+def typed_ordinal(text: str) -> int | None:
+    """A number as an admin may write it: 1, １, #1, 异议1, 第1号; else None."""
+    match = _NUMBER_MARKS.match(typed(text).strip())
+    return typed_number(match.group(1)) if match else None
+
+
+def typed_year(text: str) -> int | None:
+    """A year as typed: 2026, ２０２６ or 2026年; else None."""
+    return typed_number(typed(text).strip().removesuffix("年"), max_digits=4)
+
+
+def keyword(words: dict[str, T], text: str) -> T | None:
+    """What a typed keyword means in one of the tables above, else None."""
+    return words.get(typed(text).strip().lower())
+
+
 # A leading "1." or "一、" that people type before an item; the bot numbers items itself. A digit right
 # after the mark means the number is the item's own: 1.5亿元, 12:30前, 10.1假期.
 ITEM_NUMBERING = re.compile(

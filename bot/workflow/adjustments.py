@@ -1,8 +1,10 @@
-"""What admins change in a quarter's inputs before confirmation: overrides, exemptions, leave, raters."""
+"""What admins change in a quarter's inputs before confirmation: overrides, exemptions, leave, raters,
+each one withdrawn again with a reason; and who the admins are."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import Enum
 
 from bot.rules.domain import (
@@ -69,6 +71,32 @@ async def record_override(
     return await recompute_if_computed(work, assessment)
 
 
+async def withdraw_override(
+    work: Work, quarter: Quarter, person: Person, kind: OverrideKind, reason: str
+) -> tuple[Override, bool]:
+    """Take back a veto or an affirmation, as it may be recorded: until the results are confirmed. The
+    audit log keeps the original and the withdrawal; returns the row and whether results were recomputed."""
+    require_ratee(person)
+    assessment = await editable_assessment(work, quarter)
+    row = next(
+        (r for r in await work.repo.overrides(assessment.id) if r.person_id == person.id and r.kind is kind),
+        None,
+    )
+    if row is None:
+        raise Refusal("chat/admin/withdraw_nothing.j2", what=kind.value, name=person.name, quarter=quarter)
+    row.revoked_at = work.now
+    await work.repo.audit(
+        work.actor,
+        f"override_{kind.value}_withdrawn",
+        assessment_id=assessment.id,
+        person_id=person.id,
+        ground=row.ground,
+        recorded_reason=row.reason,
+        reason=reason,
+    )
+    return row, await recompute_if_computed(work, assessment)
+
+
 async def record_exemption(work: Work, quarter: Quarter, person: Person, reason: str) -> bool:
     """Comment only, no tier, this quarter; returns whether results were recomputed."""
     require_ratee(person)
@@ -85,6 +113,86 @@ async def record_exemption(work: Work, quarter: Quarter, person: Person, reason:
         work.actor, "exemption", assessment_id=assessment.id, person_id=person.id, reason=reason
     )
     return await recompute_if_computed(work, assessment)
+
+
+async def withdraw_exemption(work: Work, quarter: Quarter, person: Person, reason: str) -> bool:
+    """Take back an exemption, until the results are confirmed; returns whether results were recomputed."""
+    require_ratee(person)
+    assessment = await editable_assessment(work, quarter)
+    exemptions = await work.repo.exemptions(assessment.id, ExemptionKind.EXEMPT)
+    row = next((r for r in exemptions if r.person_id == person.id), None)
+    if row is None:
+        raise Refusal("chat/admin/withdraw_nothing.j2", what="exemption", name=person.name, quarter=quarter)
+    row.revoked_at = work.now
+    await work.repo.audit(
+        work.actor,
+        "exemption_withdrawn",
+        assessment_id=assessment.id,
+        person_id=person.id,
+        recorded_reason=row.reason,
+        reason=reason,
+    )
+    return await recompute_if_computed(work, assessment)
+
+
+@dataclass(frozen=True)
+class LeaveLine:
+    """A leave record as the admins read it."""
+
+    name: str
+    kind: LeaveKind
+    start: dt.date
+    end: dt.date
+    workdays: int
+    note: str | None
+
+
+async def leave_list(work: Work, person: Person | None) -> list[LeaveLine]:
+    """The leave recorded, everyone's or one person's, by start date."""
+    people = await work.repo.people_by_id()
+    return [
+        _leave_line(work, people[r.person_id].name, r)
+        for r in await work.repo.leave_records(person.id if person else None)
+    ]
+
+
+def _leave_line(work: Work, name: str, row: LeaveRecord) -> LeaveLine:
+    workdays = len(work.calendar.workdays(row.start_date, row.end_date))
+    return LeaveLine(name, row.kind, row.start_date, row.end_date, workdays, row.note)
+
+
+async def withdraw_leave(
+    work: Work, person: Person, day: dt.date | None, reason: str
+) -> tuple[LeaveLine, list[Quarter]]:
+    """Take back a leave record: the one containing `day`, or the person's only one. Like recording leave,
+    the quarters it touches whose results are computed are computed again; returns it and those.
+
+    Two withdrawals of a person's leave take turns: the second reads what the first left."""
+    await work.repo.serialize(f"leave_withdrawal:{person.id}")
+    rows = await work.repo.leave_records(person.id)
+    if day is not None:
+        rows = [r for r in rows if r.start_date <= day <= r.end_date]
+    if not rows:
+        raise Refusal("chat/admin/withdraw_nothing.j2", what="leave", name=person.name, quarter=None)
+    if len(rows) > 1:
+        lines = [_leave_line(work, person.name, r) for r in rows]
+        raise Refusal("chat/admin/leave_which.j2", name=person.name, leave=lines)
+    (row,) = rows
+    line = _leave_line(work, person.name, row)
+    await work.repo.audit(
+        work.actor,
+        "leave_withdrawn",
+        person_id=person.id,
+        kind=row.kind.value,
+        start=row.start_date,
+        end=row.end_date,
+        note=row.note,
+        recorded_at=row.recorded_at,
+        reason=reason,
+    )
+    await work.repo.delete(row)
+    await work.repo.flush()
+    return line, await _recompute_touched(work, row.start_date, row.end_date)
 
 
 async def record_leave(
@@ -104,6 +212,11 @@ async def record_leave(
     )
     await work.repo.audit(work.actor, "leave", person_id=person.id, kind=kind.value, start=start, end=end)
     await work.repo.flush()
+    return await _recompute_touched(work, start, end)
+
+
+async def _recompute_touched(work: Work, start: dt.date, end: dt.date) -> list[Quarter]:
+    """The computed quarters a leave between these days touches, computed again."""
     recomputed = []
     # Every quarter the leave touches is locked before its status is looked at, whatever it was when
     # listed: one closing at this moment (rating to computed) is waited for and then recomputed, one
@@ -181,7 +294,33 @@ async def change_raters(
     return outcome
 
 
-async def grant_admin(work: Work, target: int) -> None:
+@dataclass(frozen=True)
+class AdminLine:
+    """An admin as the others read him: his name and section when his account is bound to the roster."""
+
+    user_id: int
+    name: str | None
+    section: str | None
+    configured: bool = False
+
+
+async def admin_line(work: Work, user_id: int, *, configured: bool = False) -> AdminLine:
+    person = await work.repo.person_bound_to(user_id)
+    if person is None:
+        return AdminLine(user_id, None, None, configured)
+    sections = await work.repo.section_names()
+    return AdminLine(user_id, person.name, sections.get(person.section_id), configured)
+
+
+async def admin_list(work: Work) -> list[AdminLine]:
+    """The configured admins, then those granted in chat, by name where the roster knows them."""
+    configured = list(work.settings.admins.ids)
+    granted = [a.telegram_user_id for a in await work.repo.active_admins()]
+    ids = configured + [i for i in granted if i not in configured]
+    return [await admin_line(work, i, configured=i in configured) for i in ids]
+
+
+async def grant_admin(work: Work, target: int) -> AdminLine:
     row = await work.repo.admin_of(target, lock=True)
     if row is None:
         person = await work.repo.person_bound_to(target)
@@ -191,15 +330,17 @@ async def grant_admin(work: Work, target: int) -> None:
     elif row.revoked_at is not None:
         row.revoked_at, row.granted_by, row.granted_at = None, work.user_id, work.now
     else:
-        raise Refusal("chat/admin/admin_unchanged.j2", user_id=target, granted=True)
+        raise Refusal("chat/admin/admin_unchanged.j2", admin=await admin_line(work, target), granted=True)
     await work.repo.audit(work.actor, "admin_grant", target=target)
+    return await admin_line(work, target)
 
 
-async def revoke_admin(work: Work, target: int) -> None:
+async def revoke_admin(work: Work, target: int) -> AdminLine:
     if target in work.settings.admins.ids:
-        raise Refusal("chat/admin/admin_bootstrap.j2", user_id=target)
+        raise Refusal("chat/admin/admin_bootstrap.j2", admin=await admin_line(work, target))
     row = await work.repo.admin_of(target, lock=True)
     if row is None or row.revoked_at is not None:
-        raise Refusal("chat/admin/admin_unchanged.j2", user_id=target, granted=False)
+        raise Refusal("chat/admin/admin_unchanged.j2", admin=await admin_line(work, target), granted=False)
     row.revoked_at = work.now
     await work.repo.audit(work.actor, "admin_revoke", target=target)
+    return await admin_line(work, target)

@@ -156,6 +156,13 @@ class CycleQueries(RepositoryBase):
             ).all()
         )
 
+    async def leave_records(self, person_id: int | None = None) -> list[LeaveRecord]:
+        """Leave recorded, everyone's or one person's, by start date."""
+        query = select(LeaveRecord).order_by(LeaveRecord.start_date, LeaveRecord.id)
+        if person_id is not None:
+            query = query.where(LeaveRecord.person_id == person_id)
+        return list((await self.session.scalars(query)).all())
+
     async def calendar_corrections(self) -> list[CalendarCorrection]:
         return list(
             (await self.session.scalars(select(CalendarCorrection).order_by(CalendarCorrection.day))).all()
