@@ -114,7 +114,7 @@ async def test_an_objection_is_resolved_with_chinese_words(rating):
     )
     assert await table_rows(rating) == before
     reply = await rating.command(ADMIN, "resolve", f"异议{objection.id}\u3000驳回 经核实评分程序符合规定")
-    assert f"异议{objection.id}已驳回（异议不成立）" in reply.text, reply.text
+    assert f"异议{objection.id}经核实不成立，已驳回" in reply.text, reply.text
     notice = await rating.expect(user, "处理意见")
     assert "经核实评分程序符合规定" in notice.text, notice.text
 
