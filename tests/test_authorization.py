@@ -67,6 +67,7 @@ COMMANDS: dict[str, Access] = {
     "resolve": A.ADMIN,
     "calendar": A.ADMIN,
     "admins": A.ADMIN,
+    "firstmonth": A.ADMIN,
     "export": A.ADMIN,
     "bindgroup": A.ADMIN,  # binds in the group; privately it says so
 }
