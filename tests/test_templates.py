@@ -270,7 +270,15 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
             (("summary", {"year": 2026, "month": 7}), "2026年7月工作小结"),
             (("registration", {"quarter": Q3}), "2026年第三季度平时考核登记表"),
             (("goals", {"quarter": Q3}), "2026年第三季度个性指标"),
+            (("summary", {"year": 2026, "month": 6, "late": True}), "2026年6月工作小结（逾期提交）"),
+            (("goals", {"quarter": Q3, "change": True}), "2026年第三季度个性指标（调整已确定的指标）"),
         ],
+        "item_change": [
+            ((Row(action="replaced", number=2),), "已修改第2条。"),
+            ((Row(action="deleted", number=3),), "已删除第3条。"),
+            ((Row(action="added", number=None),), ""),
+        ],
+        "late_month": [(((2026, 6),), "补交2026年6月小结")],
         "when": [((dt.datetime(2026, 10, 23, 9, 5),), "2026年10月23日 09:05")],
     },
     "records/charts.j2": {
@@ -330,6 +338,7 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "supervisor_review": [((REVIEW,), "主管领导审核：同意。条目清楚（周明远，2026年10月9日）")],
         "footnote": [(("form2",), "备注：此表由被考核人填写考核期工作实绩")],
         "item": [((2, "窗口受理"), "2. 窗口受理")],
+        "late": [((), "逾期提交。")],
     },
     "records/workbook.j2": {
         "filing_title": [

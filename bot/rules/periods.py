@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.rules.domain import Quarter
+from bot.rules.text import typed
+from bot.rules.vocabulary import MONTH_ONLY, MONTH_WITH_YEAR
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import ScheduleSettings
 
@@ -23,6 +25,20 @@ def year_range(today: dt.date) -> tuple[int, int]:
 def year_allowed(year: int, today: dt.date) -> bool:
     first, last = year_range(today)
     return first <= year <= last
+
+
+def typed_month(text: str, today: dt.date) -> tuple[int, int] | None:
+    """The (year, month) a typed month names; one without a year is the latest such month up to this one
+    (in January, December is last December). None when the text is no month (bot.rules.vocabulary)."""
+    read = typed(text).strip()
+    if match := MONTH_WITH_YEAR.match(read):
+        year, month = int(match.group(1)), int(match.group(2))
+    elif match := MONTH_ONLY.match(read):
+        month = int(match.group(1))
+        year = today.year if month <= today.month else today.year - 1
+    else:
+        return None
+    return (year, month) if 1 <= month <= 12 else None
 
 
 def previous_month(year: int, month: int) -> tuple[int, int]:

@@ -59,6 +59,8 @@ class MonthlySummary(SQLModel, table=True):
     opinion: str | None = text_field(500, default=None, nullable=True)
     reviewed_at: dt.datetime | None = maybe_when()
     remark: str | None = text_field(500, default=None, nullable=True)
+    # first handed in after its deadline: late work is accepted until the month closes
+    late: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class SummaryItem(SQLModel, table=True):
@@ -86,6 +88,8 @@ class Registration(SQLModel, table=True):
     opinion: str | None = text_field(500, default=None, nullable=True)
     reviewed_at: dt.datetime | None = maybe_when()
     remark: str | None = text_field(500, default=None, nullable=True)
+    # the ratee changed the items himself: they no longer follow the approved monthly summaries
+    edited: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class RegistrationItem(SQLModel, table=True):
