@@ -236,7 +236,7 @@ OVERRIDES: dict[str, dict] = {
     "chat/leaders/ballot_submitted.j2": {"items": [BALLOT_ITEMS[0]]},
     "chat/leaders/rate_list.j2": {"rows": [("周明远", "综合科", "submitted")]},
     "chat/staff/goals.j2": {
-        "goal": Row(status="returned", opinion="请细化"),
+        "goal": Row(status="returned", opinion="请细化", approved_items='[["业务办理", 100]]'),
         "items": [Row(name="业务办理", max_points=60)],
         "template": [IndicatorItem(name="履职能力", max_points=20)],
     },

@@ -11,6 +11,7 @@ from docx import Document
 
 from bot.records.contents import monthly_forms
 from bot.records.documents import form1
+from bot.rules.domain import Quarter
 from storage.repository import Repository
 from tests.chat import ADMIN, TZ, at, bind_everyone, import_roster, running_bot
 from tests.conftest import EXAMPLES
@@ -167,8 +168,23 @@ async def test_approved_goals_change_only_through_the_supervisor(july):
     assert len(july.driver.bot_messages(supervisor)) == before + 1
     assert "请审核：吴晓燕的《2026年第三季度个性指标（调整已确定的指标）》" in request.text, request.text
     screen = await july.command(author, "goals")
-    assert "待主管领导审核" in screen.text, screen.text
+    assert "待主管领导审核" in screen.text and "仍按主管领导已确定的原指标考核" in screen.text, screen.text
+    async with july.services.database.session() as session:  # the approved goals stay in force meanwhile
+        in_force = await Repository(session).approved_goal_items((await _q3(session)).id)
+    assert in_force[await _person_id(july, AUTHOR)] == [("窗口业务办理", 60), ("群众满意度", 40)]
     await july.press(supervisor, request, "通过")
     await july.settle()
     screen = await july.command(author, "goals")
     assert "（已确定）" in screen.text and "岗位职责与任务完成" in screen.text, screen.text
+    async with july.services.database.session() as session:
+        in_force = await Repository(session).approved_goal_items((await _q3(session)).id)
+    assert in_force[await _person_id(july, AUTHOR)][0] == ("岗位职责与任务完成", 20)
+
+
+async def _q3(session):
+    return await Repository(session).assessment(Quarter(2026, 3))
+
+
+async def _person_id(bureau, name: str) -> int:
+    async with bureau.services.database.session() as session:
+        return (await Repository(session).person_bound_to(bureau.user(name))).id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +68,16 @@ async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
 
 
 def approved_by_supervisor(goal: Goal) -> bool:
-    """Custom goals the supervisor approved: any change of them goes back to him."""
+    """Custom goals the supervisor approved, in force now."""
     return goal.status is ReviewStatus.APPROVED and not goal.from_template
+
+
+def has_approved_version(goal: Goal) -> bool:
+    """Goals the supervisor approved are in force (as the set, or kept while a change is reviewed or after
+    it was returned): any change of them goes back to him."""
+    return approved_by_supervisor(goal) or (
+        goal.status is not ReviewStatus.APPROVED and goal.approved_items is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ async def use_template(work: Work, author: Author, assessment_id: Any) -> Templa
     goal = await goal_for(work, author.id, assessment_id)
     template = work.settings.indicators.template_for(author.role)
     items = [(i.name, i.max_points) for i in template]
-    if approved_by_supervisor(goal):
+    if has_approved_version(goal):
         sent = await _send_for_review(work, author, goal, items, from_template=True, change=True)
         return TemplateTaken(template, sent)
     if goal.status is ReviewStatus.APPROVED and goal.from_template:
@@ -94,6 +103,7 @@ async def use_template(work: Work, author: Author, assessment_id: Any) -> Templa
     await work.repo.set_goal_items(goal, items)
     goal.status, goal.from_template, goal.submitted_at = ReviewStatus.APPROVED, True, work.now
     goal.opinion, goal.reviewer_id, goal.reviewed_at = None, None, work.now
+    goal.approved_items = None
     await work.repo.audit(
         work.actor, "goals_template", assessment_id=goal.assessment_id, person_id=goal.person_id
     )
@@ -176,7 +186,7 @@ async def submit_custom(
     total = sum(p for _n, p in items)
     if total != TOTAL or not items:
         raise Refusal("chat/staff/goals_not_100.j2", alert=True, total=total)
-    change = approved_by_supervisor(goal)
+    change = has_approved_version(goal)
     return await _send_for_review(work, author, goal, items, from_template=False, change=change)
 
 
@@ -184,7 +194,13 @@ async def _send_for_review(
     work: Work, author: Author, goal: Goal, items: Draft, *, from_template: bool, change: bool
 ) -> Submitted:
     """The goal set with these items goes to the section's supervisors for review; `change` says it
-    replaces goals already decided (the supervisor is told so)."""
+    replaces goals the supervisor approved (he is told so), which stay in force until the change is
+    approved."""
+    if not change:
+        goal.approved_items = None
+    elif approved_by_supervisor(goal):  # keep what is in force; a second change keeps the first's
+        in_force = [[i.name, i.max_points] for i in await work.repo.goal_items(goal.id)]
+        goal.approved_items = json.dumps(in_force, ensure_ascii=False)
     await work.repo.set_goal_items(goal, items)
     goal.status, goal.from_template, goal.submitted_at = ReviewStatus.SUBMITTED, from_template, work.now
     goal.submissions += 1

@@ -26,6 +26,9 @@ class Goal(SQLModel, table=True):
     reviewer_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
     opinion: str | None = text_field(500, default=None, nullable=True)
     reviewed_at: dt.datetime | None = maybe_when()
+    # the items the supervisor approved, as JSON [[name, points], ...], kept in force while a change of
+    # them is under review or was returned (the goal's own items are then the proposal)
+    approved_items: str | None = text_field(2000, default=None, nullable=True)
 
 
 class GoalItem(SQLModel, table=True):
