@@ -485,3 +485,19 @@ def test_no_user_text_in_python_sources():
 def test_a_missing_variable_raises_instead_of_rendering_empty(source):
     with pytest.raises(UndefinedError):
         environment().from_string(source).render(ok={})
+
+
+def test_a_document_preview_keeps_its_month_or_quarter_after_any_edit():
+    """After 删除最后一条 or 清空重写 the preview once lost its heading's month (issue 13, texts)."""
+    summary = {"kind": "summary", "title": {"year": 2026, "month": 7, "late": False}, "change": None}
+    for items in (["起草通知", "整理档案"], []):
+        text = render("chat/staff/items_preview.j2", items=items, **summary)
+        assert text.startswith("《2026年7月工作小结》"), text
+    text = render(
+        "chat/staff/items_preview.j2",
+        kind="registration",
+        title={"quarter": Quarter(2026, 3)},
+        items=["起草通知"],
+        change=Row(action="deleted", number=2),
+    )
+    assert text.startswith("已删除第2条。\n《2026年第三季度平时考核登记表》当前共1条"), text
