@@ -11,13 +11,16 @@ __all__ = ["REGISTRATION", "SUMMARY", "DocumentKind", "editor_keyboard", "editor
 
 async def editor_keyboard(turn: Turn, kind: DocumentKind, doc_id: int) -> Keyboard:
     token = await turn.button(f"{kind.name}_edit", {"id": doc_id})
-    return [
+    keyboard = [
         [Button(turn.label("button", "submit"), data(token, "submit"))],
         [
             Button(turn.label("button", "drop_last"), data(token, "drop")),
             Button(turn.label("button", "clear"), data(token, "clear")),
         ],
     ]
+    if kind is REGISTRATION:  # take the approved monthly summaries again
+        keyboard.append([Button(turn.label("button", "refill"), data(token, "refill"))])
+    return keyboard
 
 
 async def editor_or_none(turn: Turn, kind: DocumentKind, doc_id: int, items: list) -> Keyboard | None:

@@ -6,7 +6,9 @@ Each handler reads the update, makes one call into the workflow and answers with
 from __future__ import annotations
 
 from bot.rules.domain import AssessmentStatus, Quarter
+from bot.rules.periods import typed_month
 from bot.rules.roles import Access, PersonView
+from bot.rules.text import ascii_number
 from bot.workflow import documents, registrations, summaries
 from bot.workflow import feedback as feedback_steps
 from bot.workflow import goals as goal_steps
@@ -15,6 +17,7 @@ from bot.workflow.status import my_status as status_of
 from handlers.buttons import button, data
 from handlers.inputs import input_mode
 from handlers.items import REGISTRATION, SUMMARY, DocumentKind, editor_keyboard, editor_or_none
+from handlers.lookup import args_of, check_year, usage
 from handlers.rating import outstanding_for
 from handlers.turn import Button, Keyboard, Refusal, Turn, on
 
@@ -37,6 +40,14 @@ def _show_submitted(turn: Turn, sent) -> None:
     )
 
 
+async def _preview(turn: Turn, kind: DocumentKind, row, items: list, change=None, quarter=None) -> None:
+    """The document after an edit, headed by its title (the month or the quarter), with the editor."""
+    keyboard = await editor_or_none(turn, kind, row.id, items)
+    title = documents.title_of(kind, row, quarter)
+    context = {"kind": kind.name, "title": title, "items": items, "change": change}
+    turn.edit("chat/staff/items_preview.j2", keyboard, **context)
+
+
 async def _edit_pressed(turn: Turn, kind: DocumentKind, payload: dict, arg: str) -> None:
     doc_id = payload.get("id")
     if arg == "submit":
@@ -51,23 +62,34 @@ async def _edit_pressed(turn: Turn, kind: DocumentKind, payload: dict, arg: str)
     else:
         await documents.own_doc(turn, kind, me(turn).id, doc_id)  # its refusals come first
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
-    turn.edit("chat/staff/items_preview.j2", await editor_or_none(turn, kind, doc_id, items), items=items)
+    row = await documents.own_doc(turn, kind, me(turn).id, doc_id)
+    quarter = (await turn.repo.assessment_by_id(row.assessment_id)).period if kind is REGISTRATION else None
+    await _preview(turn, kind, row, items, quarter=quarter)
 
 
 # --- monthly summary --------------------------------------------------------------------------------
 
 
-async def _show_summary(
-    turn: Turn, view: summaries.SummaryView, template: str = "chat/staff/summary.j2"
-) -> None:
-    keyboard = await editor_or_none(turn, SUMMARY, view.summary.id, view.items)
-    turn.reply(template, keyboard, summary=view.summary, items=view.items, deadline=view.deadline)
+async def _show_summary(turn: Turn, view: summaries.SummaryView) -> None:
+    keyboard = await editor_or_none(turn, SUMMARY, view.summary.id, view.items) or []
+    if view.late_months:  # other months he may still hand in, one button each
+        token = await turn.button("summary_month", {"months": [list(m) for m in view.late_months]})
+        keyboard = keyboard + [
+            [Button(turn.label("late_month", m), data(token, str(i)))] for i, m in enumerate(view.late_months)
+        ]
+    turn.reply(
+        "chat/staff/summary.j2",
+        keyboard or None,
+        summary=view.summary,
+        items=view.items,
+        deadline=view.deadline,
+        overdue=view.overdue,
+        late_months=view.late_months,
+    )
 
 
-@on(Access.RATEE)
-async def summary(turn: Turn) -> None:
-    """/summary: write this month's itemized summary, one item per line or per message."""
-    view = await summaries.open_summary(turn, me(turn).id)
+async def _open_summary(turn: Turn, month: tuple[int, int] | None) -> None:
+    view = await summaries.open_summary(turn, me(turn).id, month)
     if view.approved:
         turn.reply("chat/staff/summary_approved.j2", summary=view.summary, items=view.items)
         return
@@ -75,10 +97,41 @@ async def summary(turn: Turn) -> None:
     await _show_summary(turn, view)
 
 
+@on(Access.RATEE)
+async def summary(turn: Turn) -> None:
+    """/summary [MONTH]: write a month's itemized summary (this month's, or one typed as 2026-06)."""
+    args = args_of(turn)
+    month = None
+    if args:
+        month = typed_month("".join(args), turn.today)
+        if month is None:
+            raise usage("summary", "bad_month")
+        check_year(turn, month[0], " ".join(args))
+    await _open_summary(turn, month)
+
+
+@button("summary_month", Access.RATEE)
+async def summary_month_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    months = payload.get("months") or []
+    index = ascii_number(arg, max_digits=2)
+    if index is None or index >= len(months):
+        raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    await _open_summary(turn, tuple(months[index]))
+
+
 @input_mode("summary", Access.RATEE)
 async def summary_text(turn: Turn, payload: dict, text: str) -> None:
-    view = await summaries.write_summary(turn, me(turn).id, payload.get("id"), text)
-    await _show_summary(turn, view, "chat/staff/summary_preview.j2")
+    view, change = await summaries.write_summary(turn, me(turn).id, payload.get("id"), text)
+    keyboard = await editor_or_none(turn, SUMMARY, view.summary.id, view.items)
+    turn.reply(
+        "chat/staff/summary_preview.j2",
+        keyboard,
+        summary=view.summary,
+        items=view.items,
+        deadline=view.deadline,
+        overdue=view.overdue,
+        change=change,
+    )
 
 
 @button("summary_edit", Access.RATEE)
@@ -89,32 +142,61 @@ async def summary_edit_pressed(turn: Turn, payload: dict, arg: str, record) -> N
 # --- quarterly registration ---------------------------------------------------------------------------
 
 
+def _show_registration(turn: Turn, view: registrations.RegistrationView, keyboard, *, edit: bool) -> None:
+    context = {
+        "quarter": view.quarter,
+        "registration": view.registration,
+        "items": view.items,
+        "follows": view.follows,
+    }
+    if edit:
+        turn.edit("chat/staff/registration.j2", keyboard, **context)
+    else:
+        turn.reply("chat/staff/registration.j2", keyboard, **context)
+
+
 @on(Access.RATEE)
 async def registration(turn: Turn) -> None:
-    """/registration: the quarter's achievements (Form 2), pre-filled from the three monthly summaries."""
+    """/registration: the quarter's achievements (Form 2), pre-filled from the approved monthly summaries."""
     view = await registrations.open_registration(turn, me(turn).id)
     if view.approved:
         turn.reply("chat/staff/registration_approved.j2", quarter=view.quarter, items=view.items)
         return
     row = view.registration
     await turn.set_mode("registration", {"id": row.id})
-    keyboard = await editor_or_none(turn, REGISTRATION, row.id, view.items)
-    turn.reply(
-        "chat/staff/registration.j2", keyboard, quarter=view.quarter, registration=row, items=view.items
-    )
+    _show_registration(turn, view, await editor_keyboard(turn, REGISTRATION, row.id), edit=False)
 
 
 @input_mode("registration", Access.RATEE)
 async def registration_text(turn: Turn, payload: dict, text: str) -> None:
-    doc_id = payload.get("id")
-    items = await registrations.write_registration(turn, me(turn).id, doc_id, text)
-    keyboard = await editor_keyboard(turn, REGISTRATION, doc_id)
-    turn.reply("chat/staff/items_preview.j2", keyboard, items=items)
+    view, change = await registrations.write_registration(turn, me(turn).id, payload.get("id"), text)
+    await _preview(turn, REGISTRATION, view.registration, view.items, change, view.quarter)
 
 
 @button("registration_edit", Access.RATEE)
 async def registration_edit_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    await _edit_pressed(turn, REGISTRATION, payload, arg)
+    if arg not in ("refill", "refill_yes", "keep"):
+        await _edit_pressed(turn, REGISTRATION, payload, arg)
+        return
+    doc_id = payload.get("id")
+    row = await documents.own_doc(turn, REGISTRATION, me(turn).id, doc_id)
+    if arg == "keep":
+        items = await documents.items_of(turn, REGISTRATION, row.id)
+        quarter = (await turn.repo.assessment_by_id(row.assessment_id)).period
+        await _preview(turn, REGISTRATION, row, items, quarter=quarter)
+        return
+    if arg == "refill" and row.edited:  # his own edits would be lost: ask first
+        token = await turn.button("registration_edit", {"id": row.id})
+        keyboard = [
+            [
+                Button(turn.label("button", "refill_yes"), data(token, "refill_yes")),
+                Button(turn.label("button", "keep"), data(token, "keep")),
+            ]
+        ]
+        turn.edit("chat/staff/registration_refill_confirm.j2", keyboard)
+        return
+    view = await registrations.refill_registration(turn, me(turn).id, doc_id)
+    _show_registration(turn, view, await editor_keyboard(turn, REGISTRATION, row.id), edit=True)
 
 
 # --- goals -------------------------------------------------------------------------------------------
@@ -152,16 +234,22 @@ async def _draft(turn: Turn) -> dict | None:
 async def goals_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     assessment_id = payload.get("assessment_id")
     if arg == "template":
-        template = await goal_steps.use_template(turn, me(turn), assessment_id)
+        taken = await goal_steps.use_template(turn, me(turn), assessment_id)
         await turn.clear_mode()
-        turn.edit("chat/staff/goals_template_used.j2", items=template)
+        if taken.review is not None:  # in place of approved custom goals: back to the supervisor
+            _show_submitted(turn, taken.review)
+        else:
+            turn.edit("chat/staff/goals_template_used.j2", items=taken.items)
     elif arg in ("custom", "clear"):
         if arg == "custom":
-            goal = await goal_steps.start_custom(turn, me(turn).id, assessment_id)
+            goal, items = await goal_steps.start_custom(turn, me(turn).id, assessment_id)
         else:
             goal = await goal_steps.clear_custom(turn, me(turn).id, assessment_id, await _draft(turn))
-        await turn.set_mode("goals", {"goal_id": goal.id, "items": []})
-        turn.edit("chat/staff/goals_custom.j2", items=[], total=0)
+            items = []
+        await turn.set_mode("goals", {"goal_id": goal.id, "items": items})
+        keyboard = await _goal_buttons(turn, goal.assessment_id, ("submit", "submit"), ("clear", "clear"))
+        context = {"items": items, "total": _total(items), "change": None}
+        turn.edit("chat/staff/goals_custom.j2", keyboard if items else None, **context)
     elif arg == "submit":
         sent = await goal_steps.submit_custom(turn, me(turn), assessment_id, await _draft(turn))
         await turn.clear_mode()
@@ -173,10 +261,14 @@ async def goals_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
 
 @input_mode("goals", Access.RATEE)
 async def goals_text(turn: Turn, payload: dict, text: str) -> None:
-    goal, items = await goal_steps.add_custom_lines(turn, payload, text)
+    goal, items, change = await goal_steps.add_custom_lines(turn, payload, text)
     await turn.set_mode("goals", {"goal_id": payload.get("goal_id"), "items": items})
     keyboard = await _goal_buttons(turn, goal.assessment_id, ("submit", "submit"), ("clear", "clear"))
-    turn.reply("chat/staff/goals_custom.j2", keyboard, items=items, total=sum(p for _n, p in items))
+    turn.reply("chat/staff/goals_custom.j2", keyboard, items=items, total=_total(items), change=change)
+
+
+def _total(items: list) -> int:
+    return sum(p for _n, p in items)
 
 
 # --- objections and feedback -----------------------------------------------------------------------------

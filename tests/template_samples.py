@@ -271,17 +271,34 @@ OVERRIDES: dict[str, dict] = {
     "chat/leaders/ballot_submitted.j2": {"items": [BALLOT_ITEMS[0]]},
     "chat/leaders/rate_list.j2": {"rows": [("周明远", "综合科", "submitted")]},
     "chat/staff/goals.j2": {
-        "goal": Row(status="returned", opinion="请细化"),
+        "goal": Row(status="returned", opinion="请细化", approved_items='[["业务办理", 100]]'),
         "items": [Row(name="业务办理", max_points=60)],
         "template": [IndicatorItem(name="履职能力", max_points=20)],
     },
-    "chat/staff/goals_custom.j2": {"items": [("业务办理", 60), ("学习", 30)], "total": 90},
+    "chat/staff/goals_custom.j2": {
+        "items": [("业务办理", 60), ("学习", 30)],
+        "total": 90,
+        "change": Row(action="replaced", number=2),
+    },
     "chat/staff/goals_template_used.j2": {"items": [IndicatorItem(name="履职能力", max_points=20)]},
     "chat/staff/submitted.j2": {"kind": "goals"},
-    "chat/staff/summary.j2": {"summary": Row(year=2026, month=7, status="returned", opinion="请补充")},
+    "chat/staff/summary.j2": {
+        "summary": Row(year=2026, month=7, status="returned", opinion="请补充", late=False),
+        "overdue": True,
+        "late_months": [(2026, 6)],
+    },
     "chat/staff/summary_approved.j2": {"summary": Row(year=2026, month=7)},
-    "chat/staff/summary_preview.j2": {"summary": Row(year=2026, month=7)},
-    "chat/staff/registration.j2": {"registration": Row(status="returned", opinion="请补充")},
+    "chat/staff/summary_preview.j2": {
+        "summary": Row(year=2026, month=7),
+        "overdue": True,
+        "change": Row(action="deleted", number=2),
+    },
+    "chat/staff/items_preview.j2": {
+        "kind": "summary",
+        "title": {"year": 2026, "month": 7, "late": False},
+        "change": Row(action="replaced", number=2),
+    },
+    "chat/staff/registration.j2": {"registration": Row(status="returned", opinion="请补充"), "follows": True},
     "chat/staff/me.j2": {
         "due": [
             ("summary", {"year": 2026, "month": 7}, None, WHEN),

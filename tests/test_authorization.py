@@ -86,6 +86,7 @@ BUTTONS: dict[str, tuple[Access, dict, str]] = {
     "ballot": (A.RATER, {"ballot_id": 999_999}, "s0.1"),
     "summary_edit": (A.RATEE, {"id": 999_999}, "submit"),
     "registration_edit": (A.RATEE, {"id": 999_999}, "submit"),
+    "summary_month": (A.RATEE, {"months": [[2019, 1]]}, "0"),
     "goals": (A.RATEE, {"assessment_id": 999_999}, "template"),
     "feedback": (A.RATEE, {"quarter": "2019Q1"}, "ok"),
     "export_kind": (A.ADMIN, {}, "no_such_record"),

@@ -264,7 +264,9 @@ async def test_a_whole_quarter_in_chat(database_url, database, monkeypatch, tmp_
         user = bureau.user(RETURNED_GOALS)
         screen = await bureau.command(user, "goals")
         _a, screen = await bureau.press(user, screen, "自定义指标")
-        preview = await bureau.text(user, "窗口业务办理 70\n好差评好评率 30")
+        assert "2. 群众满意度（30分）" in screen.text  # the returned goals are kept for editing
+        preview = await bureau.text(user, "2. 好差评好评率 30")
+        assert "已修改第2条" in preview.text and "合计100分" in preview.text
         await bureau.press(user, preview, "提交")
         custom[RETURNED_GOALS] = [("窗口业务办理", 70), ("好差评好评率", 30)]
         assert await approve_all(bureau) == 2

@@ -282,7 +282,15 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
             (("summary", {"year": 2026, "month": 7}), "2026年7月工作小结"),
             (("registration", {"quarter": Q3}), "2026年第三季度平时考核登记表"),
             (("goals", {"quarter": Q3}), "2026年第三季度个性指标"),
+            (("summary", {"year": 2026, "month": 6, "late": True}), "2026年6月工作小结（逾期提交）"),
+            (("goals", {"quarter": Q3, "change": True}), "2026年第三季度个性指标（调整已确定的指标）"),
         ],
+        "item_change": [
+            ((Row(action="replaced", number=2),), "已修改第2条。"),
+            ((Row(action="deleted", number=3),), "已删除第3条。"),
+            ((Row(action="added", number=None),), ""),
+        ],
+        "late_month": [(((2026, 6),), "补交2026年6月小结")],
         "when": [((dt.datetime(2026, 10, 23, 9, 5),), "2026年10月23日 09:05")],
     },
     "records/charts.j2": {
@@ -342,6 +350,7 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "supervisor_review": [((REVIEW,), "主管领导审核：同意。条目清楚（周明远，2026年10月9日）")],
         "footnote": [(("form2",), "备注：此表由被考核人填写考核期工作实绩")],
         "item": [((2, "窗口受理"), "2. 窗口受理")],
+        "late": [((), "逾期提交。")],
     },
     "records/workbook.j2": {
         "filing_title": [
@@ -538,7 +547,23 @@ def test_a_text_about_a_months_summary_names_the_month(name):
         **context_for(name),
         "kind": "summary",
         "doc_kind": "summary",
-        "title": july,
+        "title": {**july, "late": False},
         "summary": Row(**july, status="draft", opinion=None),
     }
     assert "2026年7月" in render(name, **context)
+
+
+def test_a_document_preview_keeps_its_month_or_quarter_after_any_edit():
+    """After 删除最后一条 or 清空重写 the preview once lost its heading's month (issue 13, texts)."""
+    summary = {"kind": "summary", "title": {"year": 2026, "month": 7, "late": False}, "change": None}
+    for items in (["起草通知", "整理档案"], []):
+        text = render("chat/staff/items_preview.j2", items=items, **summary)
+        assert text.startswith("《2026年7月工作小结》"), text
+    text = render(
+        "chat/staff/items_preview.j2",
+        kind="registration",
+        title={"quarter": Quarter(2026, 3)},
+        items=["起草通知"],
+        change=Row(action="deleted", number=2),
+    )
+    assert text.startswith("已删除第2条。\n《2026年第三季度平时考核登记表》当前共1条"), text

@@ -57,7 +57,9 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
         opened = await summaries.open_summary(work, author.id)
         assert (opened.summary.year, opened.summary.month, opened.items) == (2026, 6, [])
         june = opened.summary.id
-        written = await summaries.write_summary(work, author.id, june, "1. 完成窗口受理3200件\n2、整理档案")
+        written, _change = await summaries.write_summary(
+            work, author.id, june, "1. 完成窗口受理3200件\n2、整理档案"
+        )
         assert written.items == ["完成窗口受理3200件", "整理档案"]
     refusal = await _refused(  # a line over the limit: the good line before it is not kept either
         as_author(),
@@ -67,7 +69,7 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
     async with as_author() as work:
         assert await documents.items_of(work, SUMMARY, june) == ["完成窗口受理3200件", "整理档案"]
         sent = await documents.submit(work, SUMMARY, author, june)
-        assert (sent.reviewers, sent.title) == (1, {"year": 2026, "month": 6})
+        assert (sent.reviewers, sent.title) == (1, {"year": 2026, "month": 6, "late": False})
     assert f"review:summary:{june}:1:{head.id}" in await quarterly.outbox()
     refusal = await _refused(as_author(), lambda work: documents.submit(work, SUMMARY, author, june))
     assert refusal.template == "chat/errors/already_done.j2"
@@ -90,9 +92,10 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
     async with as_author() as work:
         view = await goals.goals_view(work, author)
         assert view.goal is None and view.template
-        goal = await goals.start_custom(work, author.id, view.assessment.id)
+        goal, _items = await goals.start_custom(work, author.id, view.assessment.id)
         assessment_id, draft = view.assessment.id, {"goal_id": goal.id, "items": []}
-        _goal, items = await goals.add_custom_lines(work, draft, "业务办理：60\n服务质量\u3000３０分")
+        lines = "业务办理：60\n服务质量\u3000３０分"
+        _goal, items, _change = await goals.add_custom_lines(work, draft, lines)
         draft["items"] = items
     for line, template in (("业务办理 六十", "goal_line_bad"), ("业务办理 10", "goal_duplicate")):
         refusal = await _refused(
@@ -113,7 +116,7 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
             0,
             [],
         )
-        _goal, draft["items"] = await goals.add_custom_lines(work, draft, "廉洁自律10")
+        _goal, draft["items"], _change = await goals.add_custom_lines(work, draft, "廉洁自律10")
         sent = await goals.submit_custom(work, author, assessment_id, draft)
         assert sent.reviewers == 1 and sum(p for _n, p in sent.items) == 100
     assert f"review:goals:{goal.id}:1:{supervisor.id}" in await quarterly.outbox()
@@ -144,6 +147,9 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
         august = await summaries.open_summary(work, author.id)
         assert (august.summary.month, august.items) == (8, [])
         await summaries.write_summary(work, author.id, august.summary.id, "八月：受理3100件")
+        await documents.submit(work, SUMMARY, author, august.summary.id)
+    async with as_head() as work:
+        await reviews.approve(work, head, "summary", august.summary.id, 1)
 
     # The registration is refused until its phase opens and leaves no row; then pre-filled from the summaries.
     async with as_author() as work:
@@ -159,13 +165,20 @@ async def test_documents_written_reviewed_and_prefilled_through_the_workflow(qua
         september = await summaries.open_summary(work, author.id)
         assert september.summary.month == 9
         await summaries.write_summary(work, author.id, september.summary.id, "九月：受理3300件\n迎接检查")
-    async with as_author() as work:
+        await documents.submit(work, SUMMARY, author, september.summary.id)
+    async with as_author() as work:  # only approved summaries pre-fill it
+        opened = await registrations.open_registration(work, author.id)
+        assert opened.items == ["八月：受理3100件"]
+    async with as_head() as work:
+        await reviews.approve(work, head, "summary", september.summary.id, 1)
+    async with as_author() as work:  # the summary approved since follows into it
         opened = await registrations.open_registration(work, author.id)
         assert opened.quarter == Q3 and not opened.approved
         assert opened.items == ["八月：受理3100件", "九月：受理3300件", "迎接检查"]  # June is not in Q3
-        items = await registrations.write_registration(
+        written, _change = await registrations.write_registration(
             work, author.id, opened.registration.id, "获评窗口标兵"
         )
+        items = written.items
         assert items[-1] == "获评窗口标兵"
         sent = await documents.submit(work, REGISTRATION, author, opened.registration.id)
         assert sent.reviewers == 1 and sent.title == {"quarter": Q3}

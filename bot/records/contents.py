@@ -68,6 +68,7 @@ class MonthlyForm:
     items: tuple[str, ...]
     review: Review
     remark: str | None
+    late: bool = False  # handed in after the deadline, said under the remark
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ async def monthly_forms(repo: Repository, year: int, month: int, tz: ZoneInfo) -
                     _day(s.reviewed_at, tz),
                 ),
                 s.remark,
+                s.late,
             ),
         )
         for s in summaries

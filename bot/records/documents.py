@@ -142,7 +142,7 @@ def form1(form: MonthlyForm, bureau: str) -> bytes:
     if form.review.decided:
         _right(review, text("signature", form.review.reviewer, form.review.reviewed_on))
     _write(remark_label, text("field", "remark"), center=True)
-    _write(remark, form.remark or "")
+    _write(remark, ([text("late")] if form.late else []) + ([form.remark] if form.remark else []))
     note = document.add_paragraph()
     note.paragraph_format.space_before = Pt(6)
     _font(note.add_run(_xml_safe(text("footnote", "form1"))), BODY_FONT, Pt(10.5))

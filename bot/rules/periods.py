@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.rules.domain import Quarter
 from bot.rules.text import typed
-from bot.rules.vocabulary import MONTH_RE
+from bot.rules.vocabulary import MONTH_ONLY, MONTH_WITH_YEAR
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import ScheduleSettings
 
@@ -25,6 +25,19 @@ def year_range(today: dt.date) -> tuple[int, int]:
 def year_allowed(year: int, today: dt.date) -> bool:
     first, last = year_range(today)
     return first <= year <= last
+
+
+def typed_month(text: str, today: dt.date) -> tuple[int, int] | None:
+    """The (year, month) a typed month names; one without a year is the latest such month up to this one
+    (in January, December is last December). None when the text is no month (bot.rules.vocabulary)."""
+    if (with_year := parse_month(text)) is not None:
+        return with_year
+    match = MONTH_ONLY.match(typed(text).strip())
+    if match is None:
+        return None
+    month = int(match.group(1))
+    year = today.year if month <= today.month else today.year - 1
+    return (year, month) if 1 <= month <= 12 else None
 
 
 def previous_month(year: int, month: int) -> tuple[int, int]:
@@ -85,11 +98,12 @@ Month = tuple[int, int]
 
 
 def parse_month(text: str) -> Month | None:
-    """A typed month (bot.rules.vocabulary.MONTH_RE, full-width digits too), else None; month 13 is none."""
-    match = MONTH_RE.match(typed(text).strip())
+    """A typed month with its year (bot.rules.vocabulary.MONTH_WITH_YEAR: 2026-08, 2026.8, 2026年8月,
+    202608; full-width digits too), else None; month 13 is none."""
+    match = MONTH_WITH_YEAR.match(typed(text).strip())
     if match is None:
         return None
-    year, month = int(match.group(1)), int(match.group(2) or match.group(3))
+    year, month = int(match.group(1)), int(match.group(2))
     return (year, month) if 1 <= month <= 12 else None
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.rules.domain import ReviewStatus
 from bot.rules.roles import PersonView
-from bot.rules.vocabulary import ITEM_NUMBERING
+from bot.rules.vocabulary import ITEM_NUMBERING, item_to_delete, numbered_item
+from bot.workflow.months import check_open, deadline_of
 from bot.workflow.people import reviewers_of_summary, supervisors_of_section
 from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data
 from storage.models import MonthlySummary, Person, Registration, RegistrationItem, SummaryItem
@@ -31,6 +32,33 @@ class DocumentKind:
 SUMMARY = DocumentKind("summary", MonthlySummary, SummaryItem, "summary_id")
 REGISTRATION = DocumentKind("registration", Registration, RegistrationItem, "registration_id")
 KINDS = {k.name: k for k in (SUMMARY, REGISTRATION)}
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a text did to a document: items added, or one item replaced or deleted by its number."""
+
+    action: str  # "added", "replaced" or "deleted"
+    number: int | None = None
+
+
+ADDED = Change("added")
+
+
+def edit_of(text: str, count: int) -> tuple[str, int, str] | None:
+    """A one-line text that edits an existing item: "delete item 2" deletes it, a line numbered 2 replaces
+    item 2 (bot.rules.vocabulary); None when the text adds items (several lines, or a number past the last
+    item)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) != 1:
+        return None
+    number = item_to_delete(lines[0])
+    if number is not None:
+        return "deleted", number, ""
+    numbered = numbered_item(lines[0])
+    if numbered is not None and 1 <= numbered[0] <= count and numbered[1]:
+        return "replaced", numbered[0], numbered[1]
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,24 +110,53 @@ async def own_doc(work: Work, kind: DocumentKind, person_id: int, doc_id: Any):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     if row.status is ReviewStatus.APPROVED:
         raise Refusal("chat/staff/already_approved.j2", alert=True)
+    if kind is SUMMARY and row.submissions == 0:  # a closed month takes no more late work (but what
+        await check_open(work, row.year, row.month, alert=True)  # its reviewer asked to put right)
     return row
 
 
 def reopen(row) -> None:
-    """Editing a submitted document withdraws it: the reviewer's old buttons go stale."""
+    """Editing a submitted document withdraws it: the reviewer's old buttons go stale. A registration the
+    author edited no longer follows the monthly summaries."""
     if row.status is ReviewStatus.SUBMITTED:
         row.status = ReviewStatus.DRAFT
+    if isinstance(row, Registration):
+        row.edited = True
+
+
+def title_of(kind: DocumentKind, row, quarter=None) -> dict:
+    """What names the document in texts: a summary's month (and whether it came late), else its quarter."""
+    if kind is SUMMARY:
+        return {"year": row.year, "month": row.month, "late": row.late}
+    return {"quarter": quarter}
 
 
 async def write(
     work: Work, kind: DocumentKind, person_id: int, doc_id: Any, text: str
 ) -> tuple[Any, list[str]]:
-    """Text from the author: one new item per line, reopening the document; returns it and its items."""
+    """Text from the author, reopening the document: one new item per line, or an edit of one item by its
+    number (see edit_of); returns it, its items and what changed."""
     row = await own_doc(work, kind, person_id, doc_id)
-    reopen(row)
-    await add_items(work, kind, row.id, split_items(text))
+    count = await work.repo.item_count(kind.item_model, kind.parent_field, row.id)
+    edit = edit_of(text, count)
+    if edit is None:
+        reopen(row)
+        await add_items(work, kind, row.id, split_items(text))
+        change = ADDED
+    else:
+        action, number, new_text = edit
+        if len(new_text) > MAX_ITEM_CHARS:
+            raise Refusal("chat/staff/item_too_long.j2", limit=MAX_ITEM_CHARS)
+        if action == "deleted":
+            done = await work.repo.delete_item(kind.item_model, kind.parent_field, row.id, number)
+        else:
+            done = await work.repo.replace_item(kind.item_model, kind.parent_field, row.id, number, new_text)
+        if not done:
+            raise Refusal("chat/staff/no_such_item.j2", number=number, count=count)
+        reopen(row)
+        change = Change(action, number)
     await work.repo.flush()
-    return row, await items_of(work, kind, row.id)
+    return row, await items_of(work, kind, row.id), change
 
 
 async def drop_last(work: Work, kind: DocumentKind, person_id: int, doc_id: Any) -> list[str]:
@@ -128,15 +185,17 @@ async def submit(work: Work, kind: DocumentKind, author: Author, doc_id: Any) ->
         raise Refusal("chat/staff/no_items.j2", alert=True)
     if row.status is ReviewStatus.SUBMITTED:
         raise Refusal("chat/errors/already_done.j2", alert=True)
+    if kind is SUMMARY and row.submissions == 0 and work.now >= deadline_of(work, row.year, row.month):
+        row.late = True  # first handed in after the deadline: late, for the reviewer and on Form 1
     row.status, row.submitted_at = ReviewStatus.SUBMITTED, work.now
     row.submissions += 1
     await work.repo.audit(work.actor, f"{kind.name}_submitted", person_id=row.person_id, doc_id=row.id)
     if kind is SUMMARY:
         reviewers = await reviewers_of_summary(work, author)
-        title = {"year": row.year, "month": row.month}
+        title = title_of(kind, row)
     else:
         reviewers = await supervisors_of_section(work, author.section_id)
-        title = {"quarter": (await work.repo.assessment_by_id(row.assessment_id)).period}
+        title = title_of(kind, row, (await work.repo.assessment_by_id(row.assessment_id)).period)
     sent = await ask_review(work, kind.name, row, reviewers, author=author.name, title=title, items=items)
     return Submitted(kind.name, items, title, sent)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,17 +67,47 @@ async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
     return goal
 
 
-async def use_template(work: Work, author: Author, assessment_id: Any) -> list:
-    """Take the role's template as the goals: approved at once, no review; returns the template."""
+def approved_by_supervisor(goal: Goal) -> bool:
+    """Custom goals the supervisor approved, in force now."""
+    return goal.status is ReviewStatus.APPROVED and not goal.from_template
+
+
+def has_approved_version(goal: Goal) -> bool:
+    """Goals the supervisor approved are in force (as the set, or kept while a change is reviewed or after
+    it was returned): any change of them goes back to him."""
+    return approved_by_supervisor(goal) or (
+        goal.status is not ReviewStatus.APPROVED and goal.approved_items is not None
+    )
+
+
+@dataclass(frozen=True)
+class TemplateTaken:
+    """The template taken as the goals: approved at once, or sent for review (`sent` supervisors asked)
+    when it replaces custom goals the supervisor had approved."""
+
+    items: list
+    review: Submitted | None = None
+
+
+async def use_template(work: Work, author: Author, assessment_id: Any) -> TemplateTaken:
+    """Take the role's template as the goals: approved at once, no review; but in place of custom goals
+    the supervisor approved it is a change, sent to him for review like custom goals."""
     goal = await goal_for(work, author.id, assessment_id)
     template = work.settings.indicators.template_for(author.role)
-    await work.repo.set_goal_items(goal, [(i.name, i.max_points) for i in template])
+    items = [(i.name, i.max_points) for i in template]
+    if has_approved_version(goal):
+        sent = await _send_for_review(work, author, goal, items, from_template=True, change=True)
+        return TemplateTaken(template, sent)
+    if goal.status is ReviewStatus.APPROVED and goal.from_template:
+        raise Refusal("chat/errors/already_done.j2", alert=True)
+    await work.repo.set_goal_items(goal, items)
     goal.status, goal.from_template, goal.submitted_at = ReviewStatus.APPROVED, True, work.now
     goal.opinion, goal.reviewer_id, goal.reviewed_at = None, None, work.now
+    goal.approved_items = None
     await work.repo.audit(
         work.actor, "goals_template", assessment_id=goal.assessment_id, person_id=goal.person_id
     )
-    return template
+    return TemplateTaken(template)
 
 
 def _draft_of(goal: Goal, draft: dict[str, Any] | None) -> Draft:
@@ -86,9 +117,13 @@ def _draft_of(goal: Goal, draft: dict[str, Any] | None) -> Draft:
     return [tuple(i) for i in draft.get("items", [])]
 
 
-async def start_custom(work: Work, person_id: int, assessment_id: Any) -> Goal:
-    """Begin typing custom goals (an empty draft for this goal set)."""
-    return await goal_for(work, person_id, assessment_id)
+async def start_custom(work: Work, person_id: int, assessment_id: Any) -> tuple[Goal, Draft]:
+    """Begin typing custom goals: the draft starts from the custom items there are (returned, or approved
+    and being changed), else empty."""
+    goal = await goal_for(work, person_id, assessment_id)
+    if goal.from_template or goal.status is ReviewStatus.DRAFT:
+        return goal, []
+    return goal, [(i.name, i.max_points) for i in await work.repo.goal_items(goal.id)]
 
 
 async def clear_custom(work: Work, person_id: int, assessment_id: Any, draft: dict[str, Any] | None) -> Goal:
@@ -110,18 +145,34 @@ def check_line(line: str, items: Draft) -> tuple[str, int]:
     return name, points
 
 
-async def add_custom_lines(work: Work, draft: dict[str, Any], text: str) -> tuple[Goal, Draft]:
-    """Lines typed into the custom draft, each checked; returns the goal set and the whole new draft."""
+async def add_custom_lines(
+    work: Work, draft: dict[str, Any], text: str
+) -> tuple[Goal, Draft, documents.Change]:
+    """Lines typed into the custom draft, each checked (or one item replaced or deleted by its number);
+    returns the goal set, the whole new draft and what changed."""
     items: Draft = [tuple(i) for i in draft.get("items", [])]
-    for line in documents.split_items(text):
-        items.append(check_line(line, items))
+    edit = documents.edit_of(text, len(items))
+    if edit is None:
+        for line in documents.split_items(text):
+            items.append(check_line(line, items))
+        change = documents.ADDED
+    else:
+        action, number, line = edit
+        if not 1 <= number <= len(items):
+            raise Refusal("chat/staff/no_such_item.j2", number=number, count=len(items))
+        others = items[: number - 1] + items[number:]
+        if action == "deleted":
+            items = others
+        else:
+            items = [*items[: number - 1], check_line(line, others), *items[number:]]
+        change = documents.Change(action, number)
     if len(items) > MAX_GOAL_ITEMS:
         raise Refusal("chat/staff/too_many_items.j2", limit=MAX_GOAL_ITEMS)
     goal_id = draft.get("goal_id")
     goal = await work.repo.get(Goal, goal_id) if isinstance(goal_id, int) else None
     if goal is None:  # the draft's goal set is gone: nothing is waiting for these lines
         raise Refusal("chat/errors/no_input_expected.j2")
-    return goal, items
+    return goal, items, change
 
 
 async def submit_custom(
@@ -135,13 +186,31 @@ async def submit_custom(
     total = sum(p for _n, p in items)
     if total != TOTAL or not items:
         raise Refusal("chat/staff/goals_not_100.j2", alert=True, total=total)
+    change = has_approved_version(goal)
+    return await _send_for_review(work, author, goal, items, from_template=False, change=change)
+
+
+async def _send_for_review(
+    work: Work, author: Author, goal: Goal, items: Draft, *, from_template: bool, change: bool
+) -> Submitted:
+    """The goal set with these items goes to the section's supervisors for review; `change` says it
+    replaces goals the supervisor approved (he is told so), which stay in force until the change is
+    approved."""
+    if not change:
+        goal.approved_items = None
+    elif approved_by_supervisor(goal):  # keep what is in force; a second change keeps the first's
+        in_force = [[i.name, i.max_points] for i in await work.repo.goal_items(goal.id)]
+        goal.approved_items = json.dumps(in_force, ensure_ascii=False)
     await work.repo.set_goal_items(goal, items)
-    goal.status, goal.from_template, goal.submitted_at = ReviewStatus.SUBMITTED, False, work.now
+    goal.status, goal.from_template, goal.submitted_at = ReviewStatus.SUBMITTED, from_template, work.now
     goal.submissions += 1
     await work.repo.audit(
-        work.actor, "goals_submitted", assessment_id=goal.assessment_id, person_id=goal.person_id
+        work.actor,
+        "goals_changed" if change else "goals_submitted",
+        assessment_id=goal.assessment_id,
+        person_id=goal.person_id,
     )
-    title = {"quarter": (await work.repo.assessment_by_id(goal.assessment_id)).period}
+    title = {"quarter": (await work.repo.assessment_by_id(goal.assessment_id)).period, "change": change}
     reviewers = await supervisors_of_section(work, author.section_id)
     sent = await documents.ask_review(
         work, "goals", goal, reviewers, author=author.name, title=title, items=items

@@ -50,7 +50,7 @@ async def reviewers_of(work: Work, kind: str, author: Person) -> list[int]:
 
 async def title_of(work: Work, kind: str, doc) -> dict:
     if kind == "summary":
-        return {"year": doc.year, "month": doc.month}
+        return {"year": doc.year, "month": doc.month, "late": doc.late}
     return {"quarter": (await work.repo.assessment_by_id(doc.assessment_id)).period}
 
 

@@ -26,6 +26,9 @@ class Goal(SQLModel, table=True):
     reviewer_id: int | None = Field(default=None, foreign_key="person.id", nullable=True)
     opinion: str | None = text_field(500, default=None, nullable=True)
     reviewed_at: dt.datetime | None = maybe_when()
+    # the items the supervisor approved, as JSON [[name, points], ...], kept in force while a change of
+    # them is under review or was returned (the goal's own items are then the proposal)
+    approved_items: str | None = text_field(2000, default=None, nullable=True)
 
 
 class GoalItem(SQLModel, table=True):
@@ -59,6 +62,8 @@ class MonthlySummary(SQLModel, table=True):
     opinion: str | None = text_field(500, default=None, nullable=True)
     reviewed_at: dt.datetime | None = maybe_when()
     remark: str | None = text_field(500, default=None, nullable=True)
+    # first handed in after its deadline: late work is accepted until the month closes
+    late: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class SummaryItem(SQLModel, table=True):
@@ -86,6 +91,8 @@ class Registration(SQLModel, table=True):
     opinion: str | None = text_field(500, default=None, nullable=True)
     reviewed_at: dt.datetime | None = maybe_when()
     remark: str | None = text_field(500, default=None, nullable=True)
+    # the ratee changed the items himself: they no longer follow the approved monthly summaries
+    edited: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class RegistrationItem(SQLModel, table=True):

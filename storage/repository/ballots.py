@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -180,11 +181,17 @@ class BallotQueries(RepositoryBase):
             return {}
         goals = (
             await self.session.scalars(
-                select(Goal).where(Goal.assessment_id == assessment_id, Goal.status == ReviewStatus.APPROVED)
+                select(Goal).where(
+                    Goal.assessment_id == assessment_id,
+                    (Goal.status == ReviewStatus.APPROVED) | Goal.approved_items.is_not(None),
+                )
             )
         ).all()
-        goal_of = {g.id: g.person_id for g in goals}
         result: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for goal in goals:  # a change under review or returned: the approved items stay in force
+            if goal.status is not ReviewStatus.APPROVED:
+                result[goal.person_id] = [(n, int(p)) for n, p in json.loads(goal.approved_items)]
+        goal_of = {g.id: g.person_id for g in goals if g.status is ReviewStatus.APPROVED}
         if goal_of:
             rows = await self.session.scalars(
                 select(GoalItem).where(GoalItem.goal_id.in_(goal_of)).order_by(GoalItem.position)

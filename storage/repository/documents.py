@@ -130,6 +130,41 @@ class DocumentQueries(RepositoryBase):
         if last is not None:
             await self.session.delete(last)
 
+    async def replace_item(
+        self, item_model: type, parent_field: str, doc_id: int, position: int, text: str
+    ) -> bool:
+        """Put a new text in the item at this position; False when there is none."""
+        parent = getattr(item_model, parent_field)
+        row = await self.session.scalar(
+            select(item_model).where(parent == doc_id, item_model.position == position)
+        )
+        if row is None:
+            return False
+        row.text = text
+        await self.session.flush()
+        return True
+
+    async def delete_item(self, item_model: type, parent_field: str, doc_id: int, position: int) -> bool:
+        """Delete the item at this position and number the later ones on from it; False when there is none."""
+        parent = getattr(item_model, parent_field)
+        rows = list(
+            (
+                await self.session.scalars(
+                    select(item_model)
+                    .where(parent == doc_id, item_model.position >= position)
+                    .order_by(item_model.position)
+                )
+            ).all()
+        )
+        if not rows or rows[0].position != position:
+            return False
+        await self.session.delete(rows[0])
+        await self.session.flush()
+        for row in rows[1:]:  # one at a time, upwards: each moves into the place just freed
+            row.position -= 1
+            await self.session.flush()
+        return True
+
     async def goal_items(self, goal_id: int) -> list[GoalItem]:
         return list(
             (
