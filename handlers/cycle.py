@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.rules.domain import Phase
+from bot.rules.periods import typed_month
 from bot.rules.roles import Access
-from bot.rules.vocabulary import PHASE_WORDS, keyword
-from bot.workflow import missing, phases, raters
+from bot.rules.vocabulary import PHASE_WORDS, SUMMARY_WORDS, keyword
+from bot.workflow import missing, months, phases, raters
 from bot.workflow.progress import progress_report
 from bot.workflow.publicity import bind_group as bind_group_to
 from bot.workflow.publicity import publicity_can_close
 from handlers.buttons import button, confirm_buttons, confirmed, consume, data
-from handlers.lookup import parse_day, take_quarter, usage
+from handlers.lookup import args_of, parse_day, take_quarter, usage
 from handlers.paging import send_paged
 from handlers.turn import Button, Refusal, Turn, on
 
@@ -65,7 +66,16 @@ async def extend_phase(turn: Turn) -> None:
 
 @on(Access.ADMIN)
 async def close_phase(turn: Turn) -> None:
-    """/close goals|registration|rating|publicity [QUARTER]: rating and publicity ask for confirmation."""
+    """/close goals|registration|rating|publicity [QUARTER]: rating and publicity ask for confirmation;
+    /close summary MONTH (or its Chinese word) stops taking that month's summaries, late ones included."""
+    words = args_of(turn)
+    if words and keyword(SUMMARY_WORDS, words[0]):
+        chosen = typed_month(words[1], turn.today) if len(words) == 2 else None
+        if chosen is None:
+            raise usage("close", "bad_month")
+        changed = await months.close_month(turn, *chosen)
+        turn.reply("chat/admin/month_closed.j2", year=chosen[0], month=chosen[1], changed=changed)
+        return
     given, args = take_quarter(turn)
     phase = _phase(args)
     if len(args) != 1 or phase is None:
@@ -128,13 +138,17 @@ async def status(turn: Turn) -> None:
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     report = await progress_report(turn, quarter, given)
-    year, month = report.month
     expires = turn.now + dt.timedelta(days=1)
-    token = await turn.button("status_chart", {"year": year, "month": month}, expires_at=expires)
-    rows = [[Button(turn.label("button", "progress_chart"), data(token))]]
+    rows = []
     gaps = report.missing
+    chased_month = None
+    if report.month is not None:
+        year, month = report.month
+        token = await turn.button("status_chart", {"year": year, "month": month}, expires_at=expires)
+        rows.append([Button(turn.label("button", "progress_chart"), data(token))])
+        chased_month = None if report.month_closed else f"{year}-{month:02d}"
     lists = (
-        ("summary", f"{year}-{month:02d}", gaps.summaries),
+        ("summary", chased_month, gaps.summaries if chased_month else None),
         ("goals", str(gaps.goals_quarter), gaps.goals),
         ("registration", str(gaps.registration_quarter), gaps.registrations),
         ("rating", str(gaps.rating_quarter), gaps.ballots),

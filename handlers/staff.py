@@ -105,7 +105,7 @@ async def summary(turn: Turn) -> None:
     if args:
         month = typed_month("".join(args), turn.today)
         if month is None:
-            raise usage("summary", "bad_month")
+            raise usage("summary", "bad_summary_month")
         check_year(turn, month[0], " ".join(args))
     await _open_summary(turn, month)
 

@@ -344,6 +344,9 @@ OVERRIDES: dict[str, dict] = {
     "chat/errors/period_out_of_range.j2": {"text": "0000Q1", "first": 2000, "last": 2027},
     "chat/errors/command_not_half_width.j2": {"command": "/me"},
     "chat/start/invite_superseded.j2": {"mine": False},
+    "chat/admin/month_closed.j2": {"changed": True},
+    "chat/admin/month_not_followed.j2": {"first": (2026, 8)},
+    "chat/staff/summary_not_followed.j2": {"first": (2026, 8)},
 }
 
 

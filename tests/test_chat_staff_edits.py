@@ -69,7 +69,11 @@ async def test_a_late_summary_is_handed_in_for_the_month_chosen_and_marked_late(
     assert "逾期提交。" in cells, cells
     # a month not begun, a closed month and a word that is no month are answered and open nothing
     assert "尚未开始" in (await july.command(author, "summary", "2026-12")).text
-    closed = await july.command(author, "summary", "2026年4月")  # the second quarter's rating has opened
+    # the admins close April
+    assert (
+        "已停止补交" in (await july.command(ADMIN, "close", "小结 2026年4月")).text
+    )  # the admins close April
+    closed = await july.command(author, "summary", "2026年4月")
     assert "已停止补交" in closed.text and "督查指导科" in closed.text, closed.text
     assert "月份应写成" in (await july.command(author, "summary", "十三月")).text
 

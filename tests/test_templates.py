@@ -567,3 +567,22 @@ def test_a_document_preview_keeps_its_month_or_quarter_after_any_edit():
         change=Row(action="deleted", number=2),
     )
     assert text.startswith("已删除第2条。\n《2026年第三季度平时考核登记表》当前共1条"), text
+
+
+def _dict_literals(source: str):
+    """The bodies of the {…} tables written in a template (not {{ }}, {% %} or {# #})."""
+    for opening in re.finditer(r"(?<![{%#])\{(?![{%#])", source):
+        depth = 0
+        for end in range(opening.start(), len(source)):
+            depth += {"{": 1, "}": -1}.get(source[end], 0)
+            if depth == 0:
+                yield source[opening.start() + 1 : end]
+                break
+
+
+@pytest.mark.parametrize("name", all_templates())
+def test_no_table_in_a_template_names_a_key_twice(name):
+    """Jinja keeps the last of two equal keys without a word: one text would silently replace another."""
+    for table in _dict_literals((TEMPLATES / name).read_text(encoding="utf-8")):
+        keys = re.findall(r'(?:^|[,{\n])\s*"([^"]+)"\s*:', table)
+        assert len(keys) == len(set(keys)), (name, sorted(k for k in keys if keys.count(k) > 1))

@@ -25,6 +25,7 @@ from tests.test_workflow_quarter import ADMIN, CST, Q3, Quarterly
 @pytest.fixture
 def quarterly(settings, database) -> Quarterly:
     settings.admins.ids = [ADMIN]
+    settings.start.first_month = "2026-01"  # the bot takes part in every month these tests write
     return Quarterly(settings, database)
 
 

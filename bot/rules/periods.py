@@ -98,7 +98,7 @@ Month = tuple[int, int]
 
 
 def parse_month(text: str) -> Month | None:
-    """A typed month with its year (bot.rules.vocabulary.MONTH_WITH_YEAR: 2026-08, 2026.8, 2026年8月,
+    """A typed month with its year (bot.rules.vocabulary.MONTH_WITH_YEAR: 2026-08, 2026.8, 2026 nian 8 yue,
     202608; full-width digits too), else None; month 13 is none."""
     match = MONTH_WITH_YEAR.match(typed(text).strip())
     if match is None:

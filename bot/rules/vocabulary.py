@@ -35,6 +35,8 @@ LEAVE_WORDS = {
 
 # Commands' keywords: the Chinese words an admin would write first, the English ones kept as aliases.
 # Each table is read by `keyword`, full-width letters (ｇｏａｌｓ) and capitals (Grant) as typed.
+# /close 小结 2026年9月: the month's summaries, not a quarter's phase.
+SUMMARY_WORDS = {word: True for word in ("小结", "月小结", "工作小结", "月工作小结", "summary", "summaries")}
 PHASE_WORDS = {
     "指标": Phase.GOALS,
     "个性指标": Phase.GOALS,

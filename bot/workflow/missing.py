@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
-from bot.rules.periods import month_at_hand, summary_deadline
+from bot.rules.periods import summary_deadline
 from bot.workflow.invites import create_invites
+from bot.workflow.months import closed, month_in_view
 from bot.workflow.phases import is_open, local_until, quarter_for, window_of
 from bot.workflow.raters import outstanding_ballots, ratees
 from bot.workflow.unit import Refusal, Work
@@ -21,7 +22,7 @@ KINDS = ("summary", "goals", "registration", "rating")
 class Missing:
     """The people missing, by list; a quarter's list is None while its phase is not open."""
 
-    month: tuple[int, int]
+    month: tuple[int, int] | None  # None before the bot takes part in any month
     summaries: list[Person] = field(default_factory=list)
     goals: list[Person] | None = None
     goals_quarter: Quarter | None = None
@@ -74,9 +75,11 @@ async def _raters_owing(work: Work, assessment: Assessment) -> list[tuple[Person
 
 async def missing_now(work: Work, given: Quarter | None = None) -> Missing:
     """Everyone missing for what is at hand: the month's summaries, the open phases, unbound accounts."""
-    month = month_at_hand(work.now, work.calendar)
-    done = await work.repo.summaries_done(month[0], month[1], DONE)
-    missing = Missing(month, summaries=[p for p in await ratees(work) if p.id not in done])
+    month = await month_in_view(work)
+    missing = Missing(month)
+    if month is not None:
+        done = await work.repo.summaries_done(month[0], month[1], DONE)
+        missing.summaries = [p for p in await ratees(work) if p.id not in done]
     missing.sections = await work.repo.section_names()
     quarter, assessment = await _open(work, Phase.GOALS, given)
     if assessment is not None:
@@ -116,9 +119,10 @@ async def chase(work: Work, kind: str, period: str) -> Chased | None:
         sent, already = sent + queued, already + (not queued)
 
     if kind == "summary":
-        year, month = month_at_hand(work.now, work.calendar)
-        if period != f"{year}-{month:02d}":
+        at_hand = await month_in_view(work)
+        if at_hand is None or period != f"{at_hand[0]}-{at_hand[1]:02d}" or await closed(work, *at_hand):
             return None
+        year, month = at_hand
         deadline = summary_deadline(year, month, work.calendar, work.settings.schedule)
         deadline = deadline.astimezone(work.calendar.tz)
         for person in (await missing_now(work)).summaries:

@@ -1,9 +1,10 @@
 """Which months' summaries may be handed in: due, late or closed, and the month's deadline.
 
 A month's summary is open from the month's first day. After its deadline it is still accepted, marked
-late, until the month is closed: when the rating of the month's quarter opens (by the calendar or an
-admin's /open rating), since from then on the quarter's records are being decided. A summary handed in
-before the close can still be put right after it, when its reviewer returns it.
+late, until the month is closed: by the admins (/close summary 2026-09, in Chinese words too), or at
+the latest when its quarter's results are confirmed, since from then on the quarter's records are
+settled. A summary handed in before the close can still be put right after it, when its reviewer returns
+it. Months before the bot takes part (bot.workflow.span) are not asked for at all.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from bot.rules.cycle import default_window
-from bot.rules.domain import AssessmentStatus, Phase, Quarter
-from bot.rules.periods import summary_deadline, summary_month
-from bot.workflow.phases import window_of
+from bot.rules.domain import AssessmentStatus, Quarter
+from bot.rules.periods import month_at_hand, summary_deadline, summary_month
+from bot.workflow.span import span
 from bot.workflow.unit import Refusal, Work
 
 LOOK_BACK = 6  # months before the current one that may still be open for late work
@@ -24,7 +24,16 @@ class MonthState(StrEnum):
     NOT_DUE = "not_due"  # the month has not begun
     OPEN = "open"  # before its deadline
     LATE = "late"  # past its deadline, still accepted (marked late)
-    CLOSED = "closed"  # its quarter's rating has opened
+    CLOSED = "closed"  # closed by the admins, or its quarter's results are confirmed
+    NOT_FOLLOWED = "not_followed"  # before the first month the bot takes part in
+
+
+SETTLED = (AssessmentStatus.CONFIRMED, AssessmentStatus.PUBLICITY, AssessmentStatus.FINAL)
+
+
+def closed_key(year: int, month: int) -> str:
+    """bot_setting: when the admins closed the month's summaries (an ISO timestamp)."""
+    return f"summaries_closed:{year}-{month:02d}"
 
 
 def this_month(work: Work) -> tuple[int, int]:
@@ -37,23 +46,21 @@ def deadline_of(work: Work, year: int, month: int) -> dt.datetime:
     return summary_deadline(year, month, calendar, work.settings.schedule).astimezone(calendar.tz)
 
 
-async def rating_opened(work: Work, quarter: Quarter) -> bool:
-    """Whether the quarter's rating has opened, by an admin or by the calendar."""
-    assessment = await work.repo.assessment(quarter)
-    if assessment is not None and assessment.status is not AssessmentStatus.PREPARING:
+async def closed(work: Work, year: int, month: int) -> bool:
+    """Whether no more summaries of the month are taken: the admins closed it, or its quarter is settled."""
+    if await work.repo.setting(closed_key(year, month)) is not None:
         return True
-    if assessment is not None:
-        window = await window_of(work, assessment, Phase.RATING)
-    else:
-        window = default_window(Phase.RATING, quarter, work.calendar, work.settings.schedule)
-    return work.now >= window.opens
+    assessment = await work.repo.assessment(Quarter.containing(dt.date(year, month, 1)))
+    return assessment is not None and assessment.status in SETTLED
 
 
 async def month_state(work: Work, year: int, month: int) -> MonthState:
     local = work.calendar.localize(work.now)
     if (year, month) > (local.year, local.month):
         return MonthState.NOT_DUE
-    if await rating_opened(work, Quarter.containing(dt.date(year, month, 1))):
+    if not (await span(work)).month(year, month):
+        return MonthState.NOT_FOLLOWED
+    if await closed(work, year, month):
         return MonthState.CLOSED
     return MonthState.OPEN if work.now < deadline_of(work, year, month) else MonthState.LATE
 
@@ -65,4 +72,33 @@ async def check_open(work: Work, year: int, month: int, *, alert: bool = False) 
         raise Refusal("chat/staff/summary_not_due.j2", alert=alert, year=year, month=month)
     if state is MonthState.CLOSED:
         raise Refusal("chat/staff/summary_closed.j2", alert=alert, year=year, month=month)
+    if state is MonthState.NOT_FOLLOWED:
+        first = (await span(work)).first
+        raise Refusal("chat/staff/summary_not_followed.j2", alert=alert, year=year, month=month, first=first)
     return state
+
+
+async def month_in_view(work: Work) -> tuple[int, int] | None:
+    """The month whose summaries the admins follow now (bot.rules.periods.month_at_hand), or None when the
+    bot does not take part in it yet."""
+    year, month = month_at_hand(work.now, work.calendar)
+    return (year, month) if (await span(work)).month(year, month) else None
+
+
+async def close_month(work: Work, year: int, month: int) -> bool:
+    """The admins stop taking the month's summaries (late ones included); whether it was open until now.
+    A month before its deadline, or one the bot does not take part in, is refused."""
+    await work.repo.serialize(closed_key(year, month))  # two admins at once: one closes, one reads it
+    state = await month_state(work, year, month)
+    if state is MonthState.CLOSED:
+        return False
+    if state in (MonthState.NOT_DUE, MonthState.OPEN):
+        deadline = deadline_of(work, year, month)
+        raise Refusal("chat/admin/month_not_over.j2", year=year, month=month, deadline=deadline)
+    if state is MonthState.NOT_FOLLOWED:
+        raise Refusal(
+            "chat/admin/month_not_followed.j2", year=year, month=month, first=(await span(work)).first
+        )
+    await work.repo.put_setting(closed_key(year, month), work.now.isoformat(), work.user_id, work.now)
+    await work.repo.audit(work.actor, "summaries_closed", year=year, month=month)
+    return True

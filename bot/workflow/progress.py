@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
-from bot.rules.periods import month_at_hand
 from bot.workflow.missing import Missing, missing_now
+from bot.workflow.months import closed, month_in_view
 from bot.workflow.phases import is_open
 from bot.workflow.raters import pairs_for
 from bot.workflow.unit import Work
@@ -27,13 +27,14 @@ class Line:
 class Report:
     quarter: Quarter
     status: AssessmentStatus | None
-    month: tuple[int, int]
+    month: tuple[int, int] | None  # the summaries' month at hand; None before the bot takes part
     summaries: list[Line] = field(default_factory=list)
     goals: list[Line] = field(default_factory=list)
     registrations: list[Line] = field(default_factory=list)
     ballots: list[Line] = field(default_factory=list)
     open_phases: list[Phase] = field(default_factory=list)
     missing: Missing | None = None  # who, by name, for the lists at hand
+    month_closed: bool = False  # the admins stopped taking the month's summaries (no chase then)
 
 
 def _lines(sections: dict[int, str], totals: dict[int, int], done: dict[int, int]) -> list[Line]:
@@ -44,7 +45,6 @@ def _lines(sections: dict[int, str], totals: dict[int, int], done: dict[int, int
 
 
 async def progress_report(work: Work, quarter: Quarter, given: Quarter | None = None) -> Report:
-    calendar = work.services.work_calendar()
     sections = {s.id: s.name for s in await work.repo.sections()}
     people = await work.repo.people(active_only=True)
     ratees = [p for p in people if not p.role.is_bureau_leader]
@@ -52,16 +52,18 @@ async def progress_report(work: Work, quarter: Quarter, given: Quarter | None = 
     per_section: dict[int, int] = defaultdict(int)
     for p in ratees:
         per_section[p.section_id] += 1
-    month = month_at_hand(work.now, calendar)
+    month = await month_in_view(work)
     assessment = await work.repo.assessment(quarter)
     report = Report(quarter, assessment.status if assessment else None, month)
     report.missing = await missing_now(work, given)
 
-    done: dict[int, int] = defaultdict(int)
-    for person_id in await work.repo.summaries_done(month[0], month[1], DONE):
-        if person_id in section_of:
-            done[section_of[person_id]] += 1
-    report.summaries = _lines(sections, per_section, done)
+    if month is not None:
+        report.month_closed = await closed(work, *month)
+        done: dict[int, int] = defaultdict(int)
+        for person_id in await work.repo.summaries_done(month[0], month[1], DONE):
+            if person_id in section_of:
+                done[section_of[person_id]] += 1
+        report.summaries = _lines(sections, per_section, done)
     if assessment is None:
         return report
     for phase, model, target in (

@@ -49,7 +49,7 @@ async def late_months(work: Work, person_id: int, shown: tuple[int, int]) -> lis
     year, month = this_month(work)
     for _ in range(LOOK_BACK):
         year, month = previous_month(year, month)
-        if await month_state(work, year, month) is MonthState.CLOSED:
+        if await month_state(work, year, month) in (MonthState.CLOSED, MonthState.NOT_FOLLOWED):
             break
         row = await work.repo.summary(person_id, year, month)
         if (year, month) != shown and (row is None or row.status not in HANDED_IN):
@@ -70,6 +70,8 @@ async def open_summary(work: Work, person_id: int, month: tuple[int, int] | None
     """The author's current summary, or that of the month he asked for (refused when the month has not
     begun or is closed), created empty if there is none yet; with the other months he may hand in late."""
     if month is None:
+        if await month_state(work, *this_month(work)) is MonthState.NOT_FOLLOWED:
+            await check_open(work, *this_month(work))  # refused: the bot takes part from a later month
         row = await current_summary(work, person_id, create=True)
     else:
         row = await work.repo.summary(person_id, *month)
