@@ -99,6 +99,7 @@ MODES_EXPECTED: dict[str, tuple[Access, dict]] = {
     "objection": (A.BOUND, {"assessment_id": 999_999}),
     "feedback": (A.RATEE, {"assessment_id": 999_999}),
     "return_opinion": (A.REVIEWER, {"kind": "summary", "id": 999_999, "stamp": 1}),
+    "approve_comment": (A.REVIEWER, {"kind": "summary", "id": 999_999, "stamp": 1}),
 }
 
 # The kinds of user. Who each access admits is written out here, not taken from bot.rules.roles.
