@@ -14,12 +14,20 @@ from handlers.paging import send_paged
 from handlers.turn import Turn, on
 
 
-@on(Access.ADMIN)
+@on(Access.LEADERSHIP)
 async def results(turn: Turn) -> None:
-    """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
+    """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open;
+    a bureau leader who is no admin sees it read only, a supervisor that of his sections."""
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
-    await send_paged(turn, "chat/admin/results.j2", **await decisions.results_page(turn, quarter))
+    identity = turn.identity
+    if identity.is_admin:
+        page = await decisions.results_page(turn, quarter)
+    else:
+        page = await decisions.leaders_page(
+            turn, quarter, principal=identity.is_principal, supervises=identity.person.supervises
+        )
+    await send_paged(turn, "chat/admin/results.j2", **page)
 
 
 @on(Access.ADMIN)

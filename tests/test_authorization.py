@@ -59,7 +59,7 @@ COMMANDS: dict[str, Access] = {
     "exempt": A.ADMIN,
     "leave": A.ADMIN,
     "raters": A.ADMIN,
-    "results": A.ADMIN,
+    "results": A.LEADERSHIP,
     "confirm": A.ADMIN,
     "change": A.ADMIN,
     "publish": A.ADMIN,
@@ -119,6 +119,7 @@ ADMITS: dict[Access, set[str]] = {
     A.RATER: {"staff", "head", "supervisor", "principal"},
     A.RATEE: {"staff", "head"},
     A.REVIEWER: {"head", "supervisor", "principal"},
+    A.LEADERSHIP: {"supervisor", "principal", "admin"},
     A.ADMIN: {"admin"},
 }
 # The peer's ballot whose points nobody else may read: 吴晓燕 rates her colleague 冯雪梅.
