@@ -13,7 +13,7 @@ from handlers.buttons import button
 from handlers.inputs import input_mode
 from handlers.turn import Button, Refusal, Turn, on
 
-ASKING = ("return_opinion", "approve_comment")  # the modes a review's 取消 ends
+ASKING = ("return_opinion", "approve_comment")  # the modes a review's cancel button ends
 
 
 async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record) -> None:

@@ -27,6 +27,7 @@ from bot.rules.publicity import Notice, NoticeEntry
 from bot.rules.tiers import Change, Conflict, DecisionProblem, Problem, QuarterResult, QuotaCheck, RateeResult
 from bot.rules.workcalendar import PublicityPeriod
 from bot.settings import IndicatorItem
+from bot.workflow.outcomes import Grounds
 from bot.workflow.progress import Line, Report
 from handlers.catalogue import Audience, commands_for
 
@@ -36,7 +37,7 @@ WHEN = dt.datetime(2026, 10, 23, 18, 0, tzinfo=TZ)
 PERSON = Row(id=1, name="周明远", section_id=1, post_title="科长")
 PEOPLE = {1: PERSON, 2: Row(id=2, name="陶思琪", section_id=2, post_title="窗口科员")}
 SECTIONS = {1: "综合科", 2: "政务服务科"}
-RESULT_ROW = Row(final_tier=Tier.GOOD, composite=Decimal("93.52"), exempt_reasons="")
+RESULT_ROW = Row(final_tier=Tier.GOOD, composite=Decimal("93.52"), exempt_reasons="", score_tier=Tier.GOOD)
 PROPOSAL = QuarterResult(
     [
         RateeResult(
@@ -279,6 +280,18 @@ OVERRIDES: dict[str, dict] = {
     "chat/errors/file_not_accepted.j2": {"admin": True},
     "chat/errors/period_out_of_range.j2": {"text": "0000Q1", "first": 2000, "last": 2027},
     "chat/errors/command_not_half_width.j2": {"command": "/me"},
+    "chat/staff/own_result.j2": {
+        "result": Row(
+            final_tier=Tier.FAIR, composite=Decimal("93.01"), exempt_reasons="", score_tier=Tier.GOOD
+        ),
+        "basis": Grounds(
+            override=OverrideKind.AFFIRMATION,
+            ground=1,
+            override_reason="获市级表彰",
+            changed_from=Tier.GOOD,
+            change_reason="班子研究",
+        ),
+    },
 }
 
 

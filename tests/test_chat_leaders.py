@@ -6,10 +6,13 @@ import pytest
 
 from bot.records.contents import monthly_forms
 from bot.records.documents import text as form_text
-from bot.rules.domain import ReviewStatus
+from bot.records.spreadsheets import read_table
+from bot.rules.domain import Quarter, ReviewStatus, Tier
+from bot.workflow.quarter import compute_and_store, import_ballots
+from scheduler.jobs import Scheduler
 from storage.models import MonthlySummary
 from storage.repository import Repository
-from tests.chat import TZ, at, bind_everyone, import_roster, running_bot
+from tests.chat import ADMIN, GROUP, TZ, at, bind_everyone, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
 
@@ -78,3 +81,111 @@ async def test_an_approval_carries_the_leaders_comment_to_the_author_and_form_1(
     # the buttons of the request are used up
     await bureau.press(head, asking, "取消")
     assert (await _summary(bureau, "吴晓燕")).opinion == "数据翔实，继续保持"
+
+
+# --- a quarter decided and made final (items 9-11) ----------------------------------------------------
+
+Q3 = Quarter(2026, 3)
+VETOED, EXEMPTED, CHANGED = "韩志刚", "陶思琪", "金晓峰"
+
+
+@pytest.fixture
+async def october(database_url, database):
+    """The example bureau on 14 October with Q3's ballots in (on paper) and rating still open."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
+        await bind_everyone(bureau)
+        bureau.driver.add_group(GROUP, "工作群", [ADMIN])
+        await bureau.command(ADMIN, "bindgroup", chat_id=GROUP)
+        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
+        await bureau.settle()
+        async with bureau.services.database.session() as session:
+            outcome = await import_ballots(
+                Repository(session),
+                bureau.services.settings,
+                Q3,
+                read_table(EXAMPLES / "ballots-2026Q3.csv"),
+                "t",
+            )
+            assert outcome.new
+        yield bureau
+
+
+async def _decided(bureau) -> dict[str, Tier | None]:
+    """Veto, exemption, rating closed, every open choice and one change made: the proposal to confirm."""
+    await bureau.command(ADMIN, "veto", f"{VETOED} 2 在全市业务通报中被点名批评")
+    await bureau.command(ADMIN, "exempt", f"{EXEMPTED} 长期借调市政务服务中心")
+    close = await bureau.command(ADMIN, "close", "rating")
+    await bureau.press(ADMIN, close, "确认")
+    await bureau.settle()
+    async with bureau.services.database.session() as session:
+        computed = await compute_and_store(Repository(session), bureau.services.settings, Q3, "t")
+    people = computed.people
+    for conflict in computed.proposal.conflicts:
+        for index, person_id in enumerate(sorted(conflict.person_ids)):
+            tier = "好" if index < conflict.slots else "较好"
+            await bureau.command(ADMIN, "change", f"{people[person_id].name} {tier} 局领导班子研究决定")
+    by_name = {people[r.person_id].name: r for r in computed.proposal.ratees}
+    assert by_name[CHANGED].proposed is not Tier.AVERAGE
+    reply = await bureau.command(ADMIN, "change", f"{CHANGED} 一般 服务投诉经核实")
+    assert "一般" in reply.text
+    return {name: r.proposed for name, r in by_name.items()}
+
+
+async def _final(bureau) -> None:
+    ask = await bureau.command(ADMIN, "confirm")
+    await bureau.press(ADMIN, ask, "确认")
+    bureau.clock.set(at(2026, 10, 21, 10, 0))
+    ask = await bureau.command(ADMIN, "publish")
+    await bureau.press(ADMIN, ask, "确认")
+    await bureau.settle()
+    bureau.clock.set(at(2026, 10, 23, 18, 0))
+    await Scheduler(bureau.services).tick()
+    await bureau.settle()
+
+
+async def test_the_leadership_sees_the_proposal_read_only_a_supervisor_his_sections(october):
+    bureau = october
+    principal, supervisor, staff = bureau.user("赵建国"), bureau.user("钱卫东"), bureau.user("吴晓燕")
+    hidden = await bureau.command(principal, "results")  # ballots are accepted: nothing scored is shown
+    assert "综合得分" not in hidden.text and "周明远" not in hidden.text
+    await _decided(bureau)
+    whole = "\n".join(m.text for m in await _all_replies(bureau, principal, "results"))
+    assert "周明远" in whole and "严立军" in whole and "华静怡" in whole
+    assert "/confirm" not in whole and "/change" not in whole and "研究审定" in whole
+    mine = "\n".join(m.text for m in await _all_replies(bureau, supervisor, "results"))
+    assert "周明远" in mine and "杨建华" in mine  # 综合科 and 行政审批科 are his
+    assert "严立军" not in mine and "华静怡" not in mine  # 政务服务科 is not
+    assert "/confirm" not in mine and "群众评分" not in mine and "主要领导评分" not in mine
+    assert "没有权限" in (await bureau.command(staff, "results")).text
+    admin = (await bureau.command(ADMIN, "results")).text
+    assert "/confirm" in admin or "/change" in admin or "待处理" in admin or "审定" in admin
+
+
+async def _all_replies(bureau, user_id: int, command: str):
+    before = len(bureau.driver.bot_messages(user_id))
+    await bureau.command(user_id, command)
+    await bureau.settle()
+    return bureau.driver.bot_messages(user_id)[before:]
+
+
+async def test_each_ratee_is_told_what_decided_his_result(october):
+    bureau = october
+    proposed = await _decided(bureau)
+    await _final(bureau)
+    vetoed = await bureau.expect(bureau.user(VETOED), "平时考核结果")
+    assert "较差" in vetoed.text and "一票否决" in vetoed.text and "点名批评" in vetoed.text
+    assert "在全市及以上相关业务部门受到通报批评" in vetoed.text  # the ground, in the plan's words
+    changed = await bureau.expect(bureau.user(CHANGED), "平时考核结果")
+    assert "等次：一般" in changed.text and "服务投诉经核实" in changed.text
+    assert "局领导班子" in changed.text and f"“{_tier_word(proposed[CHANGED])}”" in changed.text
+    exempted = await bureau.expect(bureau.user(EXEMPTED), "平时考核结果")
+    assert "只写评语" in exempted.text and "长期借调市政务服务中心" in exempted.text
+    probation = await bureau.expect(bureau.user("沈嘉怡"), "平时考核结果")
+    assert "只写评语" in probation.text and "试用期" in probation.text
+    scored = await bureau.expect(bureau.user("周明远"), "平时考核结果")
+    assert "综合得分" in scored.text and "按得分为" in scored.text
+
+
+def _tier_word(tier: Tier | None) -> str:
+    return {Tier.GOOD: "好", Tier.FAIR: "较好", Tier.AVERAGE: "一般", Tier.POOR: "较差"}[tier]

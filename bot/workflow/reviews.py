@@ -85,7 +85,7 @@ async def _decide(
     work: Work, reviewer: PersonView, found: UnderReview, stamp: Any, approved: bool, opinion: str | None
 ) -> None:
     """Record the review (approved, with an optional comment, or returned with an opinion) and tell the
-    author; the comment or opinion is the document's "直接领导审核意见" after "同意。" or "退回修改："."""
+    author; the comment or opinion is the review opinion of Form 1 and Form 2."""
     kind, doc, author = found.kind, found.doc, found.author
     doc.status, doc.reviewer_id, doc.reviewed_at, doc.opinion = (
         ReviewStatus.APPROVED if approved else ReviewStatus.RETURNED,
