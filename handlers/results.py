@@ -117,13 +117,16 @@ async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -
 
 @on(Access.ADMIN)
 async def objections(turn: Turn) -> None:
-    """/objections [QUARTER]: every objection with its author (admins only)."""
+    """/objections [QUARTER]: every objection with its author, and the ratees' feedback (admins only)."""
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     assessment = await turn.repo.assessment(quarter)
     rows = await turn.repo.objections(assessment.id) if assessment is not None else []
+    opinions = await turn.repo.feedback(assessment.id) if assessment is not None else []
     people = await turn.repo.people_by_id()
-    await send_paged(turn, "chat/admin/objections.j2", quarter=quarter, objections=rows, people=people)
+    await send_paged(
+        turn, "chat/admin/objections.j2", quarter=quarter, objections=rows, people=people, feedback=opinions
+    )
 
 
 @on(Access.ADMIN)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
+import pytest
+from openpyxl import load_workbook
+
+from bot.records import contents
 from bot.records.contents import monthly_forms
 from bot.records.documents import text as form_text
 from bot.records.spreadsheets import read_table
-from bot.rules.domain import Quarter, ReviewStatus, Tier
+from bot.records.workbooks import filing_workbook
+from bot.rules.domain import Category, Quarter, ReviewStatus, Tier
 from bot.workflow.quarter import compute_and_store, import_ballots
 from scheduler.jobs import Scheduler
 from storage.models import MonthlySummary
@@ -162,9 +167,9 @@ async def test_the_leadership_sees_the_proposal_read_only_a_supervisor_his_secti
     assert "/confirm" in admin or "/change" in admin or "待处理" in admin or "审定" in admin
 
 
-async def _all_replies(bureau, user_id: int, command: str):
+async def _all_replies(bureau, user_id: int, command: str, args: str = ""):
     before = len(bureau.driver.bot_messages(user_id))
-    await bureau.command(user_id, command)
+    await bureau.command(user_id, command, args)
     await bureau.settle()
     return bureau.driver.bot_messages(user_id)[before:]
 
@@ -189,3 +194,28 @@ async def test_each_ratee_is_told_what_decided_his_result(october):
 
 def _tier_word(tier: Tier | None) -> str:
     return {Tier.GOOD: "好", Tier.FAIR: "较好", Tier.AVERAGE: "一般", Tier.POOR: "较差"}[tier]
+
+
+async def test_a_ratees_feedback_reaches_his_supervisor_the_admins_and_the_records(october):
+    bureau = october
+    await _decided(bureau)
+    await _final(bureau)
+    author, supervisor, other = bureau.user("吴晓燕"), bureau.user("钱卫东"), bureau.user("孙丽华")
+    mine = await bureau.expect(author, "平时考核结果")
+    _answer, _ = await bureau.press(author, mine, "填写意见")
+    receipt = await bureau.text(author, "希望加强业务培训")
+    assert "已记录" in receipt.text
+    await bureau.settle()
+    told = await bureau.expect(supervisor, "希望加强业务培训")
+    assert "吴晓燕" in told.text and "综合科" in told.text and "谈心谈话" in told.text
+    assert not any("希望加强业务培训" in (m.text or "") for m in bureau.driver.bot_messages(other))
+    listed = "\n".join(m.text for m in await _all_replies(bureau, ADMIN, "objections", "2026Q3"))
+    assert "吴晓燕：希望加强业务培训" in listed
+    async with bureau.services.database.session() as session:
+        filing = await contents.filing(Repository(session), bureau.services.settings, Q3, TZ)
+    row = next(r for rows in filing.rows.values() for r in rows if r.header.name == "吴晓燕")
+    assert row.feedback == ("希望加强业务培训",)
+    sheet = load_workbook(io.BytesIO(filing_workbook(filing, Category.CIVIL_SERVANT))).active
+    values = [[c.value for c in line] for line in sheet.iter_rows()]
+    column = values[1].index("本人意见")
+    assert any(line[column] == "希望加强业务培训" for line in values[2:])
