@@ -108,7 +108,7 @@ class FilingRow:
     exempt_reasons: tuple[ExemptReason, ...]
     exemption_reason: str | None
     flags: tuple[Flag, ...]
-    feedback: tuple[str, ...] = ()  # the ratee's opinions on his result (听取本人意见), oldest first
+    feedback: tuple[str, ...] = ()  # the ratee's opinions on his own result, oldest first
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ async def final_quarter(work: Work, quarter: Quarter) -> Assessment:
 
 async def record_feedback(work: Work, person_id: int, assessment_id: Any, text: str) -> Assessment:
     """Keep the person's feedback on a quarter (every answer is kept, none replaced) and pass it to the
-    supervisors of his section, for their talk with him (谈心谈话); the admins list it with /objections."""
+    supervisors of his section, for their talk with him; the admins list it with /objections."""
     assessment = await work.repo.assessment_by_id(assessment_id)
     if assessment is None:
         raise Refusal("chat/staff/no_final.j2")
