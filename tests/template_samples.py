@@ -29,7 +29,7 @@ from bot.rules.workcalendar import PublicityPeriod
 from bot.settings import IndicatorItem
 from bot.workflow.outcomes import Grounds
 from bot.workflow.progress import Line, Report
-from handlers.catalogue import Audience, commands_for
+from handlers.catalogue import Audience, Standing, commands_for, menu_blocks
 
 TZ = ZoneInfo("Asia/Shanghai")
 Q3 = Quarter(2026, 3)
@@ -162,7 +162,10 @@ POOL = {
     "bot": "assessment_bot",
     "round": 2,
     "commands": commands_for(*Audience),
-    "audiences": list(Audience),
+    "blocks": menu_blocks(Standing(bound=True, ratee=True, reviewer=True, admin=True, in_publicity=True)),
+    "is_ratee": True,
+    "is_reviewer": True,
+    "is_leader": False,
     "people": PEOPLE,
     "sections": SECTIONS,
     "proposal": PROPOSAL,

@@ -202,6 +202,7 @@ async def test_a_ratees_feedback_reaches_his_supervisor_the_admins_and_the_recor
     await _final(bureau)
     author, supervisor, other = bureau.user("吴晓燕"), bureau.user("钱卫东"), bureau.user("孙丽华")
     mine = await bureau.expect(author, "平时考核结果")
+    assert "feedback" in await _menu_becomes(bureau, author, lambda names: "feedback" in names)
     _answer, _ = await bureau.press(author, mine, "填写意见")
     receipt = await bureau.text(author, "希望加强业务培训")
     assert "已记录" in receipt.text
@@ -219,3 +220,53 @@ async def test_a_ratees_feedback_reaches_his_supervisor_the_admins_and_the_recor
     values = [[c.value for c in line] for line in sheet.iter_rows()]
     column = values[1].index("本人意见")
     assert any(line[column] == "希望加强业务培训" for line in values[2:])
+
+
+# --- menus and /help: what each person may do now (item 8) -----------------------------------------------
+
+STAFF_ONLY = {"summary", "goals", "registration", "objection", "feedback"}
+
+
+def _menu(bureau, user_id: int) -> set[str]:
+    return {c["command"] for c in bureau.driver.commands({"type": "chat", "chat_id": user_id})}
+
+
+async def _menu_becomes(bureau, user_id: int, check) -> set[str]:
+    bureau.services.outbox_wakeup.set()
+    await bureau.driver.wait_for(lambda: check(_menu(bureau, user_id)) or None, 15, f"menu of {user_id}")
+    return _menu(bureau, user_id)
+
+
+async def test_leaders_get_their_own_menu_help_and_welcome(bureau):
+    principal, supervisor, staff = bureau.user("赵建国"), bureau.user("钱卫东"), bureau.user("吴晓燕")
+    welcome = next(m for m in bureau.driver.bot_messages(principal) if "绑定成功" in (m.text or ""))
+    assert "提醒您填写月工作小结" not in welcome.text and "/results" in welcome.text
+    for leader in (principal, supervisor):
+        menu = await _menu_becomes(bureau, leader, lambda names: "review" in names)
+        assert not menu & STAFF_ONLY and {"me", "help", "review", "results"} <= menu
+        assert "rate" not in menu  # no rating is open
+        text = (await bureau.command(leader, "help")).text
+        assert "/review" in text and "/results" in text
+        assert not any(f"/{name}" in text for name in STAFF_ONLY) and "/rate " not in text
+    menu = await _menu_becomes(bureau, staff, lambda names: "summary" in names)
+    assert {"summary", "goals", "registration", "me", "help"} <= menu
+    assert not menu & {"rate", "review", "results", "objection", "feedback", "status"}
+    text = (await bureau.command(staff, "help")).text
+    assert "/summary" in text and "/objection" not in text and "/results" not in text
+    assert {"status", "veto", "results"} <= await _menu_becomes(
+        bureau, ADMIN, lambda names: "status" in names
+    )
+
+
+async def test_a_peer_sees_rate_while_he_has_ballots_to_give(october):
+    bureau = october  # rating open, every ballot in on paper
+    staff = bureau.user("吴晓燕")
+    assert "rate" not in await _menu_becomes(
+        bureau, staff, lambda names: "summary" in names and "rate" not in names
+    )
+    assert "/rate" not in (await bureau.command(staff, "help")).text
+    reply = await bureau.command(ADMIN, "raters", "add 吴晓燕 严立军")  # one more ratee for her
+    assert "严立军" in reply.text
+    menu = await _menu_becomes(bureau, staff, lambda names: "rate" in names)
+    assert "rate" in menu and "review" not in menu
+    assert "/rate" in (await bureau.command(staff, "help")).text
