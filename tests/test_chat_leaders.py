@@ -149,6 +149,7 @@ async def _final(bureau) -> None:
     await bureau.settle()
 
 
+@pytest.mark.slow  # a quarter's ballots, decisions and publicity: about 20 s
 async def test_the_leadership_sees_the_proposal_read_only_a_supervisor_his_sections(october):
     bureau = october
     principal, supervisor, staff = bureau.user("赵建国"), bureau.user("钱卫东"), bureau.user("吴晓燕")
@@ -174,6 +175,7 @@ async def _all_replies(bureau, user_id: int, command: str, args: str = ""):
     return bureau.driver.bot_messages(user_id)[before:]
 
 
+@pytest.mark.slow  # a quarter's ballots, decisions and publicity: about 20 s
 async def test_each_ratee_is_told_what_decided_his_result(october):
     bureau = october
     proposed = await _decided(bureau)
@@ -196,6 +198,7 @@ def _tier_word(tier: Tier | None) -> str:
     return {Tier.GOOD: "好", Tier.FAIR: "较好", Tier.AVERAGE: "一般", Tier.POOR: "较差"}[tier]
 
 
+@pytest.mark.slow  # a quarter's ballots, decisions and publicity: about 20 s
 async def test_a_ratees_feedback_reaches_his_supervisor_the_admins_and_the_records(october):
     bureau = october
     await _decided(bureau)
