@@ -104,9 +104,6 @@ class OutboxSender:
         self._stopping = True
         self.services.outbox_wakeup.set()
         if self._task is not None:
-            # a round that is reading (menus, pending rows) ends by itself and returns its connection
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=1.0)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
