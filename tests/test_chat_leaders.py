@@ -273,3 +273,18 @@ async def test_a_peer_sees_rate_while_he_has_ballots_to_give(october):
     menu = await _menu_becomes(bureau, staff, lambda names: "rate" in names)
     assert "rate" in menu and "review" not in menu
     assert "/rate" in (await bureau.command(staff, "help")).text
+
+
+async def test_a_role_changed_by_a_roster_import_changes_the_menu(bureau, database, tmp_path):
+    head = bureau.user("周明远")
+    assert "review" in await _menu_becomes(bureau, head, lambda names: "review" in names)
+    roster = (EXAMPLES / "roster.csv").read_text(encoding="utf-8-sig")
+    changed = roster.replace(
+        "周明远,男,1982-04,中共党员,2021-01,2005-07,科长,公务员,综合科,科室负责人",
+        "周明远,男,1982-04,中共党员,2021-01,2005-07,科员,公务员,综合科,工作人员",
+    )
+    assert changed != roster
+    (tmp_path / "roster.csv").write_text(changed, encoding="utf-8")
+    await import_roster(database, tmp_path / "roster.csv")
+    menu = await _menu_becomes(bureau, head, lambda names: "review" not in names)
+    assert "summary" in menu and "review" not in menu
