@@ -7,7 +7,6 @@ import logging
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
-    BotCommandScopeChat,
     BotCommandScopeDefault,
     Update,
 )
@@ -26,12 +25,10 @@ from bot.ops import webhook
 from bot.ops.health import HealthServer, record_tick
 from bot.ops.webhook import webhook_secret
 from bot.rendering import label
-from bot.rules.roles import reviews_others
 from bot.settings import Settings
 from bot.workflow.quarter import work_calendar
 from bot.workflow.services import SERVICES_KEY, Services
 from handlers import admin, buttons, cycle, exports, inputs, leaders, rating, reminders, results, staff, start
-from handlers.catalogue import Audience, commands_for
 from scheduler.jobs import Scheduler
 from storage.database import Database
 from storage.migrate import upgrade_async
@@ -152,36 +149,18 @@ async def _on_stop(application: Application) -> None:
     await application.bot_data[SERVICES_KEY].database.dispose()
 
 
-def _commands(*audiences: Audience) -> list[BotCommand]:
-    return [BotCommand(c.name, label("command", c.name)[:256]) for c in commands_for(*audiences)]
-
-
 async def refresh_menus(application: Application) -> None:
-    """Command menus per scope: staff by default, leaders and admins in their own chats."""
-    services: Services = application.bot_data[SERVICES_KEY]
+    """The menus of the scopes: /help for anyone the bot does not know yet, /bindgroup in groups. Each
+    person's own menu, what he may do now, is set by the outbox sender (OutboxSender.sync_menus)."""
     bot = application.bot
-    async with services.database.session() as session:
-        repo = Repository(session)
-        admins = set(services.settings.admins.ids) | await repo.admin_user_ids()
-        reviewers = {
-            p.telegram_user_id
-            for p in await repo.bound_people()
-            if p.active and reviews_others(p.role, p.section_id)
-        }
     menus = [
-        (_commands(Audience.STAFF), BotCommandScopeDefault()),
+        ([BotCommand("help", label("command", "help"))], BotCommandScopeDefault()),
         ([BotCommand("bindgroup", label("command", "bindgroup"))], BotCommandScopeAllGroupChats()),
     ]
-    menus += [
-        (_commands(Audience.STAFF, Audience.REVIEWER), BotCommandScopeChat(c))
-        for c in sorted(reviewers - admins)
-    ]
-    everything = _commands(Audience.STAFF, Audience.REVIEWER, Audience.ADMIN)
-    menus += [(everything, BotCommandScopeChat(c)) for c in sorted(admins)]
     for commands, scope in menus:
         try:
             await bot.set_my_commands(commands, scope=scope)
-        except TelegramError as exc:  # a chat that has not opened the bot yet: its menu comes later
+        except TelegramError as exc:
             log.info("menu for %s not set: %s", scope, exc)
 
 

@@ -9,11 +9,13 @@ import logging
 import time
 from collections import deque
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.rendering import chunks
+from bot.rendering import chunks, label
 from bot.rules.domain import OutboxStatus
+from bot.rules.menus import menu_commands
+from bot.workflow.menus import standings
 from bot.workflow.services import Services
 from bot.workflow.unit import Keyboard, Work, keyboard_from_json
 from storage.database import connection_lost
@@ -91,6 +93,9 @@ class OutboxSender:
         # sent mark, the retry goes on from here, not from the stale count in the row. A row leaves it
         # once its outcome (sent, failed, unreachable) is recorded.
         self._delivered: dict[int, tuple[int, int | None]] = {}
+        # The command menu each chat was given (bot.rules.menus): a chat's menu is set again only when
+        # what he may do changes (a phase opens or closes, his ballots are all in, his role changes).
+        self._menus: dict[int, tuple[str, ...]] = {}
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -107,6 +112,7 @@ class OutboxSender:
         while not self._stopping:
             try:
                 delay = await self.drain_once()
+                await self.sync_menus()
             except Exception as exc:
                 if connection_lost(exc):
                     log.warning("outbox: the database cannot serve now (%s), looking again later", exc)
@@ -117,6 +123,40 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=delay)
             wakeup.clear()
+
+    async def sync_menus(self) -> None:
+        """Give each chat whose commands changed its menu (one setMyCommands per chat and change, within
+        the overall rate); a chat the bot cannot reach gets its menu with /start."""
+        async with self.services.database.session() as session:
+            found = await standings(Work(self.services, Repository(session)))
+        wanted = {chat: tuple(c.name for c in menu_commands(s)) for chat, s in found.items()}
+        wanted.update({chat: () for chat in self._menus if chat not in wanted})  # no longer anyone's
+        for chat, names in wanted.items():
+            if self._stopping or self._menus.get(chat, None if names else ()) == names:
+                continue
+            delay = self.pacer.next_global - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.pacer.next_global = max(self.pacer.next_global, time.monotonic()) + self.pacer.interval
+            scope = BotCommandScopeChat(chat)
+            try:
+                if names:
+                    commands = [BotCommand(n, label("command", n)[:256]) for n in names]
+                    await self.bot.set_my_commands(commands, scope=scope)
+                else:
+                    await self.bot.delete_my_commands(scope=scope)
+            except RetryAfter as exc:
+                seconds = exc.retry_after
+                self.pacer.pause(seconds.total_seconds() if isinstance(seconds, dt.timedelta) else seconds)
+                return
+            except (BadRequest, Forbidden) as exc:  # not opened or blocked: /start sets it
+                log.info("menu for %s not set: %s", chat, exc)
+            except (TimedOut, NetworkError) as exc:  # tried again on the next round
+                log.info("menu for %s not set now: %s", chat, exc)
+                return
+            except TelegramError as exc:
+                log.info("menu for %s not set: %s", chat, exc)
+            self._menus[chat] = names
 
     async def pending(self) -> list[OutboxMessage]:
         async with self.services.database.session() as session:

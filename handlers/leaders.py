@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from bot.rules.roles import Access
 from bot.workflow import reviews
-from bot.workflow.documents import review_buttons
+from bot.workflow.documents import review_buttons, review_keyboard
+from bot.workflow.unit import button_data as data
 from handlers.buttons import button
 from handlers.inputs import input_mode
-from handlers.turn import Refusal, Turn, on
+from handlers.turn import Button, Refusal, Turn, on
+
+ASKING = ("return_opinion", "approve_comment")  # the modes a review's cancel button ends
 
 
 async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record) -> None:
@@ -25,11 +28,33 @@ async def _review_pressed(turn: Turn, kind: str, payload: dict, arg: str, record
             title=done.title,
         )
         return
-    found = await reviews.under_review(turn, turn.identity.person, kind, doc_id, stamp)
-    if arg != "back":
+    if arg not in ("back", "note", "cancel"):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
-    await turn.set_mode("return_opinion", {"kind": kind, "id": found.doc.id, "stamp": stamp})
-    turn.edit("chat/leaders/ask_opinion.j2", doc_kind=kind, author=found.author.name, title=found.title)
+    found = await reviews.under_review(turn, turn.identity.person, kind, doc_id, stamp)
+    if arg == "cancel":  # the return or the comment is not wanted: the document awaits its decision again
+        mode, waiting = await turn.mode(lock=True)
+        if mode in ASKING and waiting.get("token") == record.token:
+            await turn.clear_mode()
+        turn.edit(
+            "chat/leaders/review_request.j2",
+            review_keyboard(turn, record.token),
+            doc_kind=kind,
+            author=found.author.name,
+            title=found.title,
+            items=await reviews.items_for_review(turn, kind, found.doc),
+        )
+        turn.answer("chat/leaders/review_cancelled.j2")
+        return
+    mode = "return_opinion" if arg == "back" else "approve_comment"
+    await turn.set_mode(mode, {"kind": kind, "id": found.doc.id, "stamp": stamp, "token": record.token})
+    cancel = [[Button(turn.label("button", "cancel"), data(record.token, "cancel"))]]
+    turn.edit(
+        "chat/leaders/ask_opinion.j2" if arg == "back" else "chat/leaders/ask_comment.j2",
+        cancel,
+        doc_kind=kind,
+        author=found.author.name,
+        title=found.title,
+    )
 
 
 @button("review_summary", Access.REVIEWER)
@@ -59,6 +84,34 @@ async def return_opinion(turn: Turn, payload: dict, text: str) -> None:
     await turn.clear_mode()
     turn.reply(
         "chat/leaders/reviewed.j2", doc_kind=kind, approved=False, author=done.author.name, title=done.title
+    )
+
+
+@input_mode("approve_comment", Access.REVIEWER, single_answer=True)
+async def approve_comment(turn: Turn, payload: dict, text: str) -> None:
+    """The comment of an approval: the document is approved with it (its buttons are used up)."""
+    kind = payload.get("kind")
+    if kind not in reviews.MODELS:
+        await turn.clear_mode()
+        raise Refusal("chat/errors/no_input_expected.j2")
+    token = payload.get("token")
+    done = await reviews.approve(
+        turn,
+        turn.identity.person,
+        kind,
+        payload.get("id"),
+        payload.get("stamp"),
+        once=token if isinstance(token, str) else None,
+        comment=text,
+    )
+    await turn.clear_mode()
+    turn.reply(
+        "chat/leaders/reviewed.j2",
+        doc_kind=kind,
+        approved=True,
+        author=done.author.name,
+        title=done.title,
+        comment=done.doc.opinion,
     )
 
 

@@ -13,12 +13,20 @@ from handlers.paging import send_paged
 from handlers.turn import Turn, on
 
 
-@on(Access.ADMIN)
+@on(Access.LEADERSHIP)
 async def results(turn: Turn) -> None:
-    """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open."""
+    """/results [QUARTER]: the proposal with every flag, the leadership's changes and what is still open;
+    a bureau leader who is no admin sees it read only, a supervisor that of his sections."""
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
-    await send_paged(turn, "chat/admin/results.j2", **await decisions.results_page(turn, quarter))
+    identity = turn.identity
+    if identity.is_admin:
+        page = await decisions.results_page(turn, quarter)
+    else:
+        page = await decisions.leaders_page(
+            turn, quarter, principal=identity.is_principal, supervises=identity.person.supervises
+        )
+    await send_paged(turn, "chat/admin/results.j2", **page)
 
 
 @on(Access.ADMIN)
@@ -108,13 +116,16 @@ async def close_publicity_pressed(turn: Turn, payload: dict, arg: str, record) -
 
 @on(Access.ADMIN)
 async def objections(turn: Turn) -> None:
-    """/objections [QUARTER]: every objection with its author (admins only)."""
+    """/objections [QUARTER]: every objection with its author, and the ratees' feedback (admins only)."""
     given, _args = take_quarter(turn)
     quarter = await phases.assessed_quarter(turn, given)
     assessment = await turn.repo.assessment(quarter)
     rows = await turn.repo.objections(assessment.id) if assessment is not None else []
+    opinions = await turn.repo.feedback(assessment.id) if assessment is not None else []
     people = await turn.repo.people_by_id()
-    await send_paged(turn, "chat/admin/objections.j2", quarter=quarter, objections=rows, people=people)
+    await send_paged(
+        turn, "chat/admin/objections.j2", quarter=quarter, objections=rows, people=people, feedback=opinions
+    )
 
 
 @on(Access.ADMIN)

@@ -7,28 +7,20 @@ from telegram import BotCommand
 from bot.rendering import label
 from bot.rules.roles import Access
 from bot.workflow.invites import bind_account, reviews
-from handlers.catalogue import Audience, commands_for
+from bot.workflow.menus import standing_of
+from handlers.catalogue import menu_blocks
 from handlers.turn import Refusal, Turn, on
 
 # Private commands answered in the group with a pointer to the private chat (the others stay unanswered).
 GROUP_POINTERS = ("help", "objection")
 
 
-def set_menu(turn: Turn, audiences_: list[Audience]) -> None:
-    """Give this user the command menu of his roles (sent after the turn commits)."""
-    commands = [BotCommand(c.name, label("command", c.name)[:256]) for c in commands_for(*audiences_)]
-    turn.effects.menu = (turn.user_id, commands)
-
-
-def audiences(turn: Turn) -> list[Audience]:
-    found = []
-    if turn.identity.is_bound:
-        found.append(Audience.STAFF)
-    if turn.identity.is_reviewer:
-        found.append(Audience.REVIEWER)
-    if turn.identity.is_admin:
-        found.append(Audience.ADMIN)
-    return found
+async def menu(turn: Turn) -> list:
+    """This user's commands now, by block (bot.rules.menus), and his command menu, sent after the turn."""
+    blocks = menu_blocks(await standing_of(turn, turn.user_id))
+    commands = [c for _audience, block in blocks for c in block]
+    turn.effects.menu = (turn.user_id, [BotCommand(c.name, label("command", c.name)[:256]) for c in commands])
+    return blocks
 
 
 @on(Access.ANYONE)
@@ -40,21 +32,23 @@ async def start(turn: Turn) -> None:
     if not token:
         if turn.identity.is_stranger:
             raise Refusal("chat/errors/stranger.j2")
-        turn.reply("chat/start/welcome.j2", name=_name(turn), commands=commands_for(*audiences(turn)))
-        set_menu(turn, audiences(turn))
+        turn.reply("chat/start/welcome.j2", name=_name(turn), blocks=await menu(turn))
         return
     bound = turn.identity.person.id if turn.identity.person is not None else None
     binding = await bind_account(turn, token, bound)
+    await turn.repo.flush()
     if binding.already:
-        turn.reply("chat/start/welcome.j2", name=binding.person.name, commands=commands_for(*audiences(turn)))
+        turn.reply("chat/start/welcome.j2", name=binding.person.name, blocks=await menu(turn))
         return
-    turn.reply("chat/start/bound.j2", name=binding.person.name)
-    found = [Audience.STAFF]
-    if reviews(binding.person):
-        found.append(Audience.REVIEWER)
-    if turn.identity.is_admin:
-        found.append(Audience.ADMIN)
-    set_menu(turn, found)
+    await menu(turn)
+    person = binding.person
+    turn.reply(
+        "chat/start/bound.j2",
+        name=person.name,
+        is_ratee=person.is_ratee,
+        is_reviewer=reviews(person),
+        is_leader=person.role.is_bureau_leader,
+    )
 
 
 def _name(turn: Turn) -> str:
@@ -66,11 +60,10 @@ def _name(turn: Turn) -> str:
 
 @on(Access.ANYONE)
 async def help_command(turn: Turn) -> None:
-    """/help: the commands this user may use, by role."""
+    """/help: the commands this user may use now, by block (the same as his menu)."""
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
-    turn.reply("chat/start/help.j2", commands=commands_for(*audiences(turn)), audiences=audiences(turn))
-    set_menu(turn, audiences(turn))
+    turn.reply("chat/start/help.j2", blocks=await menu(turn))
 
 
 @on(Access.ANYONE)

@@ -29,8 +29,9 @@ from bot.rules.workcalendar import PublicityPeriod
 from bot.settings import IndicatorItem
 from bot.workflow.adjustments import AdminLine, LeaveLine
 from bot.workflow.missing import Chased, Missing
+from bot.workflow.outcomes import Grounds
 from bot.workflow.progress import Line, Report
-from handlers.catalogue import Audience, commands_for
+from handlers.catalogue import Audience, Standing, commands_for, menu_blocks
 
 TZ = ZoneInfo("Asia/Shanghai")
 Q3 = Quarter(2026, 3)
@@ -38,7 +39,7 @@ WHEN = dt.datetime(2026, 10, 23, 18, 0, tzinfo=TZ)
 PERSON = Row(id=1, name="周明远", section_id=1, post_title="科长")
 PEOPLE = {1: PERSON, 2: Row(id=2, name="陶思琪", section_id=2, post_title="窗口科员")}
 SECTIONS = {1: "综合科", 2: "政务服务科"}
-RESULT_ROW = Row(final_tier=Tier.GOOD, composite=Decimal("93.52"), exempt_reasons="")
+RESULT_ROW = Row(final_tier=Tier.GOOD, composite=Decimal("93.52"), exempt_reasons="", score_tier=Tier.GOOD)
 PROPOSAL = QuarterResult(
     [
         RateeResult(
@@ -163,7 +164,10 @@ POOL = {
     "bot": "assessment_bot",
     "round": 2,
     "commands": commands_for(*Audience),
-    "audiences": list(Audience),
+    "blocks": menu_blocks(Standing(bound=True, ratee=True, reviewer=True, admin=True, in_publicity=True)),
+    "is_ratee": True,
+    "is_reviewer": True,
+    "is_leader": False,
     "people": PEOPLE,
     "sections": SECTIONS,
     "proposal": PROPOSAL,
@@ -347,6 +351,18 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/month_closed.j2": {"changed": True},
     "chat/admin/month_not_followed.j2": {"first": (2026, 8)},
     "chat/staff/summary_not_followed.j2": {"first": (2026, 8)},
+    "chat/staff/own_result.j2": {
+        "result": Row(
+            final_tier=Tier.FAIR, composite=Decimal("93.01"), exempt_reasons="", score_tier=Tier.GOOD
+        ),
+        "basis": Grounds(
+            override=OverrideKind.AFFIRMATION,
+            ground=1,
+            override_reason="获市级表彰",
+            changed_from=Tier.GOOD,
+            change_reason="班子研究",
+        ),
+    },
 }
 
 

@@ -59,7 +59,7 @@ COMMANDS: dict[str, Access] = {
     "exempt": A.ADMIN,
     "leave": A.ADMIN,
     "raters": A.ADMIN,
-    "results": A.ADMIN,
+    "results": A.LEADERSHIP,
     "confirm": A.ADMIN,
     "change": A.ADMIN,
     "publish": A.ADMIN,
@@ -103,6 +103,7 @@ MODES_EXPECTED: dict[str, tuple[Access, dict]] = {
     "objection": (A.BOUND, {"assessment_id": 999_999}),
     "feedback": (A.RATEE, {"assessment_id": 999_999}),
     "return_opinion": (A.REVIEWER, {"kind": "summary", "id": 999_999, "stamp": 1}),
+    "approve_comment": (A.REVIEWER, {"kind": "summary", "id": 999_999, "stamp": 1}),
 }
 
 # The kinds of user. Who each access admits is written out here, not taken from bot.rules.roles.
@@ -122,6 +123,7 @@ ADMITS: dict[Access, set[str]] = {
     A.RATER: {"staff", "head", "supervisor", "principal"},
     A.RATEE: {"staff", "head"},
     A.REVIEWER: {"head", "supervisor", "principal"},
+    A.LEADERSHIP: {"supervisor", "principal", "admin"},
     A.ADMIN: {"admin"},
 }
 # The peer's ballot whose points nobody else may read: 吴晓燕 rates her colleague 冯雪梅.

@@ -152,13 +152,16 @@ async def test_command_menus_follow_the_roles(bureau):
 
     await bureau.settle()
     staff, head = bureau.user("吴晓燕"), bureau.user("周明远")
+    bureau.services.outbox_wakeup.set()
+    await bureau.driver.wait_for(lambda: "review" in names(head) or None, 15, "the head's menu")
     assert "summary" in names(staff) and "rate" not in names(staff) and "publish" not in names(staff)
-    assert {"summary", "rate", "review"} <= names(head) and "publish" not in names(head)
+    assert {"summary", "review"} <= names(head) and "publish" not in names(head)
+    assert "rate" not in names(head)  # no rating is open in July: /rate comes with his ballots
     await bureau.command(ADMIN, "help")
     await bureau.settle()
     assert {"status", "publish", "veto", "invite"} <= names(ADMIN)
     default = {c["command"] for c in bureau.driver.commands({"type": "default"})}
-    assert "summary" in default and "publish" not in default
+    assert default == {"help"}  # anyone the bot does not know yet: how to get an invite
 
 
 async def test_admins_correct_the_calendar(bureau):

@@ -109,6 +109,7 @@ class FilingRow:
     exempt_reasons: tuple[ExemptReason, ...]
     exemption_reason: str | None
     flags: tuple[Flag, ...]
+    feedback: tuple[str, ...] = ()  # the ratee's opinions on his own result, oldest first
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,9 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
     overrides = {o.person_id: o for o in await repo.overrides(assessment.id)}
     exemptions = {e.person_id: e.reason for e in await repo.exemptions(assessment.id, ExemptionKind.EXEMPT)}
     decisions = {d.person_id: d.reason for d in await repo.tier_decisions(assessment.id)}
+    opinions: dict[int, list[str]] = {}
+    for row in await repo.feedback(assessment.id):
+        opinions.setdefault(row.person_id, []).append(row.text)
     rules = settings.rules
     rows: dict[Category, list[FilingRow]] = {}
     for r in proposal.ratees:
@@ -297,6 +301,7 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
                 tuple(r.exempt_reasons),
                 exemptions.get(r.person_id),
                 tuple(sorted(r.flags)),
+                tuple(opinions.get(r.person_id, ())),
             )
         )
     for items in rows.values():

@@ -44,6 +44,7 @@ FILING_COLUMNS = (
     "change",
     "exempt",
     "flags",
+    "feedback",
 )
 SCORE_COLUMNS = {"principal", "supervisor", "peer", "composite"}
 ANNUAL_COLUMNS = (
@@ -127,6 +128,7 @@ def filing_workbook(filing: Filing, category: Category) -> bytes:
                 row.change_reason or "",
                 text("exempt_cell", row.exempt_reasons, row.exemption_reason) if exempt else "",
                 text("flags_cell", row.flags),
+                "\n".join(row.feedback),
             ]
         )
     _sheet(roster, text("filing_title", filing.quarter, category, filing.confirmed), FILING_COLUMNS, rows)

@@ -17,6 +17,7 @@ class Access(StrEnum):
     RATEE = "ratee"
     REVIEWER = "reviewer"  # the bureau's leaders and the section heads: they review and rate
     RATER = "rater"
+    LEADERSHIP = "leadership"  # who decides on results: the principal, the supervisors, and the admins
     ADMIN = "admin"
 
 
@@ -62,6 +63,11 @@ class Identity:
         return self.is_bound and bool(self.person.supervises)
 
     @property
+    def is_leadership(self) -> bool:
+        """Takes part in the leadership's decision (or records it): sees the proposal of a quarter."""
+        return self.is_admin or self.is_principal or self.is_supervisor
+
+    @property
     def is_reviewer(self) -> bool:
         """Reviews others' documents and rates: a bureau leader, or the head of a section."""
         return self.is_bound and reviews_others(self.person.role, self.heads_section)
@@ -79,6 +85,8 @@ class Identity:
             return self.is_reviewer
         if access is Access.RATER:
             return self.is_bound
+        if access is Access.LEADERSHIP:
+            return self.is_leadership
         raise ValueError(access)
 
 

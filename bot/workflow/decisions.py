@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter, RaterGroup, Tier
@@ -39,21 +39,42 @@ async def results_view(work: Work, quarter: Quarter) -> tuple[Assessment, Decide
     return assessment, decided
 
 
-async def results_page(work: Work, quarter: Quarter) -> dict:
-    """The context chat/admin/results.j2 is drawn from: what /results shows, refused like results_view."""
+async def results_page(work: Work, quarter: Quarter, *, sections: frozenset[int] | None = None) -> dict:
+    """The context chat/admin/results.j2 is drawn from: what /results shows, refused like results_view.
+
+    With `sections` it is a leader's read-only view: the ratees of those sections only (all of them for the
+    principal, who passes None with `read_only`), no commands to change or confirm, nothing of the ballots
+    held back."""
     assessment, decided = await results_view(work, quarter)
+    people = await work.repo.people_by_id()
+    proposal, problems = decided.proposal, decided.problems
+    if sections is not None:
+        proposal = replace(
+            proposal, ratees=[r for r in proposal.ratees if people[r.person_id].section_id in sections]
+        )
+        shown = {r.person_id for r in proposal.ratees}
+        problems = [p for p in problems if p.person_id in shown]
     return {
         "quarter": quarter,
         "status": assessment.status,
-        "proposal": decided.proposal,
+        "proposal": proposal,
         "changes": decided.changes,
         "tiers": decided.tiers,
-        "problems": decided.problems,
-        "people": await work.repo.people_by_id(),
+        "problems": problems,
+        "people": people,
         "sections": await work.repo.section_names(),
-        "held_back": decided.held_back,
+        "held_back": decided.held_back if sections is None else 0,
         "minimum": work.settings.rules.min_peer_ballots,
     }
+
+
+async def leaders_page(work: Work, quarter: Quarter, *, principal: bool, supervises: frozenset[int]) -> dict:
+    """What /results shows a bureau leader: the principal the whole proposal, a supervisor that of his
+    sections; composites and tiers only, read only (SPEC 3.5: the leadership decides on it)."""
+    page = await results_page(work, quarter, sections=None if principal else supervises)
+    page["held_back"] = 0
+    page["read_only"] = True
+    return page
 
 
 async def proposal_with_decisions(work: Work, quarter: Quarter, assessment: Assessment) -> Decided:

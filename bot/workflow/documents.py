@@ -205,11 +205,17 @@ async def review_buttons(
 ) -> Keyboard:
     """Approve and return for one submission of a document (stale once it is submitted again)."""
     token = await work.button(f"review_{kind}", {"id": doc_id, "stamp": stamp}, owner_id=owner_id)
+    return review_keyboard(work, token)
+
+
+def review_keyboard(work: Work, token: str) -> Keyboard:
+    """The review buttons of one server-side token: approve, return, approve with a comment."""
     return [
         [
             Button(work.label("button", "approve"), button_data(token, "ok")),
             Button(work.label("button", "return"), button_data(token, "back")),
-        ]
+        ],
+        [Button(work.label("button", "approve_note"), button_data(token, "note"))],
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter
 from bot.rules.publicity import Notice, build_notice
+from bot.workflow.outcomes import result_grounds
 from bot.workflow.phases import transition
 from bot.workflow.unit import Button, Refusal, Work, button_data
 from storage.models import Assessment, Publicity
@@ -150,6 +151,7 @@ async def finish_publicity(work: Work, assessment: Assessment) -> None:
         bureau=work.settings.bureau_name,
     )
     people = await work.repo.people_by_id()
+    grounds = await result_grounds(work, assessment)
     for row in await work.repo.results(assessment.id):
         person = people[row.person_id]
         token = await work.button(
@@ -165,5 +167,6 @@ async def finish_publicity(work: Work, assessment: Assessment) -> None:
             name=person.name,
             quarter=quarter,
             result=row,
+            basis=grounds.get(row.person_id),
         )
     await work.repo.audit(work.actor, "publicity_closed", assessment_id=assessment.id, round=publicity.round)

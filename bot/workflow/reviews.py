@@ -82,10 +82,10 @@ async def under_review(
 
 
 async def _decide(
-    work: Work, reviewer: PersonView, found: UnderReview, stamp: Any, opinion: str | None
+    work: Work, reviewer: PersonView, found: UnderReview, stamp: Any, approved: bool, opinion: str | None
 ) -> None:
-    """Record the review (approved when there is no opinion, else returned with it) and tell the author."""
-    approved = opinion is None
+    """Record the review (approved, with an optional comment, or returned with an opinion) and tell the
+    author; the comment or opinion is the review opinion of Form 1 and Form 2."""
     kind, doc, author = found.kind, found.doc, found.author
     doc.status, doc.reviewer_id, doc.reviewed_at, doc.opinion = (
         ReviewStatus.APPROVED if approved else ReviewStatus.RETURNED,
@@ -94,7 +94,11 @@ async def _decide(
         opinion,
     )
     await work.repo.audit(
-        work.actor, f"{kind}_{'approved' if approved else 'returned'}", person_id=author.id, doc_id=doc.id
+        work.actor,
+        f"{kind}_{'approved' if approved else 'returned'}",
+        person_id=author.id,
+        doc_id=doc.id,
+        **({"comment": True} if approved and opinion else {}),
     )
     await work.notify(
         f"reviewed:{kind}:{doc.id}:{stamp}",
@@ -111,14 +115,21 @@ async def _decide(
 
 
 async def approve(
-    work: Work, reviewer: PersonView | None, kind: str, doc_id: Any, stamp: Any, *, once: str | None = None
+    work: Work,
+    reviewer: PersonView | None,
+    kind: str,
+    doc_id: Any,
+    stamp: Any,
+    *,
+    once: str | None = None,
+    comment: str | None = None,
 ) -> UnderReview:
-    """Approve the version the reviewer was sent; `once` is a button token used up with it (a second tap
-    of the same button is refused)."""
+    """Approve the version the reviewer was sent, with his optional comment (cut to its limit); `once` is a
+    button token used up with it (a second tap of the same button is refused)."""
     found = await under_review(work, reviewer, kind, doc_id, stamp)
     if once is not None and not await work.repo.use_button(once, work.now):
         raise Refusal("chat/errors/already_done.j2", alert=True)
-    await _decide(work, reviewer, found, stamp, None)
+    await _decide(work, reviewer, found, stamp, True, comment[:MAX_OPINION] if comment else None)
     return found
 
 
@@ -127,7 +138,7 @@ async def send_back(
 ) -> UnderReview:
     """Return the version the reviewer was sent, with his opinion (cut to its limit), to its author."""
     found = await under_review(work, reviewer, kind, doc_id, stamp)
-    await _decide(work, reviewer, found, stamp, opinion[:MAX_OPINION])
+    await _decide(work, reviewer, found, stamp, False, opinion[:MAX_OPINION])
     return found
 
 

@@ -14,6 +14,7 @@ from storage.models import (
     CalendarCorrection,
     Confirmation,
     Exemption,
+    Feedback,
     Goal,
     LeaveRecord,
     MonthlySummary,
@@ -169,6 +170,11 @@ class CycleQueries(RepositoryBase):
         )
 
     # --- the leadership's decisions ----------------------------------------------------------------
+
+    async def feedback(self, assessment_id: int) -> list[Feedback]:
+        """The ratees' opinions on their results of a quarter, oldest first."""
+        query = select(Feedback).where(Feedback.assessment_id == assessment_id).order_by(Feedback.id)
+        return list((await self.session.scalars(query)).all())
 
     async def tier_decisions(self, assessment_id: int) -> list[TierDecision]:
         return list(
