@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from bot.cli import rehearsal
 from bot.cli.rehearsal import ADMIN, GROUP, TOKEN, TZ, Bureau, at, bind_everyone, import_roster
 from standin import MessageView
+from tests.conftest import EXAMPLES
 
 __all__ = [
     "ADMIN",
@@ -23,6 +25,7 @@ __all__ = [
     "at",
     "at_once",
     "bind_everyone",
+    "example_bureau",
     "import_roster",
     "running_bot",
 ]
@@ -32,6 +35,16 @@ __all__ = [
 # played from a roster loaded the same morning); tests/test_chat_going_live.py passes start={} for the
 # default a real bureau gets: the first whole month after the roster is loaded.
 FOLLOWED_SINCE = {"first_month": "2026-01"}
+
+
+@asynccontextmanager
+async def example_bureau(database_url: str, database, moment, **overrides):
+    """The example roster loaded, the bot running at `moment`, everyone bound and the outbox settled."""
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, moment, **overrides) as bureau:
+        await bind_everyone(bureau)
+        await bureau.settle()
+        yield bureau
 
 
 def running_bot(database_url: str, moment, *, limits=None, **overrides):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
-from tests.conftest import EXAMPLES
+from tests.chat import ADMIN, GROUP, at, example_bureau
 from tests.dbsnapshot import snapshot_async, without_processed
 
 STRANGER = 777_000_001
@@ -13,9 +12,7 @@ STRANGER = 777_000_001
 
 @pytest.fixture
 async def bureau(database_url, database):
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
-        await bind_everyone(bureau)
+    async with example_bureau(database_url, database, at(2026, 7, 31)) as bureau:
         yield bureau
 
 

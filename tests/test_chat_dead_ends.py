@@ -6,16 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.jobs import Scheduler
-from tests.chat import ADMIN, GROUP, at, bind_everyone, import_roster, running_bot
-from tests.conftest import EXAMPLES
+from tests.chat import ADMIN, GROUP, at, example_bureau, running_bot
 
 
 @pytest.fixture
 async def bureau(database_url, database):
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
-        await bind_everyone(bureau)
-        await bureau.settle()
+    async with example_bureau(database_url, database, at(2026, 7, 31)) as bureau:
         yield bureau
 
 

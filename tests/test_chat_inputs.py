@@ -11,8 +11,7 @@ from docx import Document
 
 from bot.rendering import render
 from tests.authz import forge_press, release_rows_connection, small_roster, table_rows
-from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
-from tests.conftest import EXAMPLES
+from tests.chat import ADMIN, at, bind_everyone, example_bureau, import_roster, running_bot
 
 BUREAU = ["周明远", "吴晓燕", "郑海涛", "冯雪梅", "陈立新", "杨建华", "严立军"]
 OUT_OF_RANGE = "不在可办理的年份范围内"
@@ -21,9 +20,7 @@ OUT_OF_RANGE = "不在可办理的年份范围内"
 @pytest.fixture
 async def july(database_url, database):
     """The example bureau on the last day of July: summaries are due."""
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
-        await bind_everyone(bureau)
+    async with example_bureau(database_url, database, at(2026, 7, 31)) as bureau:
         yield bureau
 
 

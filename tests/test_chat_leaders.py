@@ -17,16 +17,13 @@ from bot.workflow.quarter import compute_and_store, import_ballots
 from scheduler.jobs import Scheduler
 from storage.models import MonthlySummary
 from storage.repository import Repository
-from tests.chat import ADMIN, GROUP, TZ, at, bind_everyone, import_roster, running_bot
+from tests.chat import ADMIN, GROUP, TZ, at, bind_everyone, example_bureau, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
 
 @pytest.fixture
 async def bureau(database_url, database):
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
-        await bind_everyone(bureau)
-        await bureau.settle()
+    async with example_bureau(database_url, database, at(2026, 7, 31)) as bureau:
         yield bureau
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditEntry
-from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
+from tests.chat import ADMIN, at, bind_everyone, example_bureau, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
 AUTHOR = "吴晓燕"
@@ -19,10 +19,9 @@ def labels(message) -> list[str]:
 
 @pytest.fixture
 async def october(database_url, database):
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 10, 14, 10)) as bureau:  # Q3's rating opened at 09:00
-        await bind_everyone(bureau)
-        await bureau.settle()
+    async with example_bureau(
+        database_url, database, at(2026, 10, 14, 10)
+    ) as bureau:  # Q3's rating opened at 09:00
         yield bureau
 
 

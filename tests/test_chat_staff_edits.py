@@ -13,8 +13,7 @@ from bot.records.contents import monthly_forms
 from bot.records.documents import form1
 from bot.rules.domain import Quarter
 from storage.repository import Repository
-from tests.chat import ADMIN, TZ, at, bind_everyone, import_roster, running_bot
-from tests.conftest import EXAMPLES
+from tests.chat import ADMIN, TZ, at, example_bureau
 
 AUTHOR, HEAD, SUPERVISOR = "吴晓燕", "周明远", "钱卫东"  # 综合科: its head reviews, 钱卫东 supervises
 
@@ -22,10 +21,7 @@ AUTHOR, HEAD, SUPERVISOR = "吴晓燕", "周明远", "钱卫东"  # 综合科: i
 @pytest.fixture
 async def july(database_url, database):
     """The example bureau on the last day of July: July's summary is due."""
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
-        await bind_everyone(bureau)
-        await bureau.settle()
+    async with example_bureau(database_url, database, at(2026, 7, 31)) as bureau:
         yield bureau
 
 

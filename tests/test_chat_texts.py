@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.cli.rehearsal import INVITE
-from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
-from tests.conftest import EXAMPLES
+from tests.chat import ADMIN, at, example_bureau
 
 NEW_PHONE, SOMEONE = 990_001, 990_002
 
 
 @pytest.fixture
 async def bureau(database_url, database):
-    await import_roster(database, EXAMPLES / "roster.csv")
-    async with running_bot(database_url, at(2026, 7, 31)) as bureau:
-        await bind_everyone(bureau)
-        await bureau.settle()
+    async with example_bureau(database_url, database, at(2026, 7, 31)) as bureau:
         yield bureau
 
 
