@@ -12,7 +12,7 @@ import csv
 import logging
 import secrets
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from sqlmodel import SQLModel
@@ -154,3 +154,23 @@ def small_roster(path, names: list[str]) -> None:
     keep = [rows[0]] + [r for r in rows[1:] if r[0] in set(names) | leaders]
     with open(path, "w", encoding="utf-8", newline="") as target:
         csv.writer(target).writerows(keep)
+
+
+SMALL_BUREAU = ["周明远", "吴晓燕", "郑海涛", "冯雪梅", "陈立新", "杨建华", "严立军"]
+
+
+@asynccontextmanager
+async def rating_bureau(database_url: str, database, folder):
+    """A small bureau (SMALL_BUREAU) on 14 October with the third quarter's rating open."""
+    from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
+
+    small_roster(folder / "roster.csv", SMALL_BUREAU)
+    await import_roster(database, folder / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
+        await bind_everyone(bureau)
+        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
+        await bureau.settle()
+        try:
+            yield bureau
+        finally:
+            await release_rows_connection(bureau)

@@ -10,10 +10,15 @@ import pytest
 from docx import Document
 
 from bot.rendering import render
-from tests.authz import forge_press, release_rows_connection, small_roster, table_rows
-from tests.chat import ADMIN, at, bind_everyone, example_bureau, import_roster, running_bot
+from tests.authz import (
+    SMALL_BUREAU,
+    forge_press,
+    rating_bureau,
+    table_rows,
+)
+from tests.chat import ADMIN, at, example_bureau
 
-BUREAU = ["周明远", "吴晓燕", "郑海涛", "冯雪梅", "陈立新", "杨建华", "严立军"]
+BUREAU = SMALL_BUREAU
 OUT_OF_RANGE = "不在可办理的年份范围内"
 
 
@@ -27,16 +32,8 @@ async def july(database_url, database):
 @pytest.fixture
 async def rating(database_url, database, tmp_path):
     """A small bureau in October with the third quarter's rating open."""
-    small_roster(tmp_path / "roster.csv", BUREAU)
-    await import_roster(database, tmp_path / "roster.csv")
-    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
-        await bind_everyone(bureau)
-        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
-        await bureau.settle()
-        try:
-            yield bureau
-        finally:
-            await release_rows_connection(bureau)
+    async with rating_bureau(database_url, database, tmp_path) as bureau:
+        yield bureau
 
 
 async def test_a_control_character_in_a_summary_item_still_exports_form1(july):

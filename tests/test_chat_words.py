@@ -12,26 +12,18 @@ from bot.rendering import render
 from bot.rules.domain import AssessmentStatus, Quarter
 from storage.models import AuditEntry, Exemption, LeaveRecord, Objection, Override
 from storage.repository import Repository
-from tests.authz import release_rows_connection, small_roster, table_rows
-from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
+from tests.authz import SMALL_BUREAU, rating_bureau, release_rows_connection, small_roster, table_rows
+from tests.chat import ADMIN, at, import_roster, running_bot
 
-BUREAU = ["周明远", "吴晓燕", "郑海涛", "冯雪梅", "陈立新", "杨建华", "严立军"]
+BUREAU = SMALL_BUREAU
 Q3 = Quarter(2026, 3)
 
 
 @pytest.fixture
 async def rating(database_url, database, tmp_path):
     """A small bureau in October with the third quarter's rating open."""
-    small_roster(tmp_path / "roster.csv", BUREAU)
-    await import_roster(database, tmp_path / "roster.csv")
-    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
-        await bind_everyone(bureau)
-        assert "测评" in (await bureau.command(ADMIN, "open", "rating")).text
-        await bureau.settle()
-        try:
-            yield bureau
-        finally:
-            await release_rows_connection(bureau)
+    async with rating_bureau(database_url, database, tmp_path) as bureau:
+        yield bureau
 
 
 async def set_status(bureau, status: AssessmentStatus) -> None:
