@@ -90,3 +90,34 @@ async def stored_summary(session, person_id: int, year: int, month: int, texts: 
     for position, text in enumerate(texts, start=1):
         session.add(SummaryItem(summary_id=summary.id, position=position, text=text))
     return summary
+
+
+async def publicity_running(session, chat_id: int):
+    """Q3 in publicity since 21 October (ending the 23rd, 18:00) in `chat_id`, with one ratee's result (the
+    sixth person in post, good); returns that person."""
+    from zoneinfo import ZoneInfo
+
+    from bot.rules.domain import AssessmentStatus
+    from storage.models import Publicity, ResultRecord
+    from storage.repository import Repository
+
+    repo = Repository(session)
+    q3 = await repo.assessment(Quarter(2026, 3), create=True)
+    q3.status = AssessmentStatus.PUBLICITY
+    person = (await repo.people(active_only=True))[5]
+    session.add(
+        ResultRecord(
+            assessment_id=q3.id,
+            person_id=person.id,
+            category=person.category,
+            final_tier="good",
+            proposed_tier="good",
+        )
+    )
+    ends_at = dt.datetime(2026, 10, 23, 18, tzinfo=ZoneInfo("Asia/Shanghai"))
+    session.add(
+        Publicity(
+            assessment_id=q3.id, round=1, chat_id=chat_id, starts_on=dt.date(2026, 10, 21), ends_at=ends_at
+        )
+    )
+    return person

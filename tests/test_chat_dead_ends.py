@@ -88,36 +88,10 @@ async def test_me_lists_each_document_once_under_the_right_heading(bureau):
 
 
 async def test_publicity_ending_by_itself_tells_the_admins_what_follows(bureau):
-    import datetime as dt
-
-    from bot.rules.domain import AssessmentStatus, Quarter
-    from storage.models import Publicity, ResultRecord
-    from storage.repository import Repository
-    from tests.chat import TZ
+    from tests.factories import publicity_running
 
     async with bureau.services.database.session() as session:
-        repo = Repository(session)
-        q3 = await repo.assessment(Quarter(2026, 3), create=True)
-        q3.status = AssessmentStatus.PUBLICITY
-        person = (await repo.people(active_only=True))[5]
-        session.add(
-            ResultRecord(
-                assessment_id=q3.id,
-                person_id=person.id,
-                category=person.category,
-                final_tier="good",
-                proposed_tier="good",
-            )
-        )
-        session.add(
-            Publicity(
-                assessment_id=q3.id,
-                round=1,
-                chat_id=GROUP,
-                starts_on=dt.date(2026, 10, 21),
-                ends_at=dt.datetime(2026, 10, 23, 18, tzinfo=TZ),
-            )
-        )
+        await publicity_running(session, GROUP)
     bureau.driver.add_group(GROUP, "工作群", [ADMIN])
     bureau.clock.set(at(2026, 10, 23, 18, 0))
     await Scheduler(bureau.services).tick()

@@ -19,12 +19,11 @@ from storage.models import (
     OutboxMessage,
     Person,
     PhaseWindow,
-    Publicity,
-    ResultRecord,
 )
 from storage.repository import Repository
 from tests.chat import TZ, import_roster
 from tests.conftest import EXAMPLES
+from tests.factories import publicity_running
 
 TIMES = (dt.time(8, 0), dt.time(9, 0), dt.time(12, 0), dt.time(18, 0), dt.time(18, 30))
 
@@ -170,28 +169,7 @@ async def test_admins_extend_and_close_change_what_the_scheduler_does(cycle):
 async def test_publicity_closes_by_itself_and_tells_each_ratee(cycle):
     services, clock, scheduler = cycle
     async with services.database.session() as session:
-        repo = Repository(session)
-        q3 = await repo.assessment(Quarter(2026, 3), create=True)
-        q3.status = AssessmentStatus.PUBLICITY
-        person = (await repo.people(active_only=True))[5]
-        session.add(
-            ResultRecord(
-                assessment_id=q3.id,
-                person_id=person.id,
-                category=person.category,
-                final_tier="good",
-                proposed_tier="good",
-            )
-        )
-        session.add(
-            Publicity(
-                assessment_id=q3.id,
-                round=1,
-                chat_id=-100,
-                starts_on=dt.date(2026, 10, 21),
-                ends_at=dt.datetime(2026, 10, 23, 18, tzinfo=TZ),
-            )
-        )
+        person = await publicity_running(session, -100)
     await run_days(services, clock, scheduler, dt.date(2026, 10, 23), dt.date(2026, 10, 23))
     rows = await outbox(services)
     closed = [r for r in rows if r.kind == "publicity_closed"]
