@@ -96,6 +96,7 @@ class OutboxSender:
         # The command menu each chat was given (bot.rules.menus): a chat's menu is set again only when
         # what he may do changes (a phase opens or closes, his ballots are all in, his role changes).
         self._menus: dict[int, tuple[str, ...]] = {}
+        self._menus_next = 0.0  # monotonic time of the next menu round (DeliverySettings.menu_interval)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -112,7 +113,9 @@ class OutboxSender:
         while not self._stopping:
             try:
                 delay = await self.drain_once()
-                await self.sync_menus()
+                if time.monotonic() >= self._menus_next:
+                    self._menus_next = time.monotonic() + self.services.settings.delivery.menu_interval
+                    await self.sync_menus()
             except Exception as exc:
                 if connection_lost(exc):
                     log.warning("outbox: the database cannot serve now (%s), looking again later", exc)

@@ -150,6 +150,9 @@ class DeliverySettings(BaseModel):
     per_second: float = Field(28.0, gt=0, le=1000)
     per_chat_interval: float = Field(1.05, ge=0, le=60)
     group_per_minute: int = Field(19, ge=1, le=1000)
+    # Each person's command menu is recomputed at most this often (seconds): it reads everyone's standing
+    # (roles, open phases, ballots outstanding), too much for every round of a broadcast.
+    menu_interval: float = Field(5.0, ge=0, le=3600)
 
 
 class IndicatorItem(BaseModel):
