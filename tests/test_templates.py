@@ -586,3 +586,9 @@ def test_no_table_in_a_template_names_a_key_twice(name):
     for table in _dict_literals((TEMPLATES / name).read_text(encoding="utf-8")):
         keys = re.findall(r'(?:^|[,{\n])\s*"([^"]+)"\s*:', table)
         assert len(keys) == len(set(keys)), (name, sorted(k for k in keys if keys.count(k) > 1))
+
+
+def test_each_admin_is_listed_on_a_line_of_his_own():
+    text = render("chat/admin/admins.j2", **context_for("chat/admin/admins.j2"))
+    lines = [line for line in text.splitlines() if line.startswith("- ")]
+    assert lines == ["- 用户ID 1（名册中无此账号）（配置文件指定）", "- 吴晓燕（综合科）", "- 周明远"], text
