@@ -29,6 +29,9 @@ class Services:
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     calendar: WorkCalendar | None = None
     on_turn_end: Callable[[int, str], None] | None = None
+    # Derived, never of record: the raters who still owe ballots, by what it was derived from
+    # (bot.workflow.menus), so the menus' round does not recount a whole bureau's ballots when nothing moved.
+    owing_cache: dict = field(default_factory=dict)
 
     def work_calendar(self) -> WorkCalendar:
         """The calendar in force (reloaded when an admin corrects a day)."""

@@ -10,12 +10,36 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, delete, func, insert, select, update
 
 from bot.rules.domain import BallotPart, BallotSource, BallotStatus, RaterGroup, ReviewStatus
-from storage.models import Assessment, BallotItem, BallotRecord, Goal, GoalItem, ResultRecord, utcnow
+from storage.models import (
+    Assessment,
+    BallotItem,
+    BallotRecord,
+    Goal,
+    GoalItem,
+    RaterChange,
+    ResultRecord,
+    utcnow,
+)
 from storage.repository.base import RepositoryBase
 
 
 class BallotQueries(RepositoryBase):
     """The ballots-and-results aggregate."""
+
+    async def rating_fingerprint(self, assessment_id: int) -> tuple:
+        """What who-owes-ballots is derived from, in a few aggregates: the submitted ballots and the rater
+        changes (how many, and the sum of their ids: a withdrawal and a new one do not cancel out)."""
+        ballots = await self.session.execute(
+            select(func.count(), func.coalesce(func.sum(BallotRecord.id), 0)).where(
+                BallotRecord.assessment_id == assessment_id, BallotRecord.status == BallotStatus.SUBMITTED
+            )
+        )
+        changes = await self.session.execute(
+            select(func.count(), func.coalesce(func.sum(RaterChange.id), 0)).where(
+                RaterChange.assessment_id == assessment_id
+            )
+        )
+        return (assessment_id, *ballots.one(), *changes.one())
 
     async def ballots(self, assessment_id: int, *, submitted_only: bool = True) -> list[BallotRecord]:
         query = select(BallotRecord).where(BallotRecord.assessment_id == assessment_id)
