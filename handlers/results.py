@@ -24,7 +24,11 @@ async def results(turn: Turn) -> None:
         page = await decisions.results_page(turn, quarter)
     else:
         page = await decisions.leaders_page(
-            turn, quarter, principal=identity.is_principal, supervises=identity.person.supervises
+            turn,
+            quarter,
+            viewer=identity.person.id,
+            principal=identity.is_principal,
+            supervises=identity.person.supervises,
         )
     await send_paged(turn, "chat/admin/results.j2", **page)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -163,6 +164,19 @@ async def test_the_leadership_sees_the_proposal_read_only_a_supervisor_his_secti
     assert "没有权限" in (await bureau.command(staff, "results")).text
     admin = (await bureau.command(ADMIN, "results")).text
     assert "/confirm" in admin or "/change" in admin or "待处理" in admin or "审定" in admin
+    # A composite of two groups, one of them the viewer's own ballot, would give the other group back
+    # (张伟: principal and supervisor only; 严立军: principal and peers): not shown to that leader.
+    assert _composite(mine, "张伟") is None and _composite(whole, "严立军") is None
+    assert _composite(mine, "周明远") is not None and _composite(whole, "周明远") is not None
+    admins = "\n".join(m.text for m in await _all_replies(bureau, ADMIN, "results"))
+    assert _composite(admins, "张伟") is not None and _composite(admins, "严立军") is not None
+
+
+def _composite(text: str, name: str) -> str | None:
+    """The composite on the results line of `name`, or None when the line shows none."""
+    line = next(line for line in text.splitlines() if f"{name}（" in line)
+    found = re.search(r"）(\d+\.\d+) ", line)
+    return found.group(1) if found else None
 
 
 async def _all_replies(bureau, user_id: int, command: str, args: str = ""):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter, RaterGroup, Tier
+from bot.rules.scoring import group_weights
 from bot.rules.tiers import Change, DecisionProblem, QuarterResult, compute_quarter, final_tiers
 from bot.workflow.phases import assessment_in, transition
 from bot.workflow.quarter import ACCEPTING_BALLOTS, compute_and_store, quarter_input
@@ -68,10 +69,31 @@ async def results_page(work: Work, quarter: Quarter, *, sections: frozenset[int]
     }
 
 
-async def leaders_page(work: Work, quarter: Quarter, *, principal: bool, supervises: frozenset[int]) -> dict:
+async def leaders_page(
+    work: Work, quarter: Quarter, *, viewer: int, principal: bool, supervises: frozenset[int]
+) -> dict:
     """What /results shows a bureau leader: the principal the whole proposal, a supervisor that of his
-    sections; composites and tiers only, read only (SPEC 3.5: the leadership decides on it)."""
+    sections; composites and tiers only, read only (SPEC 3.5: the leadership decides on it).
+
+    A composite is a weighted sum of the groups' scores. A leader knows his own ballot, so a composite
+    of two groups one of which is his (or of three, two of which are his) gives him the other group's
+    score, and with it another leader's ballot: such a composite is not shown to him (README *Secrecy*).
+    The group scores and counts are left out of every row."""
     page = await results_page(work, quarter, sections=None if principal else supervises)
+    assessment = await work.repo.assessment(quarter)
+    his = {
+        (b.ratee_id, b.rater_group)
+        for b in await work.repo.ballots(assessment.id)
+        if b.rater_id == viewer and b.counted
+    }
+    weights = group_weights(work.settings.rules)
+    rows = []
+    for r in page["proposal"].ratees:
+        summed = {g for g, value in r.group_scores.items() if value is not None and weights[g] > 0}
+        unknown = {g for g in summed if (r.person_id, g) not in his}
+        shown = r.composite if len(unknown) >= 2 else None
+        rows.append(replace(r, group_scores={}, ballot_counts={}, composite=shown))
+    page["proposal"] = replace(page["proposal"], ratees=rows)
     page["held_back"] = 0
     page["read_only"] = True
     return page
