@@ -150,7 +150,11 @@ async def status(turn: Turn) -> None:
     lists = (
         ("summary", chased_month, gaps.summaries if chased_month else None),
         ("goals", str(gaps.goals_quarter), gaps.goals),
-        ("registration", str(gaps.registration_quarter), gaps.registrations),
+        (
+            "registration",
+            str(gaps.registration_quarter),
+            None if gaps.registration_closed else gaps.registrations,
+        ),
         ("rating", str(gaps.rating_quarter), gaps.ballots),
     )
     for kind, period, people in lists:

@@ -161,6 +161,14 @@ async def test_status_lists_missing_goals_and_registrations_while_open(database_
         answer, _m = await bureau.press(ADMIN, reply, "催办个性指标")
         await bureau.settle()
         assert "个性指标" in bureau.driver.bot_messages(staff)[-1].text
+        # the registration closed (13 October): who never handed it in stays listed, no longer chased
+        bureau.clock.set(at(2026, 10, 14, 10))
+        await Scheduler(bureau.services).tick()
+        await bureau.settle()
+        reply = await bureau.command(ADMIN, "status")
+        late = _names_line(reply.text, "2026年第三季度平时考核登记表截止时未提交")
+        assert "吴晓燕" in late and "已截止" in reply.text, reply.text
+        assert "催办登记表" not in [b["text"] for row in reply.buttons for b in row]
 
 
 def test_a_long_list_of_names_is_paged_within_telegrams_limit():

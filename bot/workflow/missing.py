@@ -15,6 +15,7 @@ from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Goal, Person, Registration
 
 DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
+UNSETTLED = (AssessmentStatus.PREPARING, AssessmentStatus.RATING, AssessmentStatus.COMPUTED)
 KINDS = ("summary", "goals", "registration", "rating")
 
 
@@ -28,6 +29,7 @@ class Missing:
     goals_quarter: Quarter | None = None
     registrations: list[Person] | None = None
     registration_quarter: Quarter | None = None
+    registration_closed: bool = False  # its window has passed: listed, no longer chased
     ballots: list[tuple[Person, int]] | None = None  # rater, how many ballots he still owes
     rating_quarter: Quarter | None = None
     unbound: list[Person] = field(default_factory=list)
@@ -61,6 +63,14 @@ async def _open(work: Work, phase: Phase, given: Quarter | None) -> tuple[Quarte
     return quarter, assessment
 
 
+async def _closed_unsettled(work: Work, quarter: Quarter, phase: Phase) -> Assessment | None:
+    """The quarter's assessment when the phase's window has passed and its results are not confirmed."""
+    assessment = await work.repo.assessment(quarter)
+    if assessment is None or assessment.status not in UNSETTLED:
+        return None
+    return assessment if work.now >= (await window_of(work, assessment, phase)).closes else None
+
+
 async def _without(work: Work, model, assessment: Assessment) -> list[Person]:
     done = {d.person_id for d in await work.repo.quarter_docs(model, assessment.id, statuses=DONE)}
     return [p for p in await ratees(work) if p.id not in done]
@@ -85,6 +95,9 @@ async def missing_now(work: Work, given: Quarter | None = None) -> Missing:
     if assessment is not None:
         missing.goals, missing.goals_quarter = await _without(work, Goal, assessment), quarter
     quarter, assessment = await _open(work, Phase.REGISTRATION, given)
+    if assessment is None:  # closed: those who never handed it in stay listed until the quarter is decided
+        assessment = await _closed_unsettled(work, quarter, Phase.REGISTRATION)
+        missing.registration_closed = assessment is not None
     if assessment is not None:
         missing.registrations = await _without(work, Registration, assessment)
         missing.registration_quarter = quarter
