@@ -326,7 +326,8 @@ async def feedback_text(turn: Turn, payload: dict, text: str) -> None:
 async def my_status(turn: Turn) -> None:
     """/me: what is due from me, what I sent, and my final results."""
     person = me(turn)
-    status = await status_of(turn, person.id, ratee=turn.identity.is_ratee)
+    identity = turn.identity
+    status = await status_of(turn, person.id, ratee=identity.is_ratee, reviewer=identity.is_reviewer)
     ballots = await outstanding_for(turn)
     turn.reply(
         "chat/staff/me.j2",
@@ -334,5 +335,6 @@ async def my_status(turn: Turn) -> None:
         due=status.due,
         sent=status.sent,
         ballots=ballots,
+        reviews=status.reviews,
         results=status.results,
     )

@@ -172,9 +172,9 @@ DELETE_ITEM = re.compile(
     r"^\s*删除?\s*第?\s*(?P<number>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[条项]?\s*$"
 )
 # A month as people type it (after bot.rules.text.typed): 2026-06, 2026-6, 2026.6, 2026/6, 2026年6月,
-# 202606, and without a year 6月 or 6.
-MONTH_WITH_YEAR = re.compile(r"^([0-9]{4})(?:[-./]|年)?([0-9]{1,2})月?$")
-MONTH_ONLY = re.compile(r"^([0-9]{1,2})月?$")
+# 202606, and without a year 6月 or 6; 6月份 and 2026年6月份 too.
+MONTH_WITH_YEAR = re.compile(r"^([0-9]{4})(?:[-./]|年)?([0-9]{1,2})(?:月份?)?$")
+MONTH_ONLY = re.compile(r"^([0-9]{1,2})(?:月份?)?$")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 
 
