@@ -76,9 +76,8 @@ async def check_open(work: Work, year: int, month: int, *, alert: bool = False) 
         first = (await span(work)).first
         local = work.calendar.localize(work.now)
         begun = first <= (local.year, local.month)
-        raise Refusal(
-            "chat/staff/summary_not_followed.j2", alert=alert, year=year, month=month, first=first, begun=begun
-        )
+        template = "chat/staff/summary_not_followed.j2"
+        raise Refusal(template, alert=alert, year=year, month=month, first=first, begun=begun)
     return state
 
 

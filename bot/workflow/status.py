@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 
 from bot.rules.domain import AssessmentStatus, Phase, Quarter, ReviewStatus
 from bot.rules.periods import goals_quarter, registration_quarter
-from bot.workflow.phases import is_open
 from bot.workflow.months import MonthState, month_state
+from bot.workflow.phases import is_open
 from bot.workflow.reviews import awaiting_count
 from bot.workflow.span import span
 from bot.workflow.summaries import current_summary, deadline_of, late_months, this_month
