@@ -67,3 +67,14 @@ async def test_a_closed_month_does_not_hide_an_earlier_open_one(database_url, da
         assert "补交2026年8月小结" in labels(screen), labels(screen)
         me = await bureau.command(author, "me")
         assert "《2026年8月工作小结》：未填写，已逾期" in me.text and "《2026年9月" not in me.text, me.text
+
+
+async def test_the_summary_screen_keeps_its_sentences_apart(database_url, database):
+    async with example_bureau(database_url, database, at(2026, 8, 10, 10)) as bureau:
+        author = bureau.user(AUTHOR)
+        late = await bureau.command(author, "summary", "7月")  # July's deadline (5 August) has passed
+        lines = late.text.splitlines()
+        assert lines[0].startswith("2026年7月工作小结") and lines[0].endswith("“逾期提交”"), late.text
+        assert lines[1].startswith("请逐条发送该月主要工作"), late.text
+        current = await bureau.command(author, "summary")
+        assert current.text.splitlines()[1].startswith("请逐条发送本月主要工作"), current.text
