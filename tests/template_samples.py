@@ -352,6 +352,9 @@ OVERRIDES: dict[str, dict] = {
     "chat/start/invite_superseded.j2": {"mine": False},
     "chat/admin/month_closed.j2": {"changed": True},
     "chat/admin/month_not_followed.j2": {"first": (2026, 8)},
+    "chat/staff/item_empty.j2": {"number": 2},
+    "chat/staff/asking_cancelled.j2": {},
+    "chat/staff/no_such_item.j2": {"number": 9, "count": 3, "adding": True},
     "chat/staff/summary_not_followed.j2": {"first": (2026, 8), "begun": False},
     "chat/staff/own_result.j2": {
         "result": Row(

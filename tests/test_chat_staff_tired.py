@@ -5,6 +5,11 @@ typed as items obeyed, and the feedback and objection prompts cancelled."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from bot.rules.domain import AssessmentStatus, Quarter
+from storage.models import Feedback, Objection
+from storage.repository import Repository
 from tests.chat import ADMIN, at, example_bureau
 
 AUTHOR, HEAD, PRINCIPAL = "吴晓燕", "周明远", "赵建国"  # 综合科: its head reviews
@@ -78,3 +83,60 @@ async def test_the_summary_screen_keeps_its_sentences_apart(database_url, databa
         assert lines[1].startswith("请逐条发送该月主要工作"), late.text
         current = await bureau.command(author, "summary")
         assert current.text.splitlines()[1].startswith("请逐条发送本月主要工作"), current.text
+
+
+async def test_instructions_typed_as_items_are_obeyed(database_url, database):
+    async with example_bureau(database_url, database, at(2026, 7, 31, 22)) as bureau:
+        author = bureau.user(AUTHOR)
+        await bureau.command(author, "summary")
+        for line in ("1. 起草文件", "2. 整理档案", "3. 接待来访"):  # one numbered line per message
+            listed = await bureau.text(author, line)
+        assert "当前共3条" in listed.text, listed.text
+        beyond = await bureau.text(author, "9. 第九条")
+        assert "没有第9条" in beyond.text and "不带序号" in beyond.text, beyond.text
+        empty = await bureau.text(author, "2.")
+        assert "没有内容" in empty.text, empty.text
+        replaced = await bureau.text(author, "第2条改为：整理文书")
+        assert "已修改第2条" in replaced.text and "2. 整理文书\n" in replaced.text, replaced.text
+        replaced = await bureau.text(author, "第二条 整理文书档案")
+        assert "2. 整理文书档案" in replaced.text, replaced.text
+        replaced = await bureau.text(author, "第3条：接待来访三次")
+        assert "3. 接待来访三次" in replaced.text and "当前共3条" in replaced.text, replaced.text
+        dropped = await bureau.text(author, "删除最后一条")
+        assert "已删除最后一条" in dropped.text and "当前共2条" in dropped.text, dropped.text
+        deleted = await bureau.text(author, "删掉第1条")
+        assert "已删除第1条" in deleted.text and "当前共1条" in deleted.text, deleted.text
+        await bureau.text(author, "完成七月档案整理")
+        deleted = await bureau.text(author, "删去第1条")
+        assert "已删除第1条" in deleted.text and "1. 完成七月档案整理" in deleted.text, deleted.text
+        cleared = await bureau.text(author, "清空重写")
+        assert "已清空" in cleared.text and "当前没有条目" in cleared.text, cleared.text
+
+
+async def _quarter_is(bureau, status: AssessmentStatus) -> None:
+    async with bureau.services.database.session() as session:
+        (await Repository(session).assessment(Quarter(2026, 3))).status = status
+
+
+async def _count(bureau, model) -> int:
+    async with bureau.services.database.session() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_the_feedback_and_objection_prompts_can_be_cancelled(database_url, database):
+    async with example_bureau(database_url, database, at(2026, 10, 14, 10)) as bureau:
+        author = bureau.user(AUTHOR)
+        await bureau.command(ADMIN, "open", "测评")
+        await bureau.settle()
+        for status, command, model in (
+            (AssessmentStatus.FINAL, "feedback", Feedback),
+            (AssessmentStatus.PUBLICITY, "objection", Objection),
+        ):
+            await _quarter_is(bureau, status)
+            ask = await bureau.command(author, command)
+            assert "取消" in labels(ask), (command, ask.text)
+            _answer, cancelled = await bureau.press(author, ask, "取消")
+            assert "已取消" in cancelled.text, cancelled.text
+            after = await bureau.text(author, "好的")
+            assert "已记录" not in after.text and "已收到" not in after.text, after.text
+            assert await _count(bureau, model) == 0, command
