@@ -284,7 +284,7 @@ async def objection(turn: Turn) -> None:
 
 
 async def _ask(turn: Turn, mode: str, assessment_id: int, template: str, **context) -> None:
-    """Ask for one message (an objection, a feedback), with a 取消 button that ends the asking."""
+    """Ask for one message (an objection, a feedback), with a cancel button that ends the asking."""
     token = await turn.button("asking", {"mode": mode})
     await turn.set_mode(mode, {"assessment_id": assessment_id, "token": token})
     turn.reply(template, [[Button(turn.label("button", "cancel"), data(token, "cancel"))]], **context)
@@ -292,7 +292,7 @@ async def _ask(turn: Turn, mode: str, assessment_id: int, template: str, **conte
 
 @button("asking", Access.BOUND)
 async def asking_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
-    """取消 under an objection's or a feedback's prompt: the next text is no longer taken as one."""
+    """Cancel under an objection's or a feedback's prompt: the next text is no longer taken as one."""
     if arg != "cancel":
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
     mode, waiting = await turn.mode(lock=True)

@@ -25,7 +25,7 @@ async def test_the_first_month_is_reached_without_a_loop(database_url, database)
         author = bureau.user(AUTHOR)
         early = await bureau.command(author, "summary")
         assert "自2026年8月起收集月工作小结" in early.text, early.text
-        assert "填写当前月份" not in early.text and "月末提醒" in early.text, early.text
+        assert "填写当前月份" not in early.text and "8月底将提醒" in early.text, early.text
         assert "目前没有待办事项" in (await bureau.command(author, "me")).text
         ahead = await bureau.command(author, "summary", "8月")  # this August, not last
         assert "2026年8月尚未开始" in ahead.text, ahead.text

@@ -29,7 +29,7 @@ def year_allowed(year: int, today: dt.date) -> bool:
 
 def typed_month(text: str, today: dt.date) -> tuple[int, int] | None:
     """The (year, month) a typed month names; one without a year is the nearest such month to today (on
-    14 July, 8月 is this August and 6月 this June; in January, 12月 is last December; six months either
+    14 July, month 8 is this August and month 6 this June; in January, 12 is last December; six months either
     way, the past one). None when the text is no month (bot.rules.vocabulary)."""
     if (with_year := parse_month(text)) is not None:
         return with_year

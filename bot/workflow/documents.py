@@ -47,7 +47,7 @@ ADDED = Change("added")
 
 def edit_of(text: str, count: int) -> tuple[str, int | None, str] | None:
     """A one-line text that edits the document rather than adding to it (bot.rules.vocabulary): the
-    editor's buttons typed ("drop", "clear"), "delete item 2", or a line numbered 2 or "第2条改为…"
+    editor's buttons typed ("drop", "clear"), "delete item 2", or a line numbered 2 or "item 2 becomes"
     replacing item 2 ("replaced"); a number neither an item nor the next one, or a number with no text,
     is "beyond" or "empty" (refused, not appended). None when the text adds items: several lines, or a
     line numbered one past the last (a list typed one numbered line per message)."""
@@ -175,7 +175,7 @@ async def write(
         else:
             done = await work.repo.replace_item(kind.item_model, kind.parent_field, row.id, number, new_text)
         if not done:
-            raise Refusal("chat/staff/no_such_item.j2", number=number, count=count)
+            raise Refusal("chat/staff/no_such_item.j2", number=number, count=count, adding=False)
         reopen(row)
         change = Change(action, number)
     await work.repo.flush()
