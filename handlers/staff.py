@@ -280,8 +280,26 @@ async def objection(turn: Turn) -> None:
     assessment = await turn.repo.latest_assessment(AssessmentStatus.PUBLICITY)
     if assessment is None:
         raise Refusal("chat/staff/no_publicity.j2")
-    await turn.set_mode("objection", {"assessment_id": assessment.id})
-    turn.reply("chat/staff/objection_ask.j2", quarter=assessment.period)
+    await _ask(turn, "objection", assessment.id, "chat/staff/objection_ask.j2", quarter=assessment.period)
+
+
+async def _ask(turn: Turn, mode: str, assessment_id: int, template: str, **context) -> None:
+    """Ask for one message (an objection, a feedback), with a cancel button that ends the asking."""
+    token = await turn.button("asking", {"mode": mode})
+    await turn.set_mode(mode, {"assessment_id": assessment_id, "token": token})
+    turn.reply(template, [[Button(turn.label("button", "cancel"), data(token, "cancel"))]], **context)
+
+
+@button("asking", Access.BOUND)
+async def asking_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
+    """Cancel under an objection's or a feedback's prompt: the next text is no longer taken as one."""
+    if arg != "cancel":
+        raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    mode, waiting = await turn.mode(lock=True)
+    if mode != payload.get("mode") or waiting.get("token") != record.token:
+        raise Refusal("chat/errors/already_done.j2", alert=True)  # answered, or asked again since
+    await turn.clear_mode()
+    turn.edit("chat/staff/asking_cancelled.j2", None)
 
 
 @input_mode("objection", Access.BOUND, single_answer=True)
@@ -300,16 +318,14 @@ async def objection_text(turn: Turn, payload: dict, text: str) -> None:
 async def feedback(turn: Turn) -> None:
     """/feedback: your opinion on your own final result."""
     assessment = await feedback_steps.latest_final(turn)
-    await turn.set_mode("feedback", {"assessment_id": assessment.id})
-    turn.reply("chat/staff/feedback_ask.j2", quarter=assessment.period)
+    await _ask(turn, "feedback", assessment.id, "chat/staff/feedback_ask.j2", quarter=assessment.period)
 
 
 @button("feedback", Access.RATEE)
 async def feedback_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     quarter = Quarter.parse(payload["quarter"])
     assessment = await feedback_steps.final_quarter(turn, quarter)
-    await turn.set_mode("feedback", {"assessment_id": assessment.id})
-    turn.reply("chat/staff/feedback_ask.j2", quarter=quarter)
+    await _ask(turn, "feedback", assessment.id, "chat/staff/feedback_ask.j2", quarter=quarter)
 
 
 @input_mode("feedback", Access.RATEE, single_answer=True)
@@ -326,7 +342,8 @@ async def feedback_text(turn: Turn, payload: dict, text: str) -> None:
 async def my_status(turn: Turn) -> None:
     """/me: what is due from me, what I sent, and my final results."""
     person = me(turn)
-    status = await status_of(turn, person.id, ratee=turn.identity.is_ratee)
+    identity = turn.identity
+    status = await status_of(turn, person.id, ratee=identity.is_ratee, reviewer=identity.is_reviewer)
     ballots = await outstanding_for(turn)
     turn.reply(
         "chat/staff/me.j2",
@@ -334,5 +351,6 @@ async def my_status(turn: Turn) -> None:
         due=status.due,
         sent=status.sent,
         ballots=ballots,
+        reviews=status.reviews,
         results=status.results,
     )

@@ -305,9 +305,11 @@ OVERRIDES: dict[str, dict] = {
     "chat/staff/registration.j2": {"registration": Row(status="returned", opinion="请补充"), "follows": True},
     "chat/staff/me.j2": {
         "due": [
-            ("summary", {"year": 2026, "month": 7}, None, WHEN),
-            ("goals", {"quarter": Q3}, "submitted", None),
+            ("summary", {"year": 2026, "month": 7}, None, WHEN, True),
+            ("summary", {"year": 2026, "month": 8}, "draft", WHEN, False),
+            ("goals", {"quarter": Q3}, "submitted", None, False),
         ],
+        "reviews": 2,
         "sent": [("registration", {"quarter": Q3}, "approved")],
         "ballots": [(Q3, 3, 10)],
         "results": [
@@ -350,7 +352,10 @@ OVERRIDES: dict[str, dict] = {
     "chat/start/invite_superseded.j2": {"mine": False},
     "chat/admin/month_closed.j2": {"changed": True},
     "chat/admin/month_not_followed.j2": {"first": (2026, 8)},
-    "chat/staff/summary_not_followed.j2": {"first": (2026, 8)},
+    "chat/staff/item_empty.j2": {"number": 2},
+    "chat/staff/asking_cancelled.j2": {},
+    "chat/staff/no_such_item.j2": {"number": 9, "count": 3, "adding": True},
+    "chat/staff/summary_not_followed.j2": {"first": (2026, 8), "begun": False},
     "chat/staff/own_result.j2": {
         "result": Row(
             final_tier=Tier.FAIR, composite=Decimal("93.01"), exempt_reasons="", score_tier=Tier.GOOD

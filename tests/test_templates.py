@@ -288,6 +288,8 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "item_change": [
             ((Row(action="replaced", number=2),), "已修改第2条。"),
             ((Row(action="deleted", number=3),), "已删除第3条。"),
+            ((Row(action="dropped", number=None),), "已删除最后一条。"),
+            ((Row(action="cleared", number=None),), "已清空。"),
             ((Row(action="added", number=None),), ""),
         ],
         "late_month": [(((2026, 6),), "补交2026年6月小结")],

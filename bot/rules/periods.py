@@ -28,16 +28,20 @@ def year_allowed(year: int, today: dt.date) -> bool:
 
 
 def typed_month(text: str, today: dt.date) -> tuple[int, int] | None:
-    """The (year, month) a typed month names; one without a year is the latest such month up to this one
-    (in January, December is last December). None when the text is no month (bot.rules.vocabulary)."""
+    """The (year, month) a typed month names; one without a year is the nearest such month to today (on
+    14 July, month 8 is this August and month 6 this June; in January, 12 is last December; six months either
+    way, the past one). None when the text is no month (bot.rules.vocabulary)."""
     if (with_year := parse_month(text)) is not None:
         return with_year
     match = MONTH_ONLY.match(typed(text).strip())
     if match is None:
         return None
     month = int(match.group(1))
-    year = today.year if month <= today.month else today.year - 1
-    return (year, month) if 1 <= month <= 12 else None
+    if not 1 <= month <= 12:
+        return None
+    now = today.year * 12 + today.month - 1
+    candidates = [(year, month) for year in (today.year - 1, today.year, today.year + 1)]
+    return min(candidates, key=lambda m: (abs(m[0] * 12 + m[1] - 1 - now), m > (today.year, today.month)))
 
 
 def previous_month(year: int, month: int) -> tuple[int, int]:

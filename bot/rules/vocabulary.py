@@ -167,14 +167,34 @@ def keyword(words: dict[str, T], text: str) -> T | None:
 ITEM_NUMBERING = re.compile(
     r"^\s*(?P<number>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[.、．:：)）](?![0-9０-９])\s*"
 )
-# Deleting an item by its number: 删除第2条, 删除2, 删第二条, 删除第２项.
+# Deleting an item by its number: 删除第2条, 删除2, 删第二条, 删除第２项, 删掉第1条, 删去第1条.
 DELETE_ITEM = re.compile(
-    r"^\s*删除?\s*第?\s*(?P<number>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[条项]?\s*$"
+    r"^\s*删(?:除|掉|去)?\s*第?\s*(?P<number>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[条项]?\s*[。.]?\s*$"
 )
+# Replacing an item by its number in words: 第2条改为：整理文书, 第二条 整理文书档案, 第2条：整理文书.
+# The number must be followed by 改为 (or the like), a colon or a space, so an item of one's own that
+# starts with 第二项工作 stays an item.
+REPLACE_ITEM = re.compile(
+    r"^\s*第\s*(?P<number>[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})\s*[条项]"
+    r"(?:\s*(?:改为|改成|修改为|更正为|换成)\s*[:：,，]?|\s*[:：]|\s+)\s*"
+)
+# The editor's buttons typed as words (after bot.rules.text.typed, trailing 。 dropped): "drop" the last
+# item, or "clear" them all.
+EDITOR_WORDS = {
+    "删除最后一条": "drop",
+    "删掉最后一条": "drop",
+    "删除最后一项": "drop",
+    "删最后一条": "drop",
+    "清空重写": "clear",
+    "清空": "clear",
+    "全部删除": "clear",
+    "删除全部": "clear",
+    "全部清空": "clear",
+}
 # A month as people type it (after bot.rules.text.typed): 2026-06, 2026-6, 2026.6, 2026/6, 2026年6月,
-# 202606, and without a year 6月 or 6.
-MONTH_WITH_YEAR = re.compile(r"^([0-9]{4})(?:[-./]|年)?([0-9]{1,2})月?$")
-MONTH_ONLY = re.compile(r"^([0-9]{1,2})月?$")
+# 202606, and without a year 6月 or 6; 6月份 and 2026年6月份 too.
+MONTH_WITH_YEAR = re.compile(r"^([0-9]{4})(?:[-./]|年)?([0-9]{1,2})(?:月份?)?$")
+MONTH_ONLY = re.compile(r"^([0-9]{1,2})(?:月份?)?$")
 _CHINESE_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 
 
@@ -201,6 +221,18 @@ def numbered_item(line: str) -> tuple[int, str] | None:
     if number is None:
         return None
     return number, line[match.end() :].strip()
+
+
+def item_replaced(line: str) -> tuple[int, str] | None:
+    """The number and new text of 第2条改为：新内容 (and the like), else None."""
+    match = REPLACE_ITEM.match(line)
+    number = numeral(match.group("number")) if match else None
+    return None if number is None else (number, line[match.end() :].strip())
+
+
+def editor_word(line: str) -> str | None:
+    """ "drop" or "clear" when a line is one of the editor's buttons typed (EDITOR_WORDS), else None."""
+    return EDITOR_WORDS.get(typed(line).strip().rstrip("。.！!").replace(" ", ""))
 
 
 def item_to_delete(line: str) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.rules.domain import ReviewStatus
 from bot.rules.roles import PersonView
-from bot.rules.vocabulary import ITEM_NUMBERING, item_to_delete, numbered_item
+from bot.rules.vocabulary import ITEM_NUMBERING, editor_word, item_replaced, item_to_delete, numbered_item
 from bot.workflow.months import check_open, deadline_of
 from bot.workflow.people import reviewers_of_summary, supervisors_of_section
 from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data
@@ -38,27 +38,39 @@ KINDS = {k.name: k for k in (SUMMARY, REGISTRATION)}
 class Change:
     """What a text did to a document: items added, or one item replaced or deleted by its number."""
 
-    action: str  # "added", "replaced" or "deleted"
+    action: str  # "added", "replaced", "deleted", "dropped" (the last one) or "cleared" (all)
     number: int | None = None
 
 
 ADDED = Change("added")
 
 
-def edit_of(text: str, count: int) -> tuple[str, int, str] | None:
-    """A one-line text that edits an existing item: "delete item 2" deletes it, a line numbered 2 replaces
-    item 2 (bot.rules.vocabulary); None when the text adds items (several lines, or a number past the last
-    item)."""
+def edit_of(text: str, count: int) -> tuple[str, int | None, str] | None:
+    """A one-line text that edits the document rather than adding to it (bot.rules.vocabulary): the
+    editor's buttons typed ("drop", "clear"), "delete item 2", or a line numbered 2 or "item 2 becomes"
+    replacing item 2 ("replaced"); a number neither an item nor the next one, or a number with no text,
+    is "beyond" or "empty" (refused, not appended). None when the text adds items: several lines, or a
+    line numbered one past the last (a list typed one numbered line per message)."""
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) != 1:
         return None
+    word = editor_word(lines[0])
+    if word is not None:
+        return word, None, ""
     number = item_to_delete(lines[0])
     if number is not None:
         return "deleted", number, ""
-    numbered = numbered_item(lines[0])
-    if numbered is not None and 1 <= numbered[0] <= count and numbered[1]:
-        return "replaced", numbered[0], numbered[1]
-    return None
+    numbered = item_replaced(lines[0]) or numbered_item(lines[0])
+    if numbered is None:
+        return None
+    number, new_text = numbered
+    if not new_text:
+        return "empty", number, ""
+    if 1 <= number <= count:
+        return "replaced", number, new_text
+    if number == count + 1:
+        return None
+    return "beyond", number, new_text
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,17 @@ async def write(
         reopen(row)
         await add_items(work, kind, row.id, split_items(text))
         change = ADDED
+    elif edit[0] in ("drop", "clear"):  # the editor's button, typed
+        reopen(row)
+        if edit[0] == "drop":
+            await work.repo.drop_last_item(kind.item_model, kind.parent_field, row.id)
+        else:
+            await work.repo.clear_items(kind.item_model, kind.parent_field, row.id)
+        change = Change("dropped" if edit[0] == "drop" else "cleared")
+    elif edit[0] == "empty":
+        raise Refusal("chat/staff/item_empty.j2", number=edit[1])
+    elif edit[0] == "beyond":
+        raise Refusal("chat/staff/no_such_item.j2", number=edit[1], count=count, adding=True)
     else:
         action, number, new_text = edit
         if len(new_text) > MAX_ITEM_CHARS:
@@ -152,7 +175,7 @@ async def write(
         else:
             done = await work.repo.replace_item(kind.item_model, kind.parent_field, row.id, number, new_text)
         if not done:
-            raise Refusal("chat/staff/no_such_item.j2", number=number, count=count)
+            raise Refusal("chat/staff/no_such_item.j2", number=number, count=count, adding=False)
         reopen(row)
         change = Change(action, number)
     await work.repo.flush()

@@ -159,7 +159,7 @@ async def add_custom_lines(
     else:
         action, number, line = edit
         if not 1 <= number <= len(items):
-            raise Refusal("chat/staff/no_such_item.j2", number=number, count=len(items))
+            raise Refusal("chat/staff/no_such_item.j2", number=number, count=len(items), adding=False)
         others = items[: number - 1] + items[number:]
         if action == "deleted":
             items = others

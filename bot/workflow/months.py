@@ -74,7 +74,10 @@ async def check_open(work: Work, year: int, month: int, *, alert: bool = False) 
         raise Refusal("chat/staff/summary_closed.j2", alert=alert, year=year, month=month)
     if state is MonthState.NOT_FOLLOWED:
         first = (await span(work)).first
-        raise Refusal("chat/staff/summary_not_followed.j2", alert=alert, year=year, month=month, first=first)
+        local = work.calendar.localize(work.now)
+        begun = first <= (local.year, local.month)
+        template = "chat/staff/summary_not_followed.j2"
+        raise Refusal(template, alert=alert, year=year, month=month, first=first, begun=begun)
     return state
 
 

@@ -142,14 +142,25 @@ async def send_back(
     return found
 
 
-async def awaiting(work: Work, reviewer: PersonView) -> tuple[int, list[Pending]]:
-    """How many documents await this reviewer, and the first of them to show."""
+async def _awaiting(work: Work, reviewer_id: int) -> list:
+    """(kind, document, author) of every submitted document this reviewer is to decide."""
     found = []
     for kind, model in MODELS.items():
         for doc in await work.repo.submitted_docs(model):
             author = await work.repo.person(doc.person_id)
-            if reviewer.id in await reviewers_of(work, kind, author):
+            if reviewer_id in await reviewers_of(work, kind, author):
                 found.append((kind, doc, author))
+    return found
+
+
+async def awaiting_count(work: Work, reviewer_id: int) -> int:
+    """How many documents await this reviewer (for /me)."""
+    return len(await _awaiting(work, reviewer_id))
+
+
+async def awaiting(work: Work, reviewer: PersonView) -> tuple[int, list[Pending]]:
+    """How many documents await this reviewer, and the first of them to show."""
+    found = await _awaiting(work, reviewer.id)
     shown = [
         Pending(
             kind,

@@ -12,6 +12,7 @@ from bot.rules.periods import previous_month
 from bot.workflow import documents
 from bot.workflow.documents import SUMMARY
 from bot.workflow.months import LOOK_BACK, MonthState, check_open, deadline_of, month_state, this_month
+from bot.workflow.span import span
 from bot.workflow.unit import Work
 from storage.models import MonthlySummary
 
@@ -44,13 +45,17 @@ async def current_summary(work: Work, person_id: int, *, create: bool) -> Monthl
 
 
 async def late_months(work: Work, person_id: int, shown: tuple[int, int]) -> list[tuple[int, int]]:
-    """Months before this one, still open, whose summary he has not handed in (oldest first)."""
+    """Months before this one, still open, whose summary he has not handed in (oldest first); a closed
+    month is skipped, the months before the bot takes part end the search."""
     found = []
     year, month = this_month(work)
     for _ in range(LOOK_BACK):
         year, month = previous_month(year, month)
-        if await month_state(work, year, month) in (MonthState.CLOSED, MonthState.NOT_FOLLOWED):
-            break
+        state = await month_state(work, year, month)
+        if state is MonthState.NOT_FOLLOWED:
+            break  # the bot takes part from a later month: nothing earlier is asked for
+        if state is MonthState.CLOSED:
+            continue  # closed by the admins, while a later month may still be open
         row = await work.repo.summary(person_id, year, month)
         if (year, month) != shown and (row is None or row.status not in HANDED_IN):
             found.append((year, month))
@@ -71,8 +76,16 @@ async def open_summary(work: Work, person_id: int, month: tuple[int, int] | None
     begun or is closed), created empty if there is none yet; with the other months he may hand in late."""
     if month is None:
         if await month_state(work, *this_month(work)) is MonthState.NOT_FOLLOWED:
-            await check_open(work, *this_month(work))  # refused: the bot takes part from a later month
-        row = await current_summary(work, person_id, create=True)
+            # The month at hand comes before the bot takes part: its first month, once begun, is the one
+            # to write; before that he is told when it will be asked for (never sent round in a loop).
+            first = (await span(work)).first
+            local = work.calendar.localize(work.now)
+            if first > (local.year, local.month):
+                await check_open(work, *this_month(work))  # refused: says when the first will be asked for
+            await check_open(work, *first)
+            row = await work.repo.summary(person_id, *first, create=True)
+        else:
+            row = await current_summary(work, person_id, create=True)
     else:
         row = await work.repo.summary(person_id, *month)
         if row is None or row.submissions == 0:  # handed in once, it can be put right and seen
