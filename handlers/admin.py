@@ -11,6 +11,7 @@ from bot.rules.vocabulary import (
     DEFAULT_WORDS,
     EVERYONE_WORDS,
     LEAVE_WORDS,
+    MONTH_ONLY,
     RATER_WORDS,
     WITHDRAW_WORDS,
     keyword,
@@ -257,7 +258,10 @@ async def first_month(turn: Turn) -> None:
     else:
         chosen = parse_month(args[0])
         if chosen is None:
-            raise usage("firstmonth", "bad_month")
+            # a month without its year: the year is the admin's to say (this year's may be past or to come)
+            bare = MONTH_ONLY.match(typed(args[0]).strip())
+            without_year = bare is not None and 1 <= int(bare.group(1)) <= 12
+            raise usage("firstmonth", "month_without_year" if without_year else "bad_month")
         check_year(turn, chosen[0], args[0])
     shown = await set_first_month(turn, chosen)
     turn.reply("chat/admin/first_month.j2", span=shown, changed=True, by_default=chosen is None)

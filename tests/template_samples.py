@@ -340,6 +340,12 @@ OVERRIDES: dict[str, dict] = {
         "by_default": False,
     },
     "chat/admin/first_month_started.j2": {"first": (2026, 10), "month": None, "quarter": Q3},
+    "chat/staff/phase_never.j2": {
+        "phase": Phase.REGISTRATION,
+        "quarter": Quarter(2026, 2),
+        "first": (2026, 7),
+    },
+    "chat/admin/first_month_past.j2": {"first": (2026, 6), "current": (2026, 7), "quarter": Quarter(2026, 2)},
     "chat/admin/publicity_ended_by_itself.j2": {"quarter": Quarter(2026, 4), "ended": WHEN},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
     "chat/admin/raters_ballot_counted.j2": {"rater": "赵建国", "ratee": "周明远"},

@@ -1,0 +1,60 @@
+"""An admin's slips (issue 13 review): a past first month, false promises, English words, namesakes, input."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.rules.domain import Quarter
+from scheduler.jobs import Scheduler
+from storage.models import OutboxMessage
+from storage.repository import Repository
+from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
+from tests.conftest import EXAMPLES
+
+
+async def tick(bureau, moment) -> None:
+    bureau.clock.set(moment)
+    await Scheduler(bureau.services).tick()
+    await bureau.settle()
+
+
+async def test_a_past_first_month_is_refused_and_an_earlier_quarter_run_by_hand(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 7, 1, 10, 0), start={}) as bureau:
+        await bind_everyone(bureau)
+        reply = await bureau.command(ADMIN, "firstmonth", "2026年6月")
+        assert "不能设为自2026年6月起" in reply.text and "不能早于本月" in reply.text
+        assert "/open 登记表 2026年第二季度" in reply.text
+        assert "2026年7月起" in (await bureau.command(ADMIN, "firstmonth")).text  # nothing changed
+        reply = await bureau.command(ADMIN, "firstmonth", "8月")  # no year: asked for, not "1 to 12"
+        assert "请写明年份" in reply.text and "2026年8月" in reply.text and "1至12" not in reply.text
+        await tick(bureau, at(2026, 7, 8, 10, 0))  # Q2's rating window: nothing opens
+        async with bureau.services.database.session() as session:
+            assert await Repository(session).assessment(Quarter(2026, 2)) is None
+            found = (await session.scalars(select(OutboxMessage.key))).all()
+        assert not [k for k in found if k.startswith(("rating:2026Q2", "registration:2026Q2"))]
+        reply = await bureau.command(ADMIN, "firstmonth", "2026年7月")  # this month is fine
+        assert "已设置" in reply.text
+        # Q2 opened by hand is followed; then April (already followed) may be set, June too
+        assert "已开启" in (await bureau.command(ADMIN, "open", "登记表 2026年第二季度")).text
+        assert "已设置" in (await bureau.command(ADMIN, "firstmonth", "2026年4月")).text
+
+
+async def test_staff_are_not_promised_a_phase_that_will_not_open(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 7, 1, 10, 0), start={}) as bureau:
+        await bind_everyone(bureau)
+        staff = bureau.user("吴晓燕")
+        reply = await bureau.command(staff, "registration")  # Q2 is before the first month (July)
+        assert "2026年第二季度" in reply.text and "不会开放" in reply.text
+        assert "开放时机器人会通知您" not in reply.text
+
+
+async def test_staff_are_not_promised_goals_whose_window_is_past(database_url, database):
+    await import_roster(database, EXAMPLES / "roster.csv")
+    async with running_bot(database_url, at(2026, 9, 2, 10, 0), start={"first_month": "2026-09"}) as bureau:
+        await bind_everyone(bureau)
+        staff = bureau.user("吴晓燕")
+        reply = await bureau.command(staff, "goals")  # Q3's goals window (July) is past
+        assert "2026年第三季度" in reply.text and "不会再开放" in reply.text
+        assert "开放时机器人会通知您" not in reply.text
