@@ -8,7 +8,7 @@ from bot.rules.domain import Quarter
 from scheduler.jobs import Scheduler
 from storage.models import OutboxMessage
 from storage.repository import Repository
-from tests.chat import ADMIN, at, bind_everyone, import_roster, running_bot
+from tests.chat import ADMIN, GROUP, at, bind_everyone, example_bureau, import_roster, running_bot
 from tests.conftest import EXAMPLES
 
 
@@ -58,3 +58,21 @@ async def test_staff_are_not_promised_goals_whose_window_is_past(database_url, d
         reply = await bureau.command(staff, "goals")  # Q3's goals window (July) is past
         assert "2026年第三季度" in reply.text and "不会再开放" in reply.text
         assert "开放时机器人会通知您" not in reply.text
+
+
+async def test_admins_are_shown_the_chinese_keywords_they_type(database_url, database):
+    from tests.factories import publicity_running
+
+    async with example_bureau(database_url, database, at(2026, 8, 14, 10, 0)) as bureau:
+        reply = await bureau.command(ADMIN, "open", "指标")  # no deadline: open until closed
+        assert "直到发送 /close 指标 为止" in reply.text and "goals" not in reply.text
+        async with bureau.services.database.session() as session:
+            await publicity_running(session, GROUP)
+        bureau.driver.add_group(GROUP, "工作群", [ADMIN])
+        bureau.clock.set(at(2026, 10, 22, 10, 0))
+        staff = bureau.user("郑海涛")
+        await bureau.command(staff, "objection")
+        await bureau.text(staff, "对公示名单有疑问")
+        received = await bureau.expect(ADMIN, "公示异议")
+        assert "/resolve 1 驳回 理由" in received.text and "/resolve 1 成立 理由" in received.text
+        assert "dismiss" not in received.text and "uphold" not in received.text
