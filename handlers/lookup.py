@@ -16,6 +16,10 @@ from storage.models import Person
 QUARTER_RE = re.compile(r"^[0-9]{4}[Qq][1-4]$")
 LOOKS_LIKE_QUARTER = re.compile(r"^[0-9]{4}[Qq][0-9]+$")  # 2025Q5, 2026Q0: meant a quarter, mistyped
 REASON_MAX = 500
+SECTION_QUALIFIED = re.compile(
+    r"^(.+?)\s*[(（]\s*([^()（）]+?)\s*[)）]$"
+)  # NAME(SECTION), full-width marks too
+NAME_BEFORE_MARK = re.compile(r"^(.+?)\s*[(（]")
 
 
 def args_of(turn: Turn) -> list[str]:
@@ -72,17 +76,35 @@ def parse_day(turn: Turn, text: str) -> dt.date | None:
 
 
 async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Person:
-    """The one person a name (or NAME(YYYY-MM), full-width too) names, else a clear refusal."""
+    """The one person a name (or NAME(YYYY-MM), or NAME(SECTION), full-width too) names, else a clear
+    refusal; namesakes are listed with what tells them apart."""
     people = await turn.repo.people(active_only=active_only)
     index = NameIndex(PersonRef(p.id, p.name, p.birth_month) for p in people)
     found = index.resolve(text)
     if found == "unknown_person":  # an input method's full-width digits and marks in the birth month
         found = index.resolve(typed(text))
+    if found == "unknown_person" and (match := SECTION_QUALIFIED.match(text.strip())):
+        sections = await turn.repo.section_names()
+        name, section = match.group(1).strip(), match.group(2).strip()
+        namesakes = [p for p in people if p.name == name]
+        in_section = [p for p in namesakes if sections.get(p.section_id) == section]
+        if len(in_section) == 1:
+            return in_section[0]
+        if in_section:
+            raise await ambiguous(turn, name, in_section)
     if found == "ambiguous_name":
-        raise Refusal("chat/admin/name_ambiguous.j2", name=text)
+        name = match.group(1).strip() if (match := NAME_BEFORE_MARK.match(text.strip())) else text.strip()
+        raise await ambiguous(turn, name, [p for p in people if p.name == name])
     if not isinstance(found, PersonRef):
         raise Refusal("chat/admin/name_unknown.j2", name=text)
     return next(p for p in people if p.id == found.id)
+
+
+async def ambiguous(turn: Turn, name: str, namesakes: list[Person]) -> Refusal:
+    """A name several people bear: each listed with his birth month and section, to write the one meant."""
+    sections = await turn.repo.section_names()
+    candidates = [(p.name, p.birth_month, sections.get(p.section_id)) for p in namesakes]
+    return Refusal("chat/admin/name_ambiguous.j2", name=name, candidates=candidates)
 
 
 def reason_of(words: list[str], command: str) -> str:

@@ -205,7 +205,15 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/export_done.j2": {**EXPORT, "files": ["a.zip"], "items": 37},
     "chat/admin/export_failed.j2": {**EXPORT, "reason": "font"},
     "chat/admin/export_caption.j2": {**EXPORT, "part": 1, "parts": 2},
-    "chat/admin/invites.j2": {"links": [(PERSON, "abcDEF123")]},
+    "chat/admin/invites.j2": {
+        "links": [(Row(name="吴晓燕", section_id=1, birth_month=dt.date(1988, 3, 1)), "abcDEF123")],
+        "namesakes": {"吴晓燕"},
+        "sections": SECTIONS,
+    },
+    "chat/admin/name_ambiguous.j2": {
+        "name": "吴晓燕",
+        "candidates": [("吴晓燕", dt.date(1988, 3, 1), "综合科"), ("吴晓燕", dt.date(1990, 5, 1), None)],
+    },
     "chat/admin/admins.j2": {
         "admins": [AdminLine(1, None, None, configured=True), ADMIN, AdminLine(5, "周明远", None)]
     },

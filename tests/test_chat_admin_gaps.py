@@ -76,3 +76,24 @@ async def test_admins_are_shown_the_chinese_keywords_they_type(database_url, dat
         received = await bureau.expect(ADMIN, "公示异议")
         assert "/resolve 1 驳回 理由" in received.text and "/resolve 1 成立 理由" in received.text
         assert "dismiss" not in received.text and "uphold" not in received.text
+
+
+async def test_namesakes_are_told_apart_and_named_by_section(database_url, database, tmp_path):
+    roster = (EXAMPLES / "roster.csv").read_text(encoding="utf-8-sig")
+    roster += "吴晓燕,女,1990-05,群众,2022-01,2012-07,窗口科员,事业单位人员,政务服务科,窗口工作人员,,,,,是\n"
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    await import_roster(database, tmp_path / "roster.csv")
+    async with running_bot(database_url, at(2026, 10, 14, 9, 30)) as bureau:
+        links = (await bureau.command(ADMIN, "invite", "全部")).text
+        assert "吴晓燕（综合科，1986-09）：https://" in links
+        assert "吴晓燕（政务服务科，1990-05）：https://" in links
+        assert "周明远：https://" in links  # one of a name: as before
+        reply = await bureau.command(ADMIN, "invite", "吴晓燕")
+        assert "有重名" in reply.text and "1988-03" not in reply.text
+        assert "吴晓燕(1986-09)　综合科" in reply.text and "吴晓燕(1990-05)　政务服务科" in reply.text
+        for qualified in ("吴晓燕（综合科）", "吴晓燕(综合科)", "吴晓燕 (政务服务科)"):
+            reply = await bureau.command(ADMIN, "invite", qualified.replace(" ", ""))
+            assert "已生成1个" in reply.text, qualified
+        assert "综合科，1986-09" in (await bureau.command(ADMIN, "invite", "吴晓燕(综合科)")).text
+        reply = await bureau.command(ADMIN, "invite", "吴晓燕（办公室）")  # no such section: unknown
+        assert "已生成" not in reply.text
