@@ -16,13 +16,23 @@ from bot.rules.vocabulary import (
     MONTH_ONLY,
     RATER_WORDS,
     WITHDRAW_WORDS,
+    ground_number,
     keyword,
 )
 from bot.workflow import adjustments
 from bot.workflow.invites import create_invites
 from bot.workflow.phases import assessed_quarter
 from bot.workflow.span import set_first_month, span
-from handlers.lookup import args_of, check_year, find_person, parse_day, reason_of, take_quarter, usage
+from handlers.lookup import (
+    args_of,
+    check_year,
+    find_person,
+    parse_day,
+    reason_of,
+    spread_range,
+    take_quarter,
+    usage,
+)
 from handlers.paging import send_paged
 from handlers.turn import Refusal, Turn, on
 
@@ -95,7 +105,7 @@ async def _override(turn: Turn, kind: OverrideKind, command: str) -> None:
         turn.reply("chat/admin/grounds.j2", kind=kind, command=command, grounds=GROUNDS)
         return
     person = await find_person(turn, args[0])
-    ground = typed_number(args[1], max_digits=3)
+    ground = ground_number(args[1])
     if ground not in GROUNDS:
         raise usage(command, "bad_ground")
     adjustments.require_ratee(person)
@@ -190,6 +200,7 @@ async def leave(turn: Turn) -> None:
         leave = await adjustments.leave_list(turn, person)
         await send_paged(turn, "chat/admin/leave_list.j2", leave=leave, name=person.name if person else None)
         return
+    args = args[:2] + spread_range(turn, args[2:])
     if len(args) < 4:
         raise usage("leave", "missing")
     person = await find_person(turn, args[0])

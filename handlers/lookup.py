@@ -19,6 +19,9 @@ REASON_MAX = 500
 SECTION_QUALIFIED = re.compile(
     r"^(.+?)\s*[(（]\s*([^()（）]+?)\s*[)）]$"
 )  # NAME(SECTION), full-width marks too
+# the marks between the two days of a range, as typed (full-width read as ASCII first: － is -, ～ is ~)
+RANGE_WORDS = ("至", "到", "—", "——", "–", "-", "~", "〜")
+RANGE_MARK = re.compile(r"至|到|—+|–|-|~|〜")
 NAME_BEFORE_MARK = re.compile(r"^(.+?)\s*[(（]")
 
 
@@ -48,7 +51,7 @@ def take_quarter(turn: Turn) -> tuple[Quarter | None, list[str]]:
     the command's arguments, and the rest; a year out of range is refused."""
     args = args_of(turn)
     for i, word in enumerate(args):
-        read = typed_period(word)
+        read = typed_period(word, turn.today.year)
         if QUARTER_RE.match(read):
             quarter = Quarter.parse(read)
             check_year(turn, quarter.year, word)
@@ -62,6 +65,29 @@ def command_of(turn: Turn) -> str:
     """The command's name as typed, without the slash and the bot's @name."""
     words = (turn.update.effective_message.text or "/").split()
     return words[0].lstrip("/").split("@")[0] if words else ""
+
+
+def _is_day(text: str, today: dt.date) -> bool:
+    try:
+        parse_typed_day(text, today)
+    except ValueError:
+        return False
+    return True
+
+
+def spread_range(turn: Turn, words: list[str]) -> list[str]:
+    """Two days written as a range (7月6日至8月31日, 7月6日—8月31日, 7月6日-8月31日, 7月6日 至 8月31日) as
+    two words, the rest kept; a word that is a day itself (2026-07-06) is not split."""
+    if len(words) >= 3 and typed(words[1]).strip() in RANGE_WORDS:
+        return [words[0], words[2], *words[3:]]
+    if not words or _is_day(words[0], turn.today):
+        return words
+    read = typed(words[0]).strip()
+    for mark in RANGE_MARK.finditer(read):
+        start, end = read[: mark.start()], read[mark.end() :]
+        if _is_day(start, turn.today) and _is_day(end, turn.today):
+            return [start, end, *words[1:]]
+    return words
 
 
 def parse_day(turn: Turn, text: str) -> dt.date | None:

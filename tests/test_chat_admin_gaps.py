@@ -97,3 +97,37 @@ async def test_namesakes_are_told_apart_and_named_by_section(database_url, datab
         assert "综合科，1986-09" in (await bureau.command(ADMIN, "invite", "吴晓燕(综合科)")).text
         reply = await bureau.command(ADMIN, "invite", "吴晓燕（办公室）")  # no such section: unknown
         assert "已生成" not in reply.text
+
+
+async def test_admins_write_ranges_grounds_and_quarters_as_they_speak(database_url, database):
+    async with example_bureau(database_url, database, at(2026, 10, 14, 9, 30)) as bureau:
+        for days in (
+            "7月6日至7月10日",
+            "7月13日—7月17日",
+            "7月20日-7月24日",
+            "８月３日－８月７日",
+            "8月10日~8月14日",
+        ):
+            reply = await bureau.command(ADMIN, "leave", f"陈立新 病假 {days}")
+            assert "已登记" in reply.text and "工作日5天" in reply.text, days
+        reply = await bureau.command(ADMIN, "leave", "陈立新 事假 8月17日 至 8月21日 家事")
+        assert "已登记" in reply.text and "2026年8月17日至2026年8月21日" in reply.text
+        reply = await bureau.command(
+            ADMIN, "leave", "陈立新 事假 2026-09-07 2026-09-08"
+        )  # ISO days stay days
+        assert "已登记" in reply.text and "2026年9月7日至2026年9月8日" in reply.text
+        reply = await bureau.command(ADMIN, "leave", "陈立新 事假 2026-09-14至2026-09-15")
+        assert "已登记" in reply.text and "2026年9月14日至2026年9月15日" in reply.text
+        for name, ground in (("吴晓燕", "第2条"), ("郑海涛", "第二条"), ("冯雪梅", "２")):
+            reply = await bureau.command(ADMIN, "veto", f"{name} {ground} 在全市受到通报批评")
+            assert "已记录" in reply.text and "在全市及以上相关业务部门受到通报批评" in reply.text, ground
+        reply = await bureau.command(ADMIN, "veto", "周明远 第9条 理由")
+        assert "依据编号不正确" in reply.text
+        reply = await bureau.command(
+            ADMIN, "open", "登记表 第四季度"
+        )  # a quarter without a year: this year's
+        assert "日期格式不正确" not in reply.text and "2026年第四季度" in reply.text
+        reply = await bureau.command(ADMIN, "resolve", "1 驳回")
+        assert "请写明理由" in reply.text and "参数不完整" not in reply.text
+        reply = await bureau.command(ADMIN, "export", "登记表 三季度")
+        assert "材料应为" not in reply.text and "用法" not in reply.text
