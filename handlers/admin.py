@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from bot.rules.domain import OverrideKind, RaterAction
 from bot.rules.periods import parse_month
 from bot.rules.roles import Access
@@ -31,6 +29,7 @@ from handlers.lookup import (
     reason_of,
     spread_range,
     take_quarter,
+    telling_apart,
     usage,
 )
 from handlers.paging import send_paged
@@ -45,20 +44,17 @@ async def invite(turn: Turn) -> None:
     args = args_of(turn)
     if not args:
         raise usage("invite", "missing")
-    everyone = await turn.repo.people(active_only=True)
     if len(args) == 1 and keyword(EVERYONE_WORDS, args[0]):
-        people = [p for p in everyone if p.telegram_user_id is None]
+        people = [p for p in await turn.repo.people(active_only=True) if p.telegram_user_id is None]
     else:
         people = [await find_person(turn, name) for name in args]
     links, expires = await create_invites(turn, people)
-    names = Counter(p.name for p in everyone)
     turn.reply(
         "chat/admin/invites.j2",
         links=links,
         bot=turn.update.get_bot().username,
         expires=expires.astimezone(turn.calendar.tz),
-        namesakes={name for name, count in names.items() if count > 1},
-        sections=await turn.repo.section_names(),
+        **await telling_apart(turn),
     )
 
 

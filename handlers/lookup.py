@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 
 from bot.records.cells import NameIndex, PersonRef, parse_typed_day
 from bot.rules.domain import Quarter
 from bot.rules.periods import year_allowed, year_range
 from bot.rules.text import clean_text, typed
-from bot.rules.vocabulary import typed_period
+from bot.rules.vocabulary import RANGE_MARK, RANGE_WORDS, typed_period
 from handlers.turn import Refusal, Turn
 from storage.models import Person
 
@@ -19,9 +20,6 @@ REASON_MAX = 500
 SECTION_QUALIFIED = re.compile(
     r"^(.+?)\s*[(（]\s*([^()（）]+?)\s*[)）]$"
 )  # NAME(SECTION), full-width marks too
-# the marks between the two days of a range, as typed (full-width read as ASCII first: － is -, ～ is ~)
-RANGE_WORDS = ("至", "到", "—", "——", "–", "-", "~", "〜")
-RANGE_MARK = re.compile(r"至|到|—+|–|-|~|〜")
 NAME_BEFORE_MARK = re.compile(r"^(.+?)\s*[(（]")
 
 
@@ -76,8 +74,8 @@ def _is_day(text: str, today: dt.date) -> bool:
 
 
 def spread_range(turn: Turn, words: list[str]) -> list[str]:
-    """Two days written as a range (7月6日至8月31日, 7月6日—8月31日, 7月6日-8月31日, 7月6日 至 8月31日) as
-    two words, the rest kept; a word that is a day itself (2026-07-06) is not split."""
+    """Two days written as a range (bot.rules.vocabulary.RANGE_MARK: START-END in one word, or START, a
+    mark, END) as two words, the rest kept; a word that is a day itself (2026-07-06) is not split."""
     if len(words) >= 3 and typed(words[1]).strip() in RANGE_WORDS:
         return [words[0], words[2], *words[3:]]
     if not words or _is_day(words[0], turn.today):
@@ -124,6 +122,16 @@ async def find_person(turn: Turn, text: str, *, active_only: bool = True) -> Per
     if not isinstance(found, PersonRef):
         raise Refusal("chat/admin/name_unknown.j2", name=text)
     return next(p for p in people if p.id == found.id)
+
+
+async def telling_apart(turn: Turn) -> dict:
+    """What a list of people needs to tell namesakes apart (chat/admin/invites.j2): the names several
+    active people bear, and the sections' names."""
+    names = Counter(p.name for p in await turn.repo.people(active_only=True))
+    return {
+        "namesakes": {name for name, count in names.items() if count > 1},
+        "sections": await turn.repo.section_names(),
+    }
 
 
 async def ambiguous(turn: Turn, name: str, namesakes: list[Person]) -> Refusal:

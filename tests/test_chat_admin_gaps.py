@@ -73,7 +73,8 @@ async def test_admins_are_shown_the_chinese_keywords_they_type(database_url, dat
         staff = bureau.user("郑海涛")
         await bureau.command(staff, "objection")
         await bureau.text(staff, "对公示名单有疑问")
-        received = await bureau.expect(ADMIN, "公示异议")
+        await bureau.settle()  # the admins are told through the outbox
+        received = await bureau.expect(ADMIN, "公示异议", timeout=30)
         assert "/resolve 1 驳回 理由" in received.text and "/resolve 1 成立 理由" in received.text
         assert "dismiss" not in received.text and "uphold" not in received.text
 

@@ -199,6 +199,11 @@ def numeral(text: str) -> int | None:
     return (high or 1) * 10 + low
 
 
+# The marks between the two days of a range (7月6日至8月31日, 7月6日—8月31日, 7月6日-8月31日,
+# 7月6日~8月31日, 7月6日 至 8月31日), read after bot.rules.text.typed (full-width － is -, ～ is ~).
+RANGE_WORDS = ("至", "到", "—", "——", "–", "-", "~", "〜")
+RANGE_MARK = re.compile(r"至|到|—+|–|-|~|〜")
+
 # A ground of /veto or /affirm as the rules number it: 2, ２, 第2条, 第二条, 2项.
 _GROUND = re.compile(r"^第?\s*([0-9]{1,3}|[一二三四五六七八九十]{1,3})\s*[条项款]?$")
 
