@@ -11,15 +11,27 @@ from bot.rules.vocabulary import (
     DEFAULT_WORDS,
     EVERYONE_WORDS,
     LEAVE_WORDS,
+    MONTH_ONLY,
     RATER_WORDS,
     WITHDRAW_WORDS,
+    ground_number,
     keyword,
 )
 from bot.workflow import adjustments
 from bot.workflow.invites import create_invites
 from bot.workflow.phases import assessed_quarter
 from bot.workflow.span import set_first_month, span
-from handlers.lookup import args_of, check_year, find_person, parse_day, reason_of, take_quarter, usage
+from handlers.lookup import (
+    args_of,
+    check_year,
+    find_person,
+    parse_day,
+    reason_of,
+    spread_range,
+    take_quarter,
+    telling_apart,
+    usage,
+)
 from handlers.paging import send_paged
 from handlers.turn import Refusal, Turn, on
 
@@ -42,6 +54,7 @@ async def invite(turn: Turn) -> None:
         links=links,
         bot=turn.update.get_bot().username,
         expires=expires.astimezone(turn.calendar.tz),
+        **await telling_apart(turn),
     )
 
 
@@ -88,7 +101,7 @@ async def _override(turn: Turn, kind: OverrideKind, command: str) -> None:
         turn.reply("chat/admin/grounds.j2", kind=kind, command=command, grounds=GROUNDS)
         return
     person = await find_person(turn, args[0])
-    ground = typed_number(args[1], max_digits=3)
+    ground = ground_number(args[1])
     if ground not in GROUNDS:
         raise usage(command, "bad_ground")
     adjustments.require_ratee(person)
@@ -183,6 +196,7 @@ async def leave(turn: Turn) -> None:
         leave = await adjustments.leave_list(turn, person)
         await send_paged(turn, "chat/admin/leave_list.j2", leave=leave, name=person.name if person else None)
         return
+    args = args[:2] + spread_range(turn, args[2:])
     if len(args) < 4:
         raise usage("leave", "missing")
     person = await find_person(turn, args[0])
@@ -257,7 +271,10 @@ async def first_month(turn: Turn) -> None:
     else:
         chosen = parse_month(args[0])
         if chosen is None:
-            raise usage("firstmonth", "bad_month")
+            # a month without its year: the year is the admin's to say (this year's may be past or to come)
+            bare = MONTH_ONLY.match(typed(args[0]).strip())
+            without_year = bare is not None and 1 <= int(bare.group(1)) <= 12
+            raise usage("firstmonth", "month_without_year" if without_year else "bad_month")
         check_year(turn, chosen[0], args[0])
     shown = await set_first_month(turn, chosen)
     turn.reply("chat/admin/first_month.j2", span=shown, changed=True, by_default=chosen is None)

@@ -13,7 +13,7 @@ from bot.workflow.progress import progress_report
 from bot.workflow.publicity import bind_group as bind_group_to
 from bot.workflow.publicity import publicity_can_close
 from handlers.buttons import button, confirm_buttons, confirmed, consume, data
-from handlers.lookup import args_of, parse_day, take_quarter, usage
+from handlers.lookup import args_of, parse_day, take_quarter, telling_apart, usage
 from handlers.paging import send_paged
 from handlers.turn import Button, Refusal, Turn, on
 
@@ -187,4 +187,5 @@ async def reinvite_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         links=links,
         bot=turn.update.get_bot().username,
         expires=expires.astimezone(turn.calendar.tz),
+        **await telling_apart(turn),
     )

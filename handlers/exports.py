@@ -54,7 +54,10 @@ async def export(turn: Turn) -> None:
         )
         return
     try:
-        kind, period = ExportKind(keyword(EXPORT_WORDS, args[0])), Period.parse(typed_period(args[1]))
+        kind, period = (
+            ExportKind(keyword(EXPORT_WORDS, args[0])),
+            Period.parse(typed_period(args[1], turn.today.year)),
+        )
     except (ValueError, IndexError):
         raise usage("export", "bad_export") from None
     check_year(turn, period.year, args[1])

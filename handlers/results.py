@@ -137,8 +137,8 @@ async def resolve(turn: Turn) -> None:
     """/resolve NUMBER dismiss|uphold REASON (in Chinese: VERDICT_WORDS)."""
     args = args_of(turn)
     upheld = keyword(VERDICT_WORDS, args[1]) if len(args) > 1 else None
-    if len(args) < 3 or upheld is None:
-        raise usage("resolve", "missing" if len(args) < 3 else "bad_action")
+    if upheld is None:
+        raise usage("resolve", "missing" if len(args) < 2 else "bad_action")
     number = typed_ordinal(args[0])
     if number is None:
         raise usage("resolve", "bad_number")

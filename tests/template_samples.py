@@ -205,7 +205,15 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/export_done.j2": {**EXPORT, "files": ["a.zip"], "items": 37},
     "chat/admin/export_failed.j2": {**EXPORT, "reason": "font"},
     "chat/admin/export_caption.j2": {**EXPORT, "part": 1, "parts": 2},
-    "chat/admin/invites.j2": {"links": [(PERSON, "abcDEF123")]},
+    "chat/admin/invites.j2": {
+        "links": [(Row(name="吴晓燕", section_id=1, birth_month=dt.date(1988, 3, 1)), "abcDEF123")],
+        "namesakes": {"吴晓燕"},
+        "sections": SECTIONS,
+    },
+    "chat/admin/name_ambiguous.j2": {
+        "name": "吴晓燕",
+        "candidates": [("吴晓燕", dt.date(1988, 3, 1), "综合科"), ("吴晓燕", dt.date(1990, 5, 1), None)],
+    },
     "chat/admin/admins.j2": {
         "admins": [AdminLine(1, None, None, configured=True), ADMIN, AdminLine(5, "周明远", None)]
     },
@@ -342,6 +350,12 @@ OVERRIDES: dict[str, dict] = {
         "by_default": False,
     },
     "chat/admin/first_month_started.j2": {"first": (2026, 10), "month": None, "quarter": Q3},
+    "chat/staff/phase_never.j2": {
+        "phase": Phase.REGISTRATION,
+        "quarter": Quarter(2026, 2),
+        "first": (2026, 7),
+    },
+    "chat/admin/first_month_past.j2": {"first": (2026, 6), "current": (2026, 7), "quarter": Quarter(2026, 2)},
     "chat/admin/publicity_ended_by_itself.j2": {"quarter": Quarter(2026, 4), "ended": WHEN},
     "chat/admin/raters_changed.j2": {"added": True, "rater": "赵建国", "ratee": "周明远"},
     "chat/admin/raters_ballot_counted.j2": {"rater": "赵建国", "ratee": "周明远"},

@@ -95,20 +95,21 @@ async def test_admins_set_and_see_the_first_month(database_url, database):
         assert "年份" in reply.text or "1999" in reply.text
         assert "2026年9月起" in (await bureau.command(ADMIN, "firstmonth")).text  # nothing changed
         # the admins' month wins over the settings; full-width digits are read as typed
-        reply = await bureau.command(ADMIN, "firstmonth", "２０２６年４月")
-        assert "已设置" in reply.text and "2026年4月起" in reply.text and "管理员设置" in reply.text
+        reply = await bureau.command(ADMIN, "firstmonth", "２０２６年７月")
+        assert "已设置" in reply.text and "2026年7月起" in reply.text and "管理员设置" in reply.text
         reply = await bureau.command(ADMIN, "firstmonth", "默认")  # back to the settings' month
         assert "已恢复默认设置" in reply.text and "2026年9月起" in reply.text and "配置文件" in reply.text
-        await bureau.command(ADMIN, "firstmonth", "2026-04")
+        reply = await bureau.command(ADMIN, "firstmonth", "2026-04")  # past: Q2 is run by hand
+        assert "不能早于本月" in reply.text
         await bind_everyone(bureau)
-        await tick(bureau, at(2026, 7, 1, 9, 0))  # from April: Q2's registration is still due
+        assert "已开启" in (await bureau.command(ADMIN, "open", "登记表 2026年第二季度")).text
         assert len(about(await keys(bureau), "registration:2026Q2:")) > 0
         # Q2 is under way now: a first month after it is refused and changes nothing
         reply = await bureau.command(ADMIN, "firstmonth", "2026年8月")
         assert "不能设为自2026年8月起" in reply.text and "2026年第二季度已开始考核" in reply.text
         assert "2026年4月起" in (await bureau.command(ADMIN, "firstmonth")).text
-        reply = await bureau.command(ADMIN, "firstmonth", "默认")  # the settings' September, refused too
-        assert "2026年第二季度已开始考核" in reply.text
+        reply = await bureau.command(ADMIN, "firstmonth", "默认")  # September reaches back to Q2
+        assert "2026年4月起" in reply.text
         help_text = (await bureau.command(ADMIN, "help")).text
         assert "/firstmonth" in help_text
 

@@ -260,6 +260,7 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "year_month": [((dt.date(1988, 3, 1),), "1988.03")],
         "command": [(("rate",), "给考核对象评分")],
         "phase": [((Phase.RATING,), "测评打分")],
+        "phase_word": [((Phase.RATING,), "测评"), ((Phase.GOALS,), "指标")],
         "status": [((AssessmentStatus.PUBLICITY,), "公示中")],
         "review": [(("returned",), "已退回")],
         "leave_kind": [((LeaveKind.SICK,), "病假")],
@@ -594,3 +595,10 @@ def test_each_admin_is_listed_on_a_line_of_his_own():
     text = render("chat/admin/admins.j2", **context_for("chat/admin/admins.j2"))
     lines = [line for line in text.splitlines() if line.startswith("- ")]
     assert lines == ["- 用户ID 1（名册中无此账号）（配置文件指定）", "- 吴晓燕（综合科）", "- 周明远"], text
+
+
+def test_the_phase_keywords_shown_are_those_the_bot_reads():
+    from bot.rules.vocabulary import PHASE_WORDS, keyword
+
+    for phase in Phase:
+        assert keyword(PHASE_WORDS, macro("labels.j2", "phase_word", phase)) is phase

@@ -130,3 +130,13 @@ def test_an_objection_number_is_read_as_admins_write_it():
         assert typed_ordinal(text) == 1, text
     for text in ("abc", "一", "1.5", ""):
         assert typed_ordinal(text) is None, text
+
+
+def test_grounds_and_yearless_quarters_as_admins_type_them():
+    from bot.rules.vocabulary import ground_number, typed_period
+
+    assert [ground_number(t) for t in ("2", "２", "第2条", "第二条", "第２条", "3项")] == [2, 2, 2, 2, 2, 3]
+    assert ground_number("第x条") is None and ground_number("") is None
+    assert typed_period("第三季度", 2026) == typed_period("三季度", 2026) == "2026Q3"
+    assert typed_period("第3季度", 2027) == "2027Q3" and typed_period("第三季度") == "第三季度"
+    assert typed_period("3", 2026) == "3"  # a bare number is no quarter

@@ -127,17 +127,23 @@ WITHDRAW_WORDS = {"撤销": True, "撤回": True, "取消": True, "withdraw": Tr
 # Periods as Chinese write them, read as the bot's own notation: 2026年第三季度 (第3季度, 三季度) as 2026Q3,
 # 2026年9月 as 2026-09, 2026年 as 2026.
 _CHINESE_QUARTER = re.compile(r"^([0-9]{4})年?第?([1-4一二三四])季度?$")
+_YEARLESS_QUARTER = re.compile(r"^第?([1-4一二三四])季度$")  # 第三季度, 三季度: this year's
 _CHINESE_MONTH = re.compile(r"^([0-9]{4})年([0-9]{1,2})月(?:份)?$")
 EVERYONE_WORDS = {"全部": True, "所有人": True, "全体": True, "all": True}
 
 
-def typed_period(text: str) -> str:
+def _quarter_number(number: str) -> int:
+    return "一二三四".find(number) + 1 if number in "一二三四" else int(number)
+
+
+def typed_period(text: str, year: int | None = None) -> str:
     """A typed quarter, month or year in the bot's notation (2026Q3, 2026-09, 2026); other text as typed,
-    full-width forms read as ASCII."""
+    full-width forms read as ASCII. Given `year` (this year), a quarter without one (第三季度) is of it."""
     read = typed(text).strip()
     if match := _CHINESE_QUARTER.match(read):
-        number = match.group(2)
-        return f"{match.group(1)}Q{'一二三四'.find(number) + 1 if number in '一二三四' else number}"
+        return f"{match.group(1)}Q{_quarter_number(match.group(2))}"
+    if year is not None and (match := _YEARLESS_QUARTER.match(read)):
+        return f"{year}Q{_quarter_number(match.group(1))}"
     if match := _CHINESE_MONTH.match(read):
         return f"{match.group(1)}-{int(match.group(2)):02d}"
     return read.removesuffix("年") if re.fullmatch(r"[0-9]{4}年", read) else read
@@ -211,6 +217,21 @@ def numeral(text: str) -> int | None:
     if high < 0 or low < 0:
         return None
     return (high or 1) * 10 + low
+
+
+# The marks between the two days of a range (7月6日至8月31日, 7月6日—8月31日, 7月6日-8月31日,
+# 7月6日~8月31日, 7月6日 至 8月31日), read after bot.rules.text.typed (full-width － is -, ～ is ~).
+RANGE_WORDS = ("至", "到", "—", "——", "–", "-", "~", "〜")
+RANGE_MARK = re.compile(r"至|到|—+|–|-|~|〜")
+
+# A ground of /veto or /affirm as the rules number it: 2, ２, 第2条, 第二条, 2项.
+_GROUND = re.compile(r"^第?\s*([0-9]{1,3}|[一二三四五六七八九十]{1,3})\s*[条项款]?$")
+
+
+def ground_number(text: str) -> int | None:
+    """The number of a typed ground (2, ２, 第2条, 第二条), else None."""
+    match = _GROUND.match(typed(text).strip())
+    return numeral(match.group(1)) if match else None
 
 
 def numbered_item(line: str) -> tuple[int, str] | None:

@@ -12,7 +12,7 @@ from bot.rules.vocabulary import name_and_points
 from bot.workflow import documents
 from bot.workflow.documents import Author, Submitted
 from bot.workflow.people import supervisors_of_section
-from bot.workflow.phases import is_open
+from bot.workflow.phases import is_open, not_opening
 from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Goal, GoalItem
 
@@ -43,7 +43,7 @@ async def goals_view(work: Work, author: Author) -> GoalsView:
     quarter = goals_quarter(work.now, work.calendar)
     assessment = await work.repo.assessment(quarter)
     if assessment is None or not await is_open(work, assessment, Phase.GOALS):
-        raise Refusal("chat/staff/phase_closed.j2", phase=Phase.GOALS, quarter=quarter)
+        raise await not_opening(work, quarter, Phase.GOALS, assessment)
     goal = await work.repo.quarter_doc(Goal, assessment.id, author.id)
     items = await work.repo.goal_items(goal.id) if goal else []
     template = work.settings.indicators.template_for(author.role)

@@ -35,6 +35,22 @@ async def is_open(work: Work, assessment: Assessment, phase: Phase) -> bool:
     return (await window_of(work, assessment, phase)).contains(work.now)
 
 
+async def not_opening(work: Work, quarter: Quarter, phase: Phase, assessment: Assessment | None) -> Refusal:
+    """The answer to a staff member asking for a phase that is not open now: "it will not open" when its
+    quarter is before the bot's span or its window is past (nothing will open it by itself), else "the
+    bot will tell you when it opens"."""
+    current = await span(work)
+    if not current.quarter(quarter):
+        return Refusal("chat/staff/phase_never.j2", phase=phase, quarter=quarter, first=current.first)
+    if assessment is not None:
+        window = await window_of(work, assessment, phase)
+    else:
+        window = default_window(phase, quarter, work.calendar, work.settings.schedule)
+    if window.closes is not None and work.now >= window.closes:
+        return Refusal("chat/staff/phase_never.j2", phase=phase, quarter=quarter, first=None)
+    return Refusal("chat/staff/phase_closed.j2", phase=phase, quarter=quarter)
+
+
 def deadline_on(work: Work, day: dt.date) -> dt.datetime:
     """A day at the deadline time, on the bureau's clock."""
     return dt.datetime.combine(day, work.settings.schedule.deadline_time, tzinfo=work.calendar.tz)

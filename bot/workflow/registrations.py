@@ -9,7 +9,7 @@ from bot.rules.domain import Phase, Quarter, ReviewStatus
 from bot.rules.periods import quarter_months, registration_quarter
 from bot.workflow import documents
 from bot.workflow.documents import REGISTRATION, SUMMARY
-from bot.workflow.phases import local_until, window_of
+from bot.workflow.phases import local_until, not_opening, window_of
 from bot.workflow.unit import Refusal, Work
 from storage.models import Registration
 
@@ -59,7 +59,7 @@ async def open_registration(work: Work, person_id: int) -> RegistrationView:
     quarter = registration_quarter(work.now, work.calendar, work.settings.schedule)
     assessment = await work.repo.assessment(quarter)
     if assessment is None:
-        raise Refusal("chat/staff/phase_closed.j2", phase=Phase.REGISTRATION, quarter=quarter)
+        raise await not_opening(work, quarter, Phase.REGISTRATION, None)
     window = await window_of(work, assessment, Phase.REGISTRATION)
     if window.closes is not None and work.now >= window.closes:  # over: it will not open again by itself
         closed = local_until(work, window.closes)

@@ -108,6 +108,14 @@ async def set_first_month(work: Work, chosen: Month | None) -> Span:
     now = await span(work)
     default = await span_of(work.repo, work.settings, work.today, admins=False)
     first = chosen if chosen is not None else default.first
+    # a month already past brings in periods whose reminders and windows went by unannounced: the
+    # scheduler would open their phases at once (a Q2 rating on 8 July nobody registered for); an
+    # earlier quarter is run by hand (/open), a month the bot already follows stays allowed
+    current = (work.today.year, work.today.month)
+    if chosen is not None and chosen < current and chosen < now.first:
+        raise Refusal(
+            "chat/admin/first_month_past.j2", first=first, current=current, quarter=first_quarter(first)
+        )
     # only what the bot follows now can be orphaned: a summary someone wrote for an earlier month is not
     earliest = await work.repo.earliest_summary_month(now.first)
     if earliest is not None and not month_followed(first, *earliest):
