@@ -575,3 +575,22 @@ async def test_a_confirmation_that_would_count_ballots_nobody_saw_confirms_nothi
 
 
 RATER_COLUMN = "评分人"
+
+
+async def test_two_admins_setting_the_first_month_at_once_take_turns(bureau, database):
+    """They take turns: each is answered (set, or refused by what the other just set) and the month
+    stored is the last one set."""
+    for months in (("2026-07", "2026-08"), ("2026-08", "2026-07")):
+        replies = await at_once(
+            bureau, Command(ADMIN, "firstmonth", months[0]), Command(ADMIN2, "firstmonth", months[1])
+        )
+        assert all("已设置" in r.text or "不能设为" in r.text for r in replies), [r.text for r in replies]
+        async with database.session() as session:
+            stored = (await session.get(BotSetting, "first_month")).value
+            entries = (
+                await session.scalars(
+                    select(AuditEntry).where(AuditEntry.action == "first_month_set").order_by(AuditEntry.id)
+                )
+            ).all()
+        assert json.loads(entries[-1].details)["month"] == stored
+        assert stored in months

@@ -104,7 +104,9 @@ async def under_way(work: Work) -> list[Quarter]:
 
 async def set_first_month(work: Work, chosen: Month | None) -> Span:
     """An admin's first month (None: back to the default). A month after a period already under way is
-    refused: what was done for it would be orphaned (its summaries unread, its quarter never finished)."""
+    refused: what was done for it would be orphaned (its summaries unread, its quarter never finished).
+    Two admins at once take turns: the second reads the first's month, and is answered with what holds."""
+    await work.repo.serialize(FIRST_MONTH_KEY)
     now = await span(work)
     default = await span_of(work.repo, work.settings, work.today, admins=False)
     first = chosen if chosen is not None else default.first
