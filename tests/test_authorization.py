@@ -94,6 +94,7 @@ BUTTONS: dict[str, tuple[Access, dict, str]] = {
     "status_chart": (A.ADMIN, {}, "ok"),
     "chase": (A.ADMIN, {"kind": "goals", "period": "2019Q1"}, "ok"),
     "reinvite": (A.ADMIN, {}, "ok"),
+    "asking": (A.BOUND, {"mode": "objection"}, "cancel"),
 }
 # Every input mode (what free text means): its access and a payload naming nothing that exists.
 MODES_EXPECTED: dict[str, tuple[Access, dict]] = {
