@@ -94,7 +94,9 @@ async def test_items_are_edited_and_deleted_by_their_number(july):
     assert "2026年7月工作小结" in dropped.text and "当前共2条" in dropped.text, dropped.text
 
 
-async def test_returned_goals_keep_their_items_for_editing(july):
+async def _custom_goals_sent(july):
+    """Goals opened; the author sends custom goals (60 + 40) for review; returns him, his supervisor and
+    the supervisor's request."""
     author, supervisor = july.user(AUTHOR), july.user(SUPERVISOR)
     assert "个性指标设定已开启" in (await july.command(ADMIN, "open", "goals")).text
     await july.settle()
@@ -102,7 +104,11 @@ async def test_returned_goals_keep_their_items_for_editing(july):
     _a, screen = await july.press(author, screen, "自定义指标")
     preview = await july.text(author, "窗口业务办理 60\n群众满意度 40")
     await july.press(author, preview, "提交")
-    request = await july.expect(supervisor, "请审核")
+    return author, supervisor, await july.expect(supervisor, "请审核")
+
+
+async def test_returned_goals_keep_their_items_for_editing(july):
+    author, supervisor, request = await _custom_goals_sent(july)
     await july.press(supervisor, request, "退回")
     await july.text(supervisor, "请细化业务指标")
     await july.settle()
@@ -148,14 +154,7 @@ async def test_the_registration_follows_the_approved_summaries_until_the_ratee_e
 
 
 async def test_approved_goals_change_only_through_the_supervisor(july):
-    author, supervisor = july.user(AUTHOR), july.user(SUPERVISOR)
-    assert "个性指标设定已开启" in (await july.command(ADMIN, "open", "goals")).text
-    await july.settle()
-    screen = await july.command(author, "goals")
-    _a, screen = await july.press(author, screen, "自定义指标")
-    preview = await july.text(author, "窗口业务办理 60\n群众满意度 40")
-    await july.press(author, preview, "提交")
-    request = await july.expect(supervisor, "请审核")
+    author, supervisor, request = await _custom_goals_sent(july)
     await july.press(supervisor, request, "通过")
     await july.settle()
     screen = await july.command(author, "goals")
