@@ -17,6 +17,22 @@ REGISTRY: dict[str, tuple[Access, ButtonFn]] = {}
 MAX_ARG = 40
 
 
+DoneFn = Callable[[Turn, dict[str, Any]], Awaitable[bool]]
+# A one-time confirmation pressed again after it was done: the step's outcome drawn again on the message,
+# for when the first press was done but its answer never shown (a crash between the commit and the edit).
+DONE_VIEWS: dict[str, DoneFn] = {}
+
+
+def done_view(kind: str) -> Callable[[DoneFn], DoneFn]:
+    """Register how a used confirmation of `kind` shows its outcome again (True: shown)."""
+
+    def decorate(fn: DoneFn) -> DoneFn:
+        DONE_VIEWS[kind] = fn
+        return fn
+
+    return decorate
+
+
 def button(kind: str, access: Access = Access.BOUND) -> Callable[[ButtonFn], ButtonFn]:
     """Register what a kind of button does and who may press it."""
 
@@ -40,6 +56,12 @@ async def pressed(turn: Turn) -> None:
     if record.owner_id is not None and record.owner_id != turn.user_id:
         raise Refusal("chat/errors/button_foreign.j2", alert=True)
     if record.used_at is not None:
+        entry = REGISTRY.get(record.kind)
+        view = DONE_VIEWS.get(record.kind)
+        allowed = arg == "yes" and view is not None and entry is not None and turn.identity.allows(entry[0])
+        if allowed and await view(turn, json.loads(record.payload)):
+            turn.answer("chat/errors/already_done.j2")
+            return
         raise Refusal("chat/errors/already_done.j2", alert=True)
     if record.expires_at is not None and record.expires_at <= turn.now:
         raise Refusal("chat/errors/button_expired.j2", alert=True)

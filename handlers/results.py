@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.rules.domain import AssessmentStatus, Tier
+from bot.rules.domain import AssessmentStatus, Quarter, Tier
 from bot.rules.roles import Access
 from bot.rules.vocabulary import TIER_WORDS, VERDICT_WORDS, keyword, typed_ordinal
 from bot.workflow import decisions, phases, publicity
 from bot.workflow import objections as objection_steps
-from handlers.buttons import button, confirm_buttons, confirmed
+from handlers.buttons import button, confirm_buttons, confirmed, done_view
 from handlers.lookup import args_of, find_person, reason_of, take_quarter, usage
 from handlers.paging import send_paged
 from handlers.turn import Turn, on
@@ -107,6 +107,17 @@ async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
         return
     period = await publicity.publish(turn, assessment, turn.update.get_bot().username)
     turn.edit("chat/admin/published.j2", quarter=assessment.period, period=period)
+
+
+@done_view("publish")
+async def publish_shown_again(turn: Turn, payload: dict) -> bool:
+    """确认 pressed again on a publication that was done: the message says so, as it should have."""
+    assessment = await turn.repo.assessment(Quarter.parse(payload["quarter"]))
+    running = await turn.repo.current_publicity(assessment.id) if assessment is not None else None
+    if running is None:
+        return False
+    turn.edit("chat/admin/published.j2", quarter=assessment.period, period=running)
+    return True
 
 
 @button("close_publicity", Access.ADMIN)

@@ -122,6 +122,26 @@ async def _confirmed_quarter(database_url: str) -> None:
     await database.dispose()
 
 
+async def test_a_publication_done_but_never_shown_says_so_when_pressed_again(database_url):
+    """A crash between the commit and the edit leaves the admin his confirmation: pressing 确认 again
+    shows it published (nothing is posted twice), rather than only "该操作已处理过"."""
+    from bot.workflow import publicity
+    from bot.workflow.unit import unit_of_work
+
+    await _confirmed_quarter(database_url)
+    async with running_bot(database_url, at(2026, 10, 21, 10)) as bureau:
+        bureau.driver.add_group(GROUP, "工作群", [ADMIN])
+        ask = await bureau.command(ADMIN, "publish", "2026Q3")
+        token = ask.callback_data("确认").split(":", 1)[0]
+        async with unit_of_work(bureau.services, user_id=ADMIN) as work:  # the first press, its edit lost
+            await publicity.publish(work, await work.repo.assessment(Q3), "bot")
+            assert await work.repo.use_button(token, work.now)
+        answer, shown = await bureau.press(ADMIN, ask, "确认")
+        assert "公示已发布" in shown.text and "已处理过" in (answer.text or ""), shown.text
+        async with bureau.services.database.session() as session:
+            assert await session.scalar(select(func.count()).select_from(Publicity)) == 1
+
+
 async def test_publication_killed_at_a_random_moment_is_published_once(database_url):
     seed, rng = seeded()
     await _confirmed_quarter(database_url)
