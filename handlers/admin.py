@@ -153,30 +153,18 @@ async def veto(turn: Turn) -> None:
 async def exempt(turn: Turn) -> None:
     """/exempt NAME REASON: comment only, no tier, this quarter; /exempt withdraw NAME REASON: undone."""
     given, args = take_quarter(turn)
-    if args and keyword(WITHDRAW_WORDS, args[0]):
-        if len(args) < 3:
-            raise usage("exempt", "missing")
-        person = await find_person(turn, args[1])
-        reason = reason_of(args[2:], "exempt")
-        quarter = await assessed_quarter(turn, given)
-        recomputed = await adjustments.withdraw_exemption(turn, quarter, person, reason)
-        turn.reply(
-            "chat/admin/exempt_withdrawn.j2",
-            name=person.name,
-            quarter=quarter,
-            reason=reason,
-            recomputed=recomputed,
-        )
-        return
+    withdraw = bool(args) and keyword(WITHDRAW_WORDS, args[0]) is not None
+    if withdraw:
+        args = args[1:]
     if len(args) < 2:
         raise usage("exempt", "missing")
     person = await find_person(turn, args[0])
-    adjustments.require_ratee(person)
     reason = reason_of(args[1:], "exempt")
     quarter = await assessed_quarter(turn, given)
-    recomputed = await adjustments.record_exemption(turn, quarter, person, reason)
+    step = adjustments.withdraw_exemption if withdraw else adjustments.record_exemption
+    recomputed = await step(turn, quarter, person, reason)
     turn.reply(
-        "chat/admin/exempt_recorded.j2",
+        "chat/admin/exempt_withdrawn.j2" if withdraw else "chat/admin/exempt_recorded.j2",
         name=person.name,
         quarter=quarter,
         reason=reason,
