@@ -71,6 +71,7 @@ async def pressed(turn: Turn) -> None:
     access, action = entry
     if not turn.identity.allows(access):
         raise Refusal("chat/errors/not_allowed.j2", alert=True)
+    turn.access = access
     await action(turn, json.loads(record.payload), arg, record)
 
 

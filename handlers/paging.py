@@ -32,7 +32,9 @@ def page_keyboard(turn: Turn, token: str, index: int, count: int) -> Keyboard:
 
 @button("page", Access.ANYONE)
 async def turn_page(turn: Turn, payload: dict, arg: str, record) -> None:
-    if payload.get("admin") and not turn.identity.is_admin:
+    # The pages were drawn for what their command required: that is checked again at every turn.
+    needed = Access(payload["access"]) if payload.get("access") in set(Access) else None
+    if (payload.get("admin") and not turn.identity.is_admin) or (needed and not turn.identity.allows(needed)):
         raise Refusal("chat/errors/not_allowed.j2", alert=True)
     pages = payload.get("pages", [])
     index = ascii_number(arg)
@@ -59,7 +61,9 @@ async def send_paged(
         expires = turn.now + dt.timedelta(days=1)
         kept = [[(b.text, b.data) for b in row] for row in extra]
         token = await turn.button(
-            "page", {"pages": pages, "admin": turn.identity.is_admin, "extra": kept}, expires_at=expires
+            "page",
+            {"pages": pages, "admin": turn.identity.is_admin, "access": turn.access, "extra": kept},
+            expires_at=expires,
         )
         keyboard = page_keyboard(turn, token, 0, len(pages))
     keyboard = [*keyboard, *extra]

@@ -63,6 +63,7 @@ class Turn(Work):
         self.update = update
         self.identity = identity
         self.effects = Effects()
+        self.access = Access.ANYONE  # what the handler (or the pressed button's kind) requires
 
     @property
     def person(self):
@@ -155,6 +156,7 @@ async def run_turn(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handl
                 outcome = "refused"
                 raise Refusal(_refusal_template(identity), alert=True)
             turn = Turn(update, services, repo, identity)
+            turn.access = access
             if is_private_command(update):
                 await turn.end_single_answer()
             await fn(turn)

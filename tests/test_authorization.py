@@ -392,6 +392,22 @@ async def test_authorization_matrix(database_url, database, tmp_path):
                             (kind_name, kind), matrix.press(kind, data), not_allowed, alert=True
                         )
 
+            # 3b. pages drawn for a command are turned only by who that command admits now (a leader
+            # whose leadership ended keeps his /results pages but can turn them no more)
+            for needed in (A.LEADERSHIP, A.ADMIN):
+                for kind in PRIVATE_KINDS:
+                    matrix.rows += 1
+                    matrix.moved()
+                    payload = {"pages": ["一", "二"], "admin": False, "access": needed.value}
+                    data = f"{await _add_button(bureau, 'page', matrix.users[kind], payload)}:1"
+                    if kind in ADMITS[needed]:
+                        turn, text, _alert = await matrix.press(kind, data)()
+                        assert turn.outcome == "ok" and text != not_allowed, (needed, kind, turn)
+                    else:
+                        await matrix.refused_changes_nothing(
+                            (needed, kind), matrix.press(kind, data), not_allowed, alert=True
+                        )
+
             # 4. the real buttons the bot has shown, pressed by anyone but their owner: refused
             matrix.moved()
             foreign = render("chat/errors/button_foreign.j2")
