@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.rules.roles import Access
-from bot.rules.text import clean_text, typed
+from bot.rules.text import clean_text, typed_command
 from handlers.turn import SINGLE_ANSWER_MODES, Refusal, Turn, on
 
 ModeFn = Callable[[Turn, dict[str, Any], str], Awaitable[None]]
@@ -37,8 +37,9 @@ async def text_received(turn: Turn) -> None:
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")
     text = clean_text(turn.update.effective_message.text or "").strip()
-    if typed(text).startswith("/"):  # a command typed with the input method's full-width ／: not content
-        raise Refusal("chat/errors/command_not_half_width.j2", command=typed(text).split()[0])
+    meant = typed_command(text)  # a command typed with the input method's ／ or 、: not content
+    if meant is not None:
+        raise Refusal("chat/errors/command_not_half_width.j2", command=meant)
     mode, payload = await turn.mode(lock=True)  # two texts at once: the second reads what the first left
     if mode is None or mode not in MODES:
         raise Refusal("chat/errors/no_input_expected.j2")

@@ -121,7 +121,7 @@ async def test_a_command_typed_with_a_full_width_slash_is_answered_and_stored_no
     await july.command(author, "summary")
     await july.text(author, "完成科室档案整理")
     before = await table_rows(july)
-    for typed in ("／ｍｅ", "/ me"):
+    for typed in ("／ｍｅ", "/ me", "、me"):  # 、: the "/" key of a pinyin input method
         reply = await july.text(author, typed)
         assert "看起来是一条命令" in reply.text and "/me" in reply.text, reply.text
     assert await table_rows(july) == before  # no item, no state changed

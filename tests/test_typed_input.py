@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.records.cells import parse_date, parse_typed_day
+from bot.rules.text import typed_command
 from bot.workflow.goals import check_line
 from bot.workflow.unit import Refusal
 
@@ -140,3 +141,16 @@ def test_grounds_and_yearless_quarters_as_admins_type_them():
     assert typed_period("第三季度", 2026) == typed_period("三季度", 2026) == "2026Q3"
     assert typed_period("第3季度", 2027) == "2027Q3" and typed_period("第三季度") == "第三季度"
     assert typed_period("3", 2026) == "3"  # a bare number is no quarter
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [("／ｍｅ", "/me"), ("/ me", "/me"), ("、status 2026年9月", "/status"), ("、 ｍｅ", "/me"), ("/", "/")],
+)
+def test_a_command_mistyped_by_an_input_method_is_recognised(text, meant):
+    assert typed_command(text) == meant
+
+
+@pytest.mark.parametrize("text", ["完成档案整理", "、完成", "完成、me", "、a", "1、me"])
+def test_content_is_not_taken_for_a_command(text):
+    assert typed_command(text) is None

@@ -44,6 +44,20 @@ def typed(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
+# A pinyin input method types the "/" key as "、": "、status" or "、 me" is a command meant, not content.
+_IME_SLASH = re.compile(r"^、\s*([A-Za-z][A-Za-z0-9_]{1,31})(?![A-Za-z0-9_])")
+
+
+def typed_command(text: str) -> str | None:
+    """The command a person meant by a text that is not one (／ｍｅ, "/ me", 、me), as "/me"; else None."""
+    ascii_text = typed(text).strip()
+    if ascii_text.startswith("/"):
+        words = ascii_text[1:].split(maxsplit=1)
+        return "/" + words[0] if words else "/"
+    match = _IME_SLASH.match(ascii_text)
+    return f"/{match.group(1)}" if match else None
+
+
 def typed_number(text: str, *, max_digits: int = 9) -> int | None:
     """A whole number a person typed: ASCII or full-width digits, else None."""
     return ascii_number(typed(text).strip(), max_digits=max_digits)
