@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.rules.domain import Phase
 from bot.rules.roles import Access
-from bot.rules.vocabulary import CALENDAR_WORDS, keyword, typed_year
+from bot.rules.vocabulary import CALENDAR_WORDS, PHASE_WORDS, SUMMARY_WORDS, keyword, typed_year
 from bot.workflow.calendar import correct_day
 from bot.workflow.reminders import remind_everyone
 from handlers.lookup import args_of, check_year, parse_day, usage
@@ -12,8 +13,16 @@ from handlers.turn import Turn, on
 
 @on(Access.ADMIN)
 async def remind(turn: Turn) -> None:
-    """/remind: one reminder today to each person with something outstanding."""
-    turn.reply("chat/admin/reminded.j2", counts=await remind_everyone(turn))
+    """/remind [KIND]: one reminder today to each person with something outstanding (of that kind only,
+    when named: the summary or a phase, in bot.rules.vocabulary's words). Anything else typed after it is
+    refused before anyone is reminded."""
+    args = args_of(turn)
+    only = None
+    if args:
+        only = "summary" if keyword(SUMMARY_WORDS, args[0]) else keyword(PHASE_WORDS, args[0])
+        if len(args) > 1 or only in (None, Phase.PUBLICITY):
+            raise usage("remind", "bad_remind_kind")
+    turn.reply("chat/admin/reminded.j2", counts=await remind_everyone(turn, str(only) if only else None))
 
 
 @on(Access.ADMIN)

@@ -54,7 +54,15 @@ async def test_registration_after_its_deadline_says_it_has_closed_and_whom_to_as
 
 async def test_remind_reminds_only_of_the_summary_due_now(bureau):
     staff = bureau.user("吴晓燕")
-    reply = await bureau.command(ADMIN, "remind")  # 31 July: July's summary is due
+    await bureau.settle()
+    before = len(bureau.driver.bot_messages(staff))
+    for typo in ("吴晓燕", "小结 吴晓燕", "公示"):  # a name, or what cannot be reminded: nobody is
+        reply = await bureau.command(ADMIN, "remind", typo)
+        assert "未发送任何提醒" in reply.text and "/status" in reply.text, (typo, reply.text)
+    assert "没有需要提醒的人员" in (await bureau.command(ADMIN, "remind", "测评")).text  # no rating open
+    await bureau.settle()
+    assert len(bureau.driver.bot_messages(staff)) == before
+    reply = await bureau.command(ADMIN, "remind", "小结")  # 31 July: July's summary is due
     assert "月工作小结" in reply.text
     await bureau.settle()
     assert any("2026年7月工作小结" in (m.text or "") for m in bureau.driver.bot_messages(staff))

@@ -116,13 +116,14 @@ def summary_due(work: Work) -> tuple[int, int] | None:
     return None
 
 
-async def remind_everyone(work: Work) -> dict[str, int]:
-    """An admin's round: one reminder today to each person with something due now, counted by kind."""
+async def remind_everyone(work: Work, only: str | None = None) -> dict[str, int]:
+    """An admin's round: one reminder today to each person with something due now, counted by kind;
+    `only` ("summary", "goals", "registration" or "rating") limits it to that kind."""
     today = work.today
     counts: dict[str, int] = defaultdict(int)
     followed = await span(work)
     due = summary_due(work)
-    if due is not None and followed.month(*due):
+    if only in (None, "summary") and due is not None and followed.month(*due):
         counts["summary"] = await remind_summaries(work, *due, today)
     for phase, model, quarter in (
         (Phase.GOALS, Goal, goals_quarter(work.now, work.calendar)),
@@ -132,6 +133,8 @@ async def remind_everyone(work: Work) -> dict[str, int]:
             registration_quarter(work.now, work.calendar, work.settings.schedule),
         ),
     ):
+        if only not in (None, phase.value):
+            continue
         assessment = await work.repo.assessment(quarter)
         if assessment is None or not followed.quarter(quarter) or not await is_open(work, assessment, phase):
             continue
@@ -149,7 +152,8 @@ async def remind_everyone(work: Work) -> dict[str, int]:
                     quarter=quarter,
                     until=until,
                 )
-    for assessment in await work.repo.assessments(AssessmentStatus.RATING):
+    rating = await work.repo.assessments(AssessmentStatus.RATING) if only in (None, "rating") else []
+    for assessment in rating:
         if followed.quarter(assessment.period) and await is_open(work, assessment, Phase.RATING):
             counts["rating"] += await remind_raters(work, assessment, today)
     return {kind: n for kind, n in counts.items() if n}
