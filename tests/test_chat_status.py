@@ -4,6 +4,7 @@ day, 重发邀请 gives the admin fresh links for those never bound, /close rati
 from __future__ import annotations
 
 import dataclasses
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -99,6 +100,11 @@ async def test_chasing_reminds_just_the_missing_once_a_day(bureau, database):
     await bureau.settle()
     for user in late:
         assert len(bureau.driver.bot_messages(user)) == before[user] + 1
+    # /remind the same day (and the scheduler's reminder: the same key) sends them no second reminder
+    await bureau.command(ADMIN, "remind", "小结")
+    await bureau.settle()
+    for user in late:
+        assert len(bureau.driver.bot_messages(user)) == before[user] + 1
     # the raters' list: the rater behind is told how many she owes, never whom
     owing = _names_line(reply.text, "测评尚未评完").count("：差")
     answer, _m = await bureau.press(ADMIN, reply, "催办测评")
@@ -107,8 +113,10 @@ async def test_chasing_reminds_just_the_missing_once_a_day(bureau, database):
     reminder = bureau.driver.bot_messages(bureau.user(BEHIND))[-1].text
     assert "测评您还有" in reminder and "/rate" in reminder
     async with database.session() as session:
-        keys = list(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.like("chase:%"))))
-        assert len(keys) == 2 + owing
+        today = bureau.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+        reminders = select(OutboxMessage.key).where(OutboxMessage.key.like(f"%:{today}"))
+        keys = [k for k in await session.scalars(reminders) if k.startswith(("summary:", "rating_reminder:"))]
+        assert len(keys) == 2 + owing, keys
         assert await session.scalar(select(AuditEntry).where(AuditEntry.action == "chased")) is not None
 
 

@@ -11,6 +11,7 @@ from bot.workflow.invites import create_invites
 from bot.workflow.months import closed, month_in_view
 from bot.workflow.phases import is_open, local_until, quarter_for, window_of
 from bot.workflow.raters import outstanding_ballots, ratees
+from bot.workflow.reminders import reminder_key
 from bot.workflow.unit import Refusal, Work
 from storage.models import Assessment, Goal, Person, Registration
 
@@ -115,13 +116,13 @@ async def chase(work: Work, kind: str, period: str) -> Chased | None:
     sent = already = 0
     unbound: list[str] = []
 
-    async def one(person: Person, template: str, **context) -> None:
+    async def one(person: Person, template: str, key_period: str, **context) -> None:
         nonlocal sent, already
         if person.telegram_user_id is None:
             unbound.append(person.name)
             return
         queued = await work.notify(
-            f"chase:{kind}:{period}:{person.id}:{today}",
+            reminder_key(kind, key_period, person.id, today),
             person.telegram_user_id,
             template,
             person_id=person.id,
@@ -142,6 +143,7 @@ async def chase(work: Work, kind: str, period: str) -> Chased | None:
             await one(
                 person,
                 "chat/staff/summary_chase.j2",
+                period,
                 year=year,
                 month=month,
                 deadline=deadline,
@@ -156,11 +158,11 @@ async def chase(work: Work, kind: str, period: str) -> Chased | None:
         if phase is Phase.RATING:
             for person, count in await _raters_owing(work, assessment):
                 template = "chat/leaders/rating_reminder.j2"
-                await one(person, template, quarter=quarter, count=count, until=until)
+                await one(person, template, str(quarter), quarter=quarter, count=count, until=until)
         else:
             model = Goal if phase is Phase.GOALS else Registration
             for person in await _without(work, model, assessment):
-                await one(person, f"chat/staff/{kind}_request.j2", quarter=quarter, until=until)
+                await one(person, f"chat/staff/{kind}_request.j2", str(quarter), quarter=quarter, until=until)
     await work.repo.audit(work.actor, "chased", list=kind, period=period, reminded=sent)
     return Chased(kind, sent, already, unbound)
 

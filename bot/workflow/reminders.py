@@ -15,6 +15,17 @@ from bot.workflow.span import span
 from bot.workflow.unit import Work
 from storage.models import Assessment, Goal, Person, Registration
 
+
+def reminder_key(kind: str, period: str, person_id: int, day: dt.date) -> str:
+    """The outbox key of a day's reminder of one kind: the scheduler, /remind and 催办 share it, so one
+    person gets one reminder of a kind a day whoever sends it."""
+    if kind == "summary":
+        return f"summary:{period}:{person_id}:{day}"
+    if kind == "rating":
+        return f"rating_reminder:{period}:{person_id}:{day}"
+    return f"remind:{kind}:{period}:{person_id}:{day}"
+
+
 DONE = (ReviewStatus.SUBMITTED, ReviewStatus.APPROVED)
 
 
@@ -33,7 +44,7 @@ async def remind_summaries(work: Work, year: int, month: int, day: dt.date, *, f
     sent = 0
     for person in await missing_summaries(work, year, month):
         sent += await work.notify(
-            f"summary:{year}-{month:02d}:{person.id}:{day}",
+            reminder_key("summary", f"{year}-{month:02d}", person.id, day),
             person.telegram_user_id,
             template,
             person_id=person.id,
@@ -91,7 +102,7 @@ async def remind_raters(work: Work, assessment: Assessment, day: dt.date) -> int
         person = people.get(rater_id)
         if person is not None:
             sent += await work.notify(
-                f"rating_reminder:{quarter}:{rater_id}:{day}",
+                reminder_key("rating", str(quarter), rater_id, day),
                 person.telegram_user_id,
                 "chat/leaders/rating_reminder.j2",
                 person_id=rater_id,
@@ -143,7 +154,7 @@ async def remind_everyone(work: Work, only: str | None = None) -> dict[str, int]
         for p in await ratees(work):
             if p.id not in done:
                 counts[phase.value] += await work.notify(
-                    f"remind:{phase.value}:{quarter}:{p.id}:{today}",
+                    reminder_key(phase.value, str(quarter), p.id, today),
                     p.telegram_user_id,
                     f"chat/staff/{phase.value}_request.j2",
                     person_id=p.id,
