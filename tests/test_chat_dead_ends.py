@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.jobs import Scheduler
+from tests.authz import table_rows
 from tests.chat import ADMIN, GROUP, at, example_bureau, running_bot
 
 
@@ -44,12 +45,20 @@ async def test_registration_after_its_deadline_says_it_has_closed_and_whom_to_as
     await Scheduler(bureau.services).tick()
     await bureau.settle()
     staff = bureau.user("吴晓燕")
-    assert "登记表" in (await bureau.command(staff, "registration")).text
+    draft = await bureau.command(staff, "registration")
+    assert "登记表" in draft.text
     bureau.clock.set(at(2026, 10, 20))
     reply = await bureau.command(staff, "registration")
     assert "截止，不再开放" in reply.text and "督查指导科" in reply.text
     assert "2026年10月" in reply.text  # when it closed
     assert "开放时机器人会通知您" not in reply.text
+    # the draft's buttons, kept from before the deadline, are over too: nothing is handed in
+    before = await table_rows(bureau)
+    typed = await bureau.text(staff, "完成档案整理")  # the draft's input mode is still on: no item added
+    assert "截止，不再开放" in typed.text, typed.text
+    answer, _message = await bureau.press(staff, draft, "提交")
+    assert "截止，不再开放" in answer.text, answer.text
+    assert await table_rows(bureau) == before
 
 
 async def test_remind_reminds_only_of_the_summary_due_now(bureau):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rules.domain import ReviewStatus
+from bot.rules.domain import Phase, ReviewStatus
 from bot.rules.roles import PersonView
 from bot.rules.vocabulary import ITEM_NUMBERING, editor_word, item_replaced, item_to_delete, numbered_item
 from bot.workflow.months import check_open, deadline_of
 from bot.workflow.people import reviewers_of_summary, supervisors_of_section
+from bot.workflow.phases import local_until, window_of
 from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data
 from storage.models import MonthlySummary, Person, Registration, RegistrationItem, SummaryItem
 
@@ -124,7 +125,24 @@ async def own_doc(work: Work, kind: DocumentKind, person_id: int, doc_id: Any):
         raise Refusal("chat/staff/already_approved.j2", alert=True)
     if kind is SUMMARY and row.submissions == 0:  # a closed month takes no more late work (but what
         await check_open(work, row.year, row.month, alert=True)  # its reviewer asked to put right)
+    if kind is REGISTRATION and row.submissions == 0:  # a draft left open past the deadline: over too
+        await _registration_not_over(work, row)
     return row
+
+
+async def _registration_not_over(work: Work, row: Registration) -> None:
+    """A registration never handed in is refused once its window closed, as /registration then is."""
+    assessment = await work.repo.assessment_by_id(row.assessment_id)
+    window = await window_of(work, assessment, Phase.REGISTRATION)
+    if window.closes is not None and work.now >= window.closes:
+        closed = local_until(work, window.closes)
+        raise Refusal(
+            "chat/staff/phase_over.j2",
+            alert=True,
+            phase=Phase.REGISTRATION,
+            quarter=assessment.period,
+            closed=closed,
+        )
 
 
 def reopen(row) -> None:
