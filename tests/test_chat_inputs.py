@@ -213,3 +213,14 @@ async def test_goal_lines_are_read_as_people_type_them(july):
     assert "无法识别“廉洁自律”" in refused.text, refused.text
     _a, done = await july.press(user, preview, "提交")
     assert "已提交" in done.text, done.text
+
+
+async def test_a_goals_screen_kept_past_the_window_says_it_will_not_open_again(july):
+    assert "个性指标设定已开启" in (await july.command(ADMIN, "open", "goals")).text
+    await july.settle()
+    user = july.user("冯雪梅")
+    screen = await july.command(user, "goals")
+    closed = await july.command(ADMIN, "close", "goals")
+    assert "已结束" in closed.text, closed.text
+    answer, _m = await july.press(user, screen, "采用模板指标")
+    assert "不会再开放" in answer.text and "通知您" not in answer.text, answer.text

@@ -55,13 +55,12 @@ async def goal_for(work: Work, person_id: int, assessment_id: Any) -> Goal:
     until the transaction ends: two presses at once take turns, and a reviewer's decision (which locks the
     same row) never covers items he did not see."""
     assessment = await work.repo.assessment_by_id(assessment_id)
-    if assessment is None or not await is_open(work, assessment, Phase.GOALS):
-        raise Refusal(
-            "chat/staff/phase_closed.j2",
-            alert=True,
-            phase=Phase.GOALS,
-            quarter=assessment.period if assessment else None,
-        )
+    if assessment is None:
+        raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    if not await is_open(work, assessment, Phase.GOALS):  # past its window, it says it will not open
+        refusal = await not_opening(work, assessment.period, Phase.GOALS, assessment)
+        refusal.alert = True
+        raise refusal
     goal = await work.repo.quarter_doc(Goal, assessment_id, person_id, create=True)
     await work.repo.lock(goal)
     return goal
