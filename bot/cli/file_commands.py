@@ -111,15 +111,14 @@ def cmd_import_ballots(args: argparse.Namespace, settings: Settings) -> int:
             return outcome
 
     outcome = asyncio.run(run())
-    text = render(
-        "cli/import_ballots.j2",
-        file=args.file,
-        quarter=args.quarter,
-        outcome=outcome,
-        limit=ERROR_LIMIT,
-        dry_run=args.dry_run,
+    return reported(
+        "cli/import_ballots.j2", outcome, file=args.file, quarter=args.quarter, dry_run=args.dry_run
     )
-    echo(text, error=bool(outcome.errors))
+
+
+def reported(template: str, outcome: Any, **context: Any) -> int:
+    """Print an import's outcome (to stderr when the file was refused); its exit code."""
+    echo(render(template, outcome=outcome, limit=ERROR_LIMIT, **context), error=bool(outcome.errors))
     return EXIT_INVALID if outcome.errors else EXIT_OK
 
 
@@ -146,8 +145,4 @@ def cmd_import_adjustments(args: argparse.Namespace, settings: Settings) -> int:
     except Refusal as exc:  # a quarter closed meanwhile: the transaction was rolled back, nothing written
         echo(exc.text, error=True)
         return EXIT_INVALID
-    text = render(
-        "cli/import_adjustments.j2", file=args.file, outcome=outcome, limit=ERROR_LIMIT, dry_run=args.dry_run
-    )
-    echo(text, error=bool(outcome.errors))
-    return EXIT_INVALID if outcome.errors else EXIT_OK
+    return reported("cli/import_adjustments.j2", outcome, file=args.file, dry_run=args.dry_run)
