@@ -319,3 +319,11 @@ def test_a_quarters_adjustments_import_like_the_chat_commands_all_or_none(
     late = write_table(tmp_path / "late.xlsx", ADJUSTMENT_COLUMNS, [BAD_SHEET[-1]])
     code, out = cli("import-adjustments", late)
     assert code == 1 and "第2行：2026Q3考核结果目前为“已审定待公示”，不能再修改考核依据" in out, out
+
+
+def test_the_command_line_writes_the_template(cli, tmp_path):
+    code, out = cli("adjustments-template", "-o", tmp_path / "a.xlsx", "--quarter", "２０２６Ｑ３")
+    assert code == 0 and "登记表模板已写入" in out and "2026年第三季度" in out, out
+    assert load_workbook(tmp_path / "a.xlsx").sheetnames == ["调整事项", "填写说明"]
+    code, out = cli("adjustments-template", "-o", tmp_path / "a.csv")
+    assert code == 0 and read_table(tmp_path / "a.csv").headers == ADJUSTMENT_COLUMNS
