@@ -13,6 +13,7 @@ import pytest
 from jinja2 import UndefinedError
 from jinja2.runtime import Macro
 
+from bot.records.adjustment_file import AdjustmentImport, AdjustmentKind, AdjustmentRow
 from bot.records.ballot_file import BallotImport
 from bot.records.cells import RowError
 from bot.records.exports import Period
@@ -120,6 +121,25 @@ def _sample_health():
     )
 
 
+# The adjustments file's own row errors (bot.records.adjustment_file), each rendered.
+ADJUSTMENT_ERRORS = [
+    RowError(5, "namesake", column="姓名", value="张伟"),
+    RowError(6, "not_a_ratee", column="姓名", value="赵建国"),
+    RowError(7, "bad_day", column="开始日期", value="2026.07"),
+    RowError(8, "year_out_of_range", column="季度", value="1990Q1"),
+    RowError(9, "end_before_start", column="结束日期", value="2026-07-01", detail="2026-07-06"),
+    RowError(10, "leave_outside_quarter", column="季度", value="2026Q4"),
+    RowError(11, "not_for_kind", column="依据", detail="病假"),
+    RowError(12, "bad_ground", column="依据", value="7", detail="1-4"),
+    RowError(13, "quarter_locked", column="季度", value="2026Q2", detail="final"),
+    RowError(14, "duplicate_record", column="姓名", value="张伟", detail="8"),
+    RowError(15, "exempt_and_override", column="类别", value="一票否决", detail="8"),
+    RowError(16, "exempt_and_override", column="类别", value="一票肯定"),
+    RowError(17, "leave_overlap", column="开始日期", value="吴晓燕", detail="5"),
+    RowError(18, "leave_overlaps_recorded", column="开始日期", value="2026-07-06", detail="2026-07-10"),
+]
+
+
 def sample_contexts() -> dict[str, dict]:
     from bot.cli.results import _rows_by_category
 
@@ -130,7 +150,7 @@ def sample_contexts() -> dict[str, dict]:
         RowError(4, "bad_date", column="出生年月", value="x"),
     ]
     return {
-        "row_errors.j2": {"errors": errors, "limit": 10},
+        "row_errors.j2": {"errors": errors + ADJUSTMENT_ERRORS, "limit": 20},
         "table_errors.j2": {"code": "formula", "detail": "C3"},
         "cli/import_roster.j2": {
             "file": "r.csv",
@@ -144,6 +164,26 @@ def sample_contexts() -> dict[str, dict]:
             "file": "b.csv",
             "quarter": Quarter(2026, 3),
             "outcome": BallotImport(errors=errors),
+            "limit": 10,
+            "dry_run": False,
+        },
+        "cli/import_adjustments.j2": {
+            "file": "a.xlsx",
+            "outcome": AdjustmentImport(
+                new=[
+                    AdjustmentRow(
+                        2, AdjustmentKind.SICK, 1, "周明远", None, dt.date(2026, 7, 6), dt.date(2026, 7, 10)
+                    ),
+                    AdjustmentRow(
+                        3, AdjustmentKind.VETO, 2, "陶思琪", Quarter(2026, 3), ground=2, reason="通报"
+                    ),
+                ],
+                replaced=1,
+                unchanged=[
+                    AdjustmentRow(4, AdjustmentKind.EXEMPT, 1, "周明远", Quarter(2026, 3), reason="借调")
+                ],
+                recomputed=[Quarter(2026, 3)],
+            ),
             "limit": 10,
             "dry_run": False,
         },
@@ -218,6 +258,7 @@ def test_every_command_line_template_has_sample_data():
 
 MACRO_LIBRARIES = (
     "labels.j2",
+    "records/adjustments.j2",
     "records/charts.j2",
     "records/files.j2",
     "records/forms.j2",
@@ -355,6 +396,19 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "item": [((2, "窗口受理"), "2. 窗口受理")],
         "late": [((), "逾期提交。")],
     },
+    "records/adjustments.j2": {
+        "sheet": [(("records",), "调整事项"), (("guide",), "填写说明")],
+        "guide_title": [
+            ((Q3,), "病事假、一票否决、一票肯定、只写评语登记表填写说明（示例为2026年第三季度）")
+        ],
+        "guide_intro": [((), "在第一张工作表“调整事项”中每行填写一条记录")],
+        "heading": [(("words",), "可填写的词")],
+        "column_rule": [(("依据",), "一票否决、一票肯定必填，填依据编号 1—4")],
+        "kind_note": [(("veto",), "确定为“较差”等次；依据：1. 因工作作风问题"), (("personal",), "")],
+        "grounds": [(("affirmation",), "1. 在工作业务或党团工作方面获得市级以上奖励、荣誉；2. ")],
+        "example_name": [((5,), "张伟")],
+        "example_reason": [(("exempt",), "经局领导班子研究决定"), (("personal",), "")],
+    },
     "records/workbook.j2": {
         "filing_title": [
             ((Q3, Category.CIVIL_SERVANT, False), "2026年第三季度平时考核结果（公务员）（拟定，未经审定）")
@@ -483,6 +537,7 @@ def test_no_user_text_in_python_sources():
         Path("bot/records/cells.py"),
         Path("bot/records/roster_file.py"),
         Path("bot/records/ballot_file.py"),
+        Path("bot/records/adjustment_file.py"),
         Path("bot/settings.py"),
         Path("bot/rules/vocabulary.py"),
     }

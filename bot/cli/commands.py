@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.cli.file_commands import (
+    cmd_adjustments_template,
     cmd_ballots_template,
+    cmd_import_adjustments,
     cmd_import_ballots,
     cmd_import_roster,
     cmd_roster_template,
@@ -67,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-o", "--output")
     sub = add("import-ballots", cmd_import_ballots, "import paper ballots of a quarter: all rows or none")
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
+    sub.add_argument("file")
+    sub.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    sub = add(
+        "adjustments-template",
+        cmd_adjustments_template,
+        "write the file of leave, vetoes, affirmations and exemptions to fill in (.xlsx with a guide)",
+    )
+    sub.add_argument("-o", "--output", default="adjustments.xlsx")
+    sub.add_argument("--quarter", type=_quarter, help="the quarter of the guide's examples, e.g. 2026Q3")
+    sub = add(
+        "import-adjustments",
+        cmd_import_adjustments,
+        "import leave, vetoes, affirmations and exemptions: all rows or none; those recorded skipped",
+    )
     sub.add_argument("file")
     sub.add_argument("--dry-run", action="store_true", help="check only, write nothing")
     sub = add(

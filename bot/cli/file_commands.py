@@ -1,20 +1,35 @@
-"""The commands for the import files: their templates, and importing the roster and the paper ballots."""
+"""The commands for the import files: their templates, and importing the roster, the paper ballots and the
+adjustments (leave, vetoes, affirmations, exemptions)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.cli.shared import CLI_ACTOR, ERROR_LIMIT, EXIT_INVALID, EXIT_OK, echo, read_or_report, repository
+from bot.cli.shared import (
+    CLI_ACTOR,
+    ERROR_LIMIT,
+    EXIT_INVALID,
+    EXIT_OK,
+    cli_work,
+    echo,
+    read_or_report,
+    repository,
+)
+from bot.records.adjustment_file import AdjustmentImport, write_template
 from bot.records.ballot_file import BALLOT_COLUMNS, PART_LABELS
 from bot.records.cells import NameIndex, PersonRef
 from bot.records.roster_file import ROSTER_COLUMNS, ExistingPerson, parse_roster
 from bot.records.spreadsheets import write_table
 from bot.rendering import render
-from bot.rules.domain import BallotPart
+from bot.rules.domain import BallotPart, Quarter
 from bot.settings import Settings
+from bot.workflow.adjustment_import import import_adjustments
+from bot.workflow.clock import SystemClock
 from bot.workflow.quarter import ballot_context, import_ballots
+from bot.workflow.unit import Refusal
 
 
 def cmd_roster_template(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,13 +111,38 @@ def cmd_import_ballots(args: argparse.Namespace, settings: Settings) -> int:
             return outcome
 
     outcome = asyncio.run(run())
-    text = render(
-        "cli/import_ballots.j2",
-        file=args.file,
-        quarter=args.quarter,
-        outcome=outcome,
-        limit=ERROR_LIMIT,
-        dry_run=args.dry_run,
+    return reported(
+        "cli/import_ballots.j2", outcome, file=args.file, quarter=args.quarter, dry_run=args.dry_run
     )
-    echo(text, error=bool(outcome.errors))
+
+
+def reported(template: str, outcome: Any, **context: Any) -> int:
+    """Print an import's outcome (to stderr when the file was refused); its exit code."""
+    echo(render(template, outcome=outcome, limit=ERROR_LIMIT, **context), error=bool(outcome.errors))
     return EXIT_INVALID if outcome.errors else EXIT_OK
+
+
+def cmd_adjustments_template(args: argparse.Namespace, settings: Settings) -> int:
+    """The adjustments file to fill in, its guide's examples in the quarter given (else this quarter)."""
+    today = SystemClock().now().astimezone(ZoneInfo(settings.schedule.timezone)).date()
+    quarter = args.quarter or Quarter.containing(today)
+    path = write_template(args.output, quarter)
+    echo(render("cli/template_written.j2", kind="adjustments", path=path, rows=0, quarter=quarter))
+    return EXIT_OK
+
+
+def cmd_import_adjustments(args: argparse.Namespace, settings: Settings) -> int:
+    table = read_or_report(args.file)
+    if table is None:
+        return EXIT_INVALID
+
+    async def run() -> AdjustmentImport:
+        async with cli_work(settings) as work:
+            return await import_adjustments(work, table, apply=not args.dry_run)
+
+    try:
+        outcome = asyncio.run(run())
+    except Refusal as exc:  # a quarter closed meanwhile: the transaction was rolled back, nothing written
+        echo(exc.text, error=True)
+        return EXIT_INVALID
+    return reported("cli/import_adjustments.j2", outcome, file=args.file, dry_run=args.dry_run)

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from bot.cli.results import results_json, results_rows, results_table
-from bot.cli.shared import CLI_ACTOR, EXIT_INVALID, EXIT_OK, echo, repository
+from bot.cli.shared import CLI_ACTOR, EXIT_INVALID, EXIT_OK, cli_work, echo, repository
 from bot.records.exports import ExportKind, quarter_plans, write_plans
 from bot.records.spreadsheets import TableError, csv_text, write_table
 from bot.rendering import render
@@ -16,19 +16,10 @@ from bot.rules.domain import AssessmentStatus, Quarter
 from bot.settings import Settings
 from bot.workflow import phases
 from bot.workflow.quarter import ComputedQuarter, ResultsHidden, compute_and_store, shown_assessment
-from bot.workflow.services import Services
-from bot.workflow.unit import Refusal, Work
-from storage.database import Database
-from storage.migrate import upgrade
+from bot.workflow.unit import Refusal
 from storage.repository import Repository
 
 RESULTS = "results"
-
-
-class CliWork(Work):
-    """A unit of work on the command line: the audit log names the command line."""
-
-    actor = CLI_ACTOR
 
 
 async def results_of(repo: Repository, settings: Settings, quarter: Quarter) -> ComputedQuarter:
@@ -44,19 +35,12 @@ async def _compute(settings: Settings, quarter: Quarter) -> ComputedQuarter:
 
 
 async def _close_rating(settings: Settings, quarter: Quarter) -> ComputedQuarter:
-    await asyncio.to_thread(upgrade, settings.database.url)
-    database = Database(settings.database.url, echo=settings.database.echo)
-    try:
-        async with database.session() as session:
-            repo = Repository(session)
-            work = CliWork(Services(settings, database), repo)
-            assessment = await repo.assessment(quarter, create=True)
-            if assessment.status is AssessmentStatus.PREPARING:  # paper ballots only: rating never opened
-                phases.transition(work, assessment, Event.OPEN_RATING)
-            assessment = await phases.rating_can_close(work, quarter)
-            return await phases.close_rating(work, assessment)
-    finally:
-        await database.dispose()
+    async with cli_work(settings) as work:
+        assessment = await work.repo.assessment(quarter, create=True)
+        if assessment.status is AssessmentStatus.PREPARING:  # paper ballots only: rating never opened
+            phases.transition(work, assessment, Event.OPEN_RATING)
+        assessment = await phases.rating_can_close(work, quarter)
+        return await phases.close_rating(work, assessment)
 
 
 def cmd_close_rating(args: argparse.Namespace, settings: Settings) -> int:

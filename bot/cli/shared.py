@@ -1,4 +1,5 @@
-"""What the commands share: exit codes, printing, a database URL without its password, a repository."""
+"""What the commands share: exit codes, printing, a database URL without its password, a repository, a unit
+of work."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy.engine import make_url
 from bot.records.spreadsheets import TableError, read_table
 from bot.rendering import render
 from bot.settings import Settings
+from bot.workflow.services import Services
+from bot.workflow.unit import Work
 from storage.database import Database
 from storage.migrate import upgrade
 from storage.repository import Repository
@@ -43,6 +46,25 @@ async def repository(settings: Settings) -> AsyncIterator[Repository]:
     try:
         async with database.session() as session:
             yield Repository(session)
+    finally:
+        await database.dispose()
+
+
+class CliWork(Work):
+    """A unit of work on the command line: the audit log names the command line."""
+
+    actor = CLI_ACTOR
+
+
+@asynccontextmanager
+async def cli_work(settings: Settings) -> AsyncIterator[CliWork]:
+    """A unit of work over one transaction, on a migrated database: committed when the block ends, rolled
+    back on an error."""
+    await asyncio.to_thread(upgrade, settings.database.url)
+    database = Database(settings.database.url, echo=settings.database.echo)
+    try:
+        async with database.session() as session:
+            yield CliWork(Services(settings, database), Repository(session))
     finally:
         await database.dispose()
 

@@ -33,8 +33,9 @@ class RowError:
     detail: str | None = None
 
 
-def parse_date(value: Cell, *, month_only: bool = False) -> dt.date:
-    """A date as bureaus write it: 2020-07-01, 2020/7/1, 2020.07, 2020年7月, 202007, or a spreadsheet date."""
+def parse_date(value: Cell, *, month_only: bool = False, day_required: bool = False) -> dt.date:
+    """A date as bureaus write it: 2020-07-01, 2020/7/1, 2020.07, 2020年7月, 202007, or a spreadsheet date;
+    with `day_required`, a month alone (2020.07) is no date (a leave's first or last day)."""
     if isinstance(value, dt.datetime):
         day = value.date()
     elif isinstance(value, dt.date):
@@ -47,6 +48,8 @@ def parse_date(value: Cell, *, month_only: bool = False) -> dt.date:
         if not match:
             raise ValueError(text)
         year, month, dom = int(match.group(1)), int(match.group(2)), match.group(3)
+        if day_required and not dom:
+            raise ValueError(text)
         day = dt.date(year, month, int(dom) if dom else 1)
     if not 1900 <= day.year <= 2100:
         raise ValueError(str(value))

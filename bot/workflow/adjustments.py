@@ -45,9 +45,17 @@ async def recompute_if_computed(work: Work, assessment: Assessment) -> bool:
 
 
 async def record_override(
-    work: Work, quarter: Quarter, person: Person, kind: OverrideKind, number: int, reason: str
+    work: Work,
+    quarter: Quarter,
+    person: Person,
+    kind: OverrideKind,
+    number: int,
+    reason: str,
+    *,
+    recompute: bool = True,
 ) -> bool:
-    """A veto or an affirmation on one of the plan's grounds; returns whether results were recomputed."""
+    """A veto or an affirmation on one of the plan's grounds; returns whether results were recomputed (never
+    without `recompute`: an import recomputes each quarter it touched once, at its end)."""
     require_ratee(person)
     assessment = await editable_assessment(work, quarter)
     ground = f"{kind.value}:{number}"
@@ -68,7 +76,7 @@ async def record_override(
         ground=ground,
         reason=reason,
     )
-    return await recompute_if_computed(work, assessment)
+    return recompute and await recompute_if_computed(work, assessment)
 
 
 async def withdraw_override(
@@ -97,8 +105,10 @@ async def withdraw_override(
     return row, await recompute_if_computed(work, assessment)
 
 
-async def record_exemption(work: Work, quarter: Quarter, person: Person, reason: str) -> bool:
-    """Comment only, no tier, this quarter; returns whether results were recomputed."""
+async def record_exemption(
+    work: Work, quarter: Quarter, person: Person, reason: str, *, recompute: bool = True
+) -> bool:
+    """Comment only, no tier, this quarter; returns whether results were recomputed (see record_override)."""
     require_ratee(person)
     assessment = await editable_assessment(work, quarter)
     await work.repo.put(
@@ -112,7 +122,7 @@ async def record_exemption(work: Work, quarter: Quarter, person: Person, reason:
     await work.repo.audit(
         work.actor, "exemption", assessment_id=assessment.id, person_id=person.id, reason=reason
     )
-    return await recompute_if_computed(work, assessment)
+    return recompute and await recompute_if_computed(work, assessment)
 
 
 async def withdraw_exemption(work: Work, quarter: Quarter, person: Person, reason: str) -> bool:
@@ -192,13 +202,21 @@ async def withdraw_leave(
     )
     await work.repo.delete(row)
     await work.repo.flush()
-    return line, await _recompute_touched(work, row.start_date, row.end_date)
+    return line, await recompute_touched(work, [(row.start_date, row.end_date)])
 
 
 async def record_leave(
-    work: Work, person: Person, kind: LeaveKind, start: dt.date, end: dt.date, note: str | None
+    work: Work,
+    person: Person,
+    kind: LeaveKind,
+    start: dt.date,
+    end: dt.date,
+    note: str | None,
+    *,
+    recompute: bool = True,
 ) -> list[Quarter]:
-    """Sick or personal leave; returns the computed quarters it touches, which are computed again."""
+    """Sick or personal leave; returns the computed quarters it touches, which are computed again (none
+    without `recompute`: see record_override)."""
     work.repo.add(
         LeaveRecord(
             person_id=person.id,
@@ -212,18 +230,22 @@ async def record_leave(
     )
     await work.repo.audit(work.actor, "leave", person_id=person.id, kind=kind.value, start=start, end=end)
     await work.repo.flush()
-    return await _recompute_touched(work, start, end)
+    return await recompute_touched(work, [(start, end)]) if recompute else []
 
 
-async def _recompute_touched(work: Work, start: dt.date, end: dt.date) -> list[Quarter]:
-    """The computed quarters a leave between these days touches, computed again."""
+async def recompute_touched(
+    work: Work, spans: list[tuple[dt.date, dt.date]], quarters: frozenset[Quarter] = frozenset()
+) -> list[Quarter]:
+    """The computed quarters touched by leave between these days, or named, computed again, each once."""
     recomputed = []
     # Every quarter the leave touches is locked before its status is looked at, whatever it was when
     # listed: one closing at this moment (rating to computed) is waited for and then recomputed, one
     # confirmed meanwhile keeps its results as confirmed. Locked in id order, as every turn would.
     for assessment in sorted(await work.repo.assessments(), key=lambda a: a.id):
         quarter = assessment.period
-        if quarter.first_day <= end and start <= quarter.last_day:
+        if quarter in quarters or any(
+            quarter.first_day <= end and start <= quarter.last_day for start, end in spans
+        ):
             await work.repo.lock(assessment)
             if await recompute_if_computed(work, assessment):
                 recomputed.append(quarter)
