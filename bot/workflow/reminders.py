@@ -17,8 +17,8 @@ from storage.models import Assessment, Goal, Person, Registration
 
 
 def reminder_key(kind: str, period: str, person_id: int, day: dt.date) -> str:
-    """The outbox key of a day's reminder of one kind: the scheduler, /remind and 催办 share it, so one
-    person gets one reminder of a kind a day whoever sends it."""
+    """The outbox key of a day's reminder of one kind: the scheduler, /remind and /status's chase button share
+    it, so one person gets one reminder of a kind a day whoever sends it."""
     if kind == "summary":
         return f"summary:{period}:{person_id}:{day}"
     if kind == "rating":
