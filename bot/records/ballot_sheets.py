@@ -379,9 +379,11 @@ def _document_block(document, rater: RaterSheet, block: Sequence[SheetRatee], pl
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     usable = 26.7
-    fixed_widths = [0.9, 2.4, 2.9] + ([3.0] if fixed > 3 else [])
-    rest = (usable - sum(fixed_widths) - 1.8) / (len(columns) - fixed)
-    widths = [Cm(w) for w in fixed_widths + [rest] * (len(columns) - fixed) + [1.8]]
+    fixed_widths = [1.1, 2.4, 2.9] + ([3.0] if fixed > 3 else [])
+    rest = (usable - sum(fixed_widths) - 2.0) / (len(columns) - fixed)
+    widths = [Cm(w) for w in fixed_widths + [rest] * (len(columns) - fixed) + [2.0]]
+    for column, width_of in zip(table.columns, widths, strict=True):
+        column.width = width_of  # the grid LibreOffice lays out by; Word reads the cells' widths
     cells = table._cells  # the grid, row by row: much faster than row.cells for every row
     for index, cell in enumerate(cells):
         cell.width = widths[index % width]
