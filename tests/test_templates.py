@@ -259,6 +259,7 @@ def test_every_command_line_template_has_sample_data():
 MACRO_LIBRARIES = (
     "labels.j2",
     "records/adjustments.j2",
+    "records/ballot_sheets.j2",
     "records/charts.j2",
     "records/files.j2",
     "records/forms.j2",
@@ -336,6 +337,20 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         ],
         "late_month": [(((2026, 6),), "补交2026年6月小结")],
         "when": [((dt.datetime(2026, 10, 23, 9, 5),), "2026年10月23日 09:05")],
+    },
+    "records/ballot_sheets.j2": {
+        "title": [(("市行政审批服务局", Q3), "市行政审批服务局2026年第三季度平时考核测评票")],
+        "group": [
+            ((["peer"], {"peer": "30"}), "群众（权重30%）"),
+            (
+                (["principal", "supervisor"], {"principal": "40", "supervisor": "30"}),
+                "主要领导兼主管领导（一票计入两组，权重40%+30%）",
+            ),
+        ],
+        "note": [((), "填写说明：每项填写0至该项满分的整数")],
+        "signature": [((), "评分人签名：")],
+        "score_error": [((17,), "请填写0至17之间的整数")],
+        "score_prompt": [((), "0至满分的整数")],
     },
     "records/charts.j2": {
         "tiers_title": [
@@ -538,6 +553,7 @@ def test_no_user_text_in_python_sources():
         Path("bot/records/roster_file.py"),
         Path("bot/records/ballot_file.py"),
         Path("bot/records/adjustment_file.py"),
+        Path("bot/records/ballot_sheets.py"),
         Path("bot/settings.py"),
         Path("bot/rules/vocabulary.py"),
     }

@@ -197,7 +197,7 @@ def test_xlsx_roster_and_pre_filled_ballot_template_round_trip(cli, tmp_path):
     workbook = load_workbook(template)
     sheet = workbook.active
     headers = [c.value for c in sheet[1]]
-    assert headers == ["季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分"]
+    assert headers == ["季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分", "评分组"]
     pairs = {(r[1], r[2]) for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert len(pairs) == 33 + 33 + 9 * 10 + 10 * 11 + 11 * 12  # principal, supervisors, peers per section
     for row in sheet.iter_rows(min_row=2):

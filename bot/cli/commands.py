@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = add("ballots-template", cmd_ballots_template, "write a quarter's paper-ballot file, pre-filled")
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("-o", "--output")
+    sub.add_argument(
+        "--per-rater",
+        action="store_true",
+        help="one sheet per rater: FILE.xlsx to fill on a computer and FILE.docx beside it to print",
+    )
     sub = add("import-ballots", cmd_import_ballots, "import paper ballots of a quarter: all rows or none")
     sub.add_argument("quarter", type=_quarter, help="e.g. 2026Q3")
     sub.add_argument("file")

@@ -28,7 +28,7 @@ from storage.repository import Repository
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 QUARTER = Quarter(2026, 3)
 SCRIPT = EXAMPLES / "demo.toml"  # what the demo's people type (their words are data, like a roster)
-_QUARTER, RATER, RATEE, _PART, ITEM, _MOST, SCORE = BALLOT_COLUMNS
+_QUARTER, RATER, RATEE, _PART, ITEM, _MOST, SCORE, _GROUP = BALLOT_COLUMNS
 RESOLVE = re.compile(r"/resolve (\d+)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,15 +20,25 @@ from bot.cli.shared import (
     repository,
 )
 from bot.records.adjustment_file import AdjustmentImport, write_template
-from bot.records.ballot_file import BALLOT_COLUMNS, PART_LABELS
-from bot.records.cells import NameIndex, PersonRef
+from bot.records.ballot_file import BALLOT_COLUMNS, PART_LABELS, BallotContext
+from bot.records.ballot_sheets import (
+    BallotSheets,
+    group_label,
+    looks_like_ballot_sheets,
+    plan_sheets,
+    sheets_document,
+    sheets_workbook,
+)
+from bot.records.cells import NameIndex
 from bot.records.roster_file import ROSTER_COLUMNS, ExistingPerson, parse_roster
-from bot.records.spreadsheets import write_table
+from bot.records.spreadsheets import TableError, write_table
 from bot.rendering import render
 from bot.rules.domain import BallotPart, Quarter
+from bot.rules.scoring import group_weights
 from bot.settings import Settings
 from bot.workflow.adjustment_import import import_adjustments
 from bot.workflow.clock import SystemClock
+from bot.workflow.paper_ballots import import_ballot_sheets
 from bot.workflow.quarter import ballot_context, import_ballots
 from bot.workflow.unit import Refusal
 
@@ -66,51 +77,79 @@ def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ballots_template(args: argparse.Namespace, settings: Settings) -> int:
     quarter = args.quarter
 
-    async def rows() -> list[list[Any]]:
+    async def context() -> BallotContext:
         async with repository(settings) as repo:
-            ctx = await ballot_context(repo, settings, quarter)
-        names = NameIndex(ctx.people)
-        by_id = {p.id: p for p in ctx.people}
+            return await ballot_context(repo, settings, quarter)
 
-        def ref(person: PersonRef) -> str:
-            if isinstance(names.resolve(person.name), PersonRef):
-                return person.name
-            return f"{person.name}({person.birth_month:%Y-%m})"
-
-        out = []
-        for rater_id, ratee_id in sorted(ctx.pairs):
-            rater, ratee = by_id[rater_id], by_id[ratee_id]
-            parts = [
-                (BallotPart.COMMON, ctx.common_items),
-                (BallotPart.INDIVIDUAL, ctx.individual_items.get(ratee_id, ())),
-            ]
-            for part, items in parts:
-                for item in items:
-                    part_label = PART_LABELS[part]
-                    out.append(
-                        [str(quarter), ref(rater), ref(ratee), part_label, item.name, item.max_points, None]
-                    )
-        return out
-
-    data = asyncio.run(rows())
+    ctx = asyncio.run(context())
+    weights = group_weights(settings.rules)
+    if args.per_rater:
+        return _ballot_sheets(args, settings, plan_sheets(ctx, settings.bureau_name, weights))
+    names = NameIndex(ctx.people)
+    by_id = {p.id: p for p in ctx.people}
+    data = []
+    for rater_id, ratee_id in sorted(ctx.pairs):
+        rater, ratee = names.reference(by_id[rater_id]), names.reference(by_id[ratee_id])
+        group = group_label(ctx.groups_of((rater_id, ratee_id)), weights)
+        parts = [
+            (BallotPart.COMMON, ctx.common_items),
+            (BallotPart.INDIVIDUAL, ctx.individual_items.get(ratee_id, ())),
+        ]
+        for part, items in parts:
+            for item in items:
+                data.append(
+                    [str(quarter), rater, ratee, PART_LABELS[part], item.name, item.max_points, None, group]
+                )
     path = write_table(args.output or f"ballots-{quarter}.xlsx", BALLOT_COLUMNS, data)
     echo(render("cli/template_written.j2", kind="ballots", path=path, rows=len(data), quarter=quarter))
     return EXIT_OK
 
 
+def _ballot_sheets(args: argparse.Namespace, settings: Settings, plan: BallotSheets) -> int:
+    """The per-rater sheets: FILE.xlsx to fill on a computer and FILE.docx beside it to print."""
+    workbook = Path(args.output or f"ballot-sheets-{args.quarter}.xlsx")
+    if workbook.suffix.lower() != ".xlsx":
+        echo(render("table_errors.j2", code="wrong_type", detail=workbook.suffix), error=True)
+        return EXIT_INVALID
+    document = workbook.with_suffix(".docx")
+    workbook.parent.mkdir(parents=True, exist_ok=True)
+    workbook.write_bytes(sheets_workbook(plan))
+    document.write_bytes(sheets_document(plan))
+    echo(
+        render(
+            "cli/template_written.j2",
+            kind="ballot_sheets",
+            path=workbook,
+            document=document,
+            rows=plan.ballots,
+            raters=len(plan.sheets),
+            quarter=args.quarter,
+        )
+    )
+    return EXIT_OK
+
+
 def cmd_import_ballots(args: argparse.Namespace, settings: Settings) -> int:
-    table = read_or_report(args.file)
-    if table is None:
+    sheets = str(args.file).lower().endswith(".xlsx") and looks_like_ballot_sheets(args.file)
+    table = None if sheets else read_or_report(args.file)
+    if table is None and not sheets:
         return EXIT_INVALID
 
     async def run() -> Any:
         async with repository(settings) as repo:
-            outcome = await import_ballots(repo, settings, args.quarter, table, CLI_ACTOR)
+            if sheets:
+                outcome = await import_ballot_sheets(repo, settings, args.quarter, args.file, CLI_ACTOR)
+            else:
+                outcome = await import_ballots(repo, settings, args.quarter, table, CLI_ACTOR)
             if args.dry_run:
                 await repo.rollback()
             return outcome
 
-    outcome = asyncio.run(run())
+    try:
+        outcome = asyncio.run(run())
+    except TableError as exc:  # the workbook changed between the look and the read
+        echo(render("table_errors.j2", code=exc.code, detail=exc.detail), error=True)
+        return EXIT_INVALID
     return reported(
         "cli/import_ballots.j2", outcome, file=args.file, quarter=args.quarter, dry_run=args.dry_run
     )

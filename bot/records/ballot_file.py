@@ -13,7 +13,9 @@ from bot.rules.scoring import ItemScore
 from bot.settings import IndicatorItem
 
 # The ballot file's column headers and accepted values: data the bureau's spreadsheets carry, in Chinese.
-BALLOT_COLUMNS = ("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分")
+# 评分组 shows which weighted group the ballot counts in (SPEC 5); the import reads no group from the
+# file (it follows from who rates whom) and a file without the column imports as well.
+BALLOT_COLUMNS = ("季度", "评分人", "被评人", "指标类别", "指标", "满分", "得分", "评分组")
 PART_NAMES = {
     "共性": BallotPart.COMMON,
     "共性指标": BallotPart.COMMON,
@@ -58,6 +60,13 @@ class BallotContext:
     individual_items: Mapping[int, Sequence[IndicatorItem]]
     existing: Mapping[tuple[int, int], ExistingBallot] = field(default_factory=dict)
     accepting: bool = True
+    # For the templates: the groups each pair's ballot counts in (two for a principal who supervises
+    # the ratee's section), and each person's section name.
+    counts_in: Mapping[tuple[int, int], tuple[RaterGroup, ...]] = field(default_factory=dict)
+    sections: Mapping[int, str] = field(default_factory=dict)
+
+    def groups_of(self, pair: tuple[int, int]) -> tuple[RaterGroup, ...]:
+        return self.counts_in.get(pair) or (self.pairs[pair],)
 
 
 @dataclass

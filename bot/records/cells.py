@@ -31,6 +31,7 @@ class RowError:
     column: str | None = None
     value: str | None = None
     detail: str | None = None
+    sheet: str | None = None  # the worksheet, in a workbook of several (the per-rater ballot sheets)
 
 
 def parse_date(value: Cell, *, month_only: bool = False, day_required: bool = False) -> dt.date:
@@ -129,6 +130,12 @@ class NameIndex:
             return "ambiguous_name"
         return found[0]
 
+    def reference(self, person: PersonRef) -> str:
+        """How a file names the person: the name, or 张伟(1988-03) when he has a namesake."""
+        if len(self.by_name.get(person.name, ())) > 1:
+            return f"{person.name}({person.birth_month:%Y-%m})"
+        return person.name
+
 
 @dataclass(frozen=True)
 class GroupedError:
@@ -143,7 +150,7 @@ def group_errors(errors: Iterable[RowError]) -> list[GroupedError]:
     lines: dict[tuple, list[int]] = defaultdict(list)
     first: dict[tuple, RowError] = {}
     for e in errors:
-        key = (e.code, e.column, e.value, e.detail)
+        key = (e.sheet, e.code, e.column, e.value, e.detail)
         lines[key].append(e.line)
         first.setdefault(key, e)
     return sorted((GroupedError(first[k], tuple(v)) for k, v in lines.items()), key=lambda g: g.lines[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -83,9 +84,10 @@ async def ballot_context(
     assessment_id = assessment.id if assessment is not None else None
     people = await repo.people(active_only=True)
     added, removed = await repo.rater_changes(assessment_id) if assessment_id else ([], [])
-    pairs = rater_pairs(
-        await members_of(repo), peer_scope=settings.rules.peer_scope, added=added, removed=removed
-    )
+    members = await members_of(repo)
+    pairs = rater_pairs(members, peer_scope=settings.rules.peer_scope, added=added, removed=removed)
+    by_id = {m.person_id: m for m in members}
+    section_names = await repo.section_names()
     return BallotContext(
         quarter=quarter,
         people=[PersonRef(p.id, p.name, p.birth_month) for p in people],
@@ -98,6 +100,8 @@ async def ballot_context(
             else {}
         ),
         accepting=assessment is None or assessment.status in ACCEPTING_BALLOTS,
+        counts_in={(r, e): counting_groups(group, by_id[r], by_id[e]) for (r, e), group in pairs.items()},
+        sections={p.id: section_names.get(p.section_id, "") for p in people},
     )
 
 
@@ -107,11 +111,22 @@ async def import_ballots(
     """Check a paper-ballot file and store it only if every row is good; the quarter stays locked from
     the check of its status to the end of the transaction (see ballot_context). A bad file changes
     nothing: a quarter not there yet is created only to store the ballots."""
-    outcome = parse_ballots(table, await ballot_context(repo, settings, quarter, lock=True))
+    return await import_checked_ballots(repo, settings, quarter, lambda ctx: parse_ballots(table, ctx), actor)
+
+
+async def import_checked_ballots(
+    repo: Repository,
+    settings: Settings,
+    quarter: Quarter,
+    check: Callable[[BallotContext], BallotImport],
+    actor: str,
+) -> BallotImport:
+    """Store what `check` finds in a file of either layout, if it finds no error: see import_ballots."""
+    outcome = check(await ballot_context(repo, settings, quarter, lock=True))
     if not outcome.errors and outcome.new:
         assessment = await repo.assessment(quarter, create=True, lock=True)
         if assessment.status not in ACCEPTING_BALLOTS:  # none to lock at the check: created and closed since
-            return parse_ballots(table, await ballot_context(repo, settings, quarter, lock=True))
+            return check(await ballot_context(repo, settings, quarter, lock=True))
         await repo.store_paper_ballots(assessment.id, outcome.new, actor)
     return outcome
 
