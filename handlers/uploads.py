@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Awaitable
 from functools import partial
 from pathlib import PurePath
 from typing import Any
@@ -106,52 +107,61 @@ def _context(file: str, stage: str, checked: Checked) -> dict[str, Any]:
     }
 
 
+async def _told(step: Awaitable[tuple[str, Keyboard | None]], name: str) -> tuple[str, Keyboard | None]:
+    """A job's step, and what the admin is told when it stops early or fails (never raised)."""
+    try:
+        return await step
+    except (_Told, Refusal) as stopped:
+        return stopped.text, None
+    except Exception:
+        log.exception("upload of %s failed", name)
+        return render("chat/admin/upload_refused.j2", code="error", file=name), None
+
+
 async def check_upload(
     services: Services, chat_id: int, file_id: str, unique_id: str, name: str, bot: Bot
 ) -> None:
     """Download, recognise and check the file; answer with its errors, or its summary and the buttons."""
-    keyboard: Keyboard | None = None
-    try:
-        raw = await _download(bot, file_id, name)
-        upload = Upload(name, raw)
-        try:
-            kind, content = await asyncio.to_thread(recognise, upload)
-        except TableError as exc:
-            raise _Told(
-                render("chat/admin/upload_unreadable.j2", file=name, code=exc.code, detail=exc.detail)
-            ) from None
-        except NoKind as exc:
-            raise _Told(
-                render("chat/admin/upload_unknown.j2", file=name, headers=exc.headers, kinds=KINDS.values())
-            ) from None
-        async with unit_of_work(services, user_id=chat_id) as work:
-            await _still_admin(work)
-            checked = await kind.check(work, content, None)
-            if checked.applicable:
-                pending = {
-                    "kind": kind.name,
-                    "file": name,
-                    "file_id": file_id,
-                    "file_unique_id": unique_id,
-                    "quarter": str(checked.quarter) if checked.quarter else None,
-                    "sha256": checksum(raw),
-                }
-                token = await work.button("upload", pending, expires_at=work.now + PENDING_VALID)
-                keyboard = [
-                    [
-                        Button(work.label("button", "confirm"), button_data(token, "yes")),
-                        Button(work.label("button", "cancel"), button_data(token, "no")),
-                    ]
-                ]
-        text = render(kind.template, **_context(name, "check", checked))
-    except _Told as told:
-        text = told.text
-    except Refusal as refusal:
-        text = refusal.text
-    except Exception:
-        log.exception("upload %s from %s not checked", unique_id, chat_id)
-        text = render("chat/admin/upload_refused.j2", code="error", file=name)
+    text, keyboard = await _told(_check(services, chat_id, file_id, unique_id, name, bot), name)
     await _send(bot, chat_id, text, keyboard)
+
+
+async def _check(
+    services: Services, chat_id: int, file_id: str, unique_id: str, name: str, bot: Bot
+) -> tuple[str, Keyboard | None]:
+    raw = await _download(bot, file_id, name)
+    upload = Upload(name, raw)
+    try:
+        kind, content = await asyncio.to_thread(recognise, upload)
+    except TableError as exc:
+        raise _Told(
+            render("chat/admin/upload_unreadable.j2", file=name, code=exc.code, detail=exc.detail)
+        ) from None
+    except NoKind as exc:
+        raise _Told(
+            render("chat/admin/upload_unknown.j2", file=name, headers=exc.headers, kinds=KINDS.values())
+        ) from None
+    keyboard: Keyboard | None = None
+    async with unit_of_work(services, user_id=chat_id) as work:
+        await _still_admin(work)
+        checked = await kind.check(work, content, None)
+        if checked.applicable:
+            pending = {
+                "kind": kind.name,
+                "file": name,
+                "file_id": file_id,
+                "file_unique_id": unique_id,
+                "quarter": str(checked.quarter) if checked.quarter else None,
+                "sha256": checksum(raw),
+            }
+            token = await work.button("upload", pending, expires_at=work.now + PENDING_VALID)
+            keyboard = [
+                [
+                    Button(work.label("button", "confirm"), button_data(token, "yes")),
+                    Button(work.label("button", "cancel"), button_data(token, "no")),
+                ]
+            ]
+    return render(kind.template, **_context(name, "check", checked)), keyboard
 
 
 async def _send(bot: Bot, chat_id: int, text: str, keyboard: Keyboard | None) -> None:
@@ -198,36 +208,34 @@ async def apply_upload(
 ) -> None:
     """The file downloaded again and compared, then in one transaction: the button used (of two presses
     one gets it; the other shows its outcome), the file checked again and applied, or nothing at all."""
-    kind, name = KINDS[payload["kind"]], payload["file"]
-    try:
-        raw = await _download(bot, payload["file_id"], name)
-        if checksum(raw) != payload["sha256"]:
-            raise _Told(render("chat/admin/upload_refused.j2", code="changed", file=name))
-        try:
-            content = await asyncio.to_thread(kind.read, Upload(name, raw))
-        except TableError:
-            content = None
-        if content is None:
-            raise _Told(render("chat/admin/upload_refused.j2", code="changed", file=name))
-        quarter = Quarter.parse(payload["quarter"]) if payload.get("quarter") else None
-        async with unit_of_work(services, user_id=chat_id) as work:
-            await _still_admin(work)
-            if not await work.repo.use_button(token, work.now):
-                raise _Told(await _outcome_again(work, token))
-            checked = await kind.apply(work, content, quarter)
-            if checked.errors:  # the records changed since the check: nothing is applied
-                raise _Told(render(kind.template, **_context(name, "apply", checked)))
-            done = {**payload, "outcome": checked.summary}
-            await work.repo.set_button_payload(token, json.dumps(done, ensure_ascii=False))
-        text = render(kind.template, **_context(name, "done", checked))
-    except _Told as told:
-        text = told.text
-    except Refusal as refusal:
-        text = refusal.text
-    except Exception:
-        log.exception("upload %s not applied", payload.get("file_unique_id"))
-        text = render("chat/admin/upload_refused.j2", code="error", file=name)
+    text, _none = await _told(_apply(services, chat_id, token, payload, bot), payload["file"])
     await _edit(bot, chat_id, message_id, text)
+
+
+async def _apply(
+    services: Services, chat_id: int, token: str, payload: dict[str, Any], bot: Bot
+) -> tuple[str, None]:
+    kind, name = KINDS[payload["kind"]], payload["file"]
+    raw = await _download(bot, payload["file_id"], name)
+    if checksum(raw) != payload["sha256"]:
+        raise _Told(render("chat/admin/upload_refused.j2", code="changed", file=name))
+    try:
+        content = await asyncio.to_thread(kind.read, Upload(name, raw))
+    except TableError:
+        content = None
+    if content is None:
+        raise _Told(render("chat/admin/upload_refused.j2", code="changed", file=name))
+    quarter = Quarter.parse(payload["quarter"]) if payload.get("quarter") else None
+    async with unit_of_work(services, user_id=chat_id) as work:
+        await _still_admin(work)
+        if not await work.repo.use_button(token, work.now):
+            raise _Told(await _outcome_again(work, token))
+        checked = await kind.apply(work, content, quarter)
+        if checked.errors:  # the records changed since the check: nothing is applied
+            raise _Told(render(kind.template, **_context(name, "apply", checked)))
+        done = {**payload, "outcome": checked.summary}
+        await work.repo.set_button_payload(token, json.dumps(done, ensure_ascii=False))
+    return render(kind.template, **_context(name, "done", checked)), None
 
 
 async def _outcome_again(work: Work, token: str) -> str:

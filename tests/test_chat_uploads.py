@@ -116,7 +116,7 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         same = await _checked(bureau, "名册.csv", ROSTER)
         assert "与在册记录完全相同，无需导入" in same.text and not same.buttons
 
-        # one leaves, one becomes a section head elsewhere: said before 确认; 取消 changes nothing
+        # one leaves, one moves to another role and section: said before 确认; 取消 changes nothing
         row = "郑海涛,男,1990-01,中共党员,2021-01,2013-07,科员,公务员,综合科,工作人员,,,,,"
         left = ROSTER.decode("utf-8-sig").replace(row + "是", row + "否")
         row = "陈立新,男,1979-11,中共党员,2021-01,2002-07,科员,公务员,"
@@ -135,6 +135,24 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         await bureau.settle()
         after = without_processed(await snapshot_async(database_url))
         assert {k for k in after if after[k] != before[k]} == {"button"}  # the pending uploads only
+
+        # checked, then the records change before 确认: checked again at the press, nothing imported (the
+        # roster has one person no longer in post: 35 others in post are untouched)
+        header = ROSTER.decode("utf-8-sig").splitlines()[0]
+        head = "科员,公务员,档案室,科室负责人,,,,,是"
+        first = f"{header}\n陈立新,男,1979-11,中共党员,2021-01,2002-07,{head}\n".encode()
+        second = f"{header}\n吴晓燕,女,1986-09,中共党员,2021-01,2009-07,{head}\n".encode()
+        stale = await _checked(bureau, "陈立新.csv", first)
+        assert "在册但文件中没有的35人不受影响" in stale.text and _labels(stale) == ["确认", "取消"]
+        other = await _checked(bureau, "吴晓燕.csv", second)
+        await bureau.press(ADMIN, other, "确认")
+        await _edited_to(bureau, other, "已导入")
+        await bureau.press(ADMIN, stale, "确认")
+        refused = await _edited_to(bureau, stale, "在确认时重新检查")
+        assert "第2行：科室“档案室”已有负责人吴晓燕" in refused.text and "未导入任何内容" in refused.text
+        async with database.session() as session:
+            heads = (await session.scalars(select(Person.name).where(Person.role == "section_head"))).all()
+        assert "陈立新" not in heads and "吴晓燕" in heads
 
 
 async def test_ballots_by_file_and_every_file_refused(database_url, database):
