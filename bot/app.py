@@ -28,7 +28,20 @@ from bot.rendering import label
 from bot.settings import Settings
 from bot.workflow.quarter import work_calendar
 from bot.workflow.services import SERVICES_KEY, Services
-from handlers import admin, buttons, cycle, exports, inputs, leaders, rating, reminders, results, staff, start
+from handlers import (
+    admin,
+    buttons,
+    cycle,
+    exports,
+    inputs,
+    leaders,
+    rating,
+    reminders,
+    results,
+    staff,
+    start,
+    uploads,
+)
 from scheduler.jobs import Scheduler
 from storage.database import Database
 from storage.migrate import upgrade_async
@@ -77,7 +90,8 @@ PRIVATE_COMMANDS = {
 
 def register(application: Application) -> None:
     """Every handler, private chats and the group kept apart; an edited message is answered that the edit
-    changes nothing (it is never read as a command or an input)."""
+    changes nothing (it is never read as a command or an input); a file sent privately goes to the
+    uploads (an admin's roster or ballots), anything else that is no text to `other_received`."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name, callback in PRIVATE_COMMANDS.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
@@ -86,6 +100,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(list(start.GROUP_POINTERS), start.private_in_group, filters=group))
     application.add_handler(MessageHandler(private & filters.COMMAND, start.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inputs.text_received))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, uploads.document_received))
     application.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.COMMAND, inputs.other_received))
     edited = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
     application.add_handler(MessageHandler(edited, inputs.edit_received))

@@ -55,10 +55,9 @@ async def text_received(turn: Turn) -> None:
 
 @on(Access.ANYONE)
 async def other_received(turn: Turn) -> None:
-    """A private message neither text nor a command (a file, a photo, a sticker): said so, kept nowhere.
+    """A private message neither text, a command nor a file (a photo, a sticker): said so, kept nowhere.
 
-    Rosters and paper ballots are imported on the server (`import-roster`, `import-ballots`), where the
-    whole file is checked first; the bot never downloads what is sent to it.
+    Files go to handlers.uploads (an admin's roster or paper ballots are checked, then imported).
     """
     if turn.identity.is_stranger:
         raise Refusal("chat/errors/stranger.j2")

@@ -119,6 +119,7 @@ def driver_actions(d: Driver) -> Actions:
             b.get("caption"),
             mime_type=b.get("mime_type"),
             chat_id=number(b, "chat_id"),
+            file_size=number(b, "file_size"),
         ).to_dict(),
         "send_photo": lambda b: d.send_photo(
             int(b["user_id"]), base64.b64decode(b["data"]), b.get("caption"), chat_id=number(b, "chat_id")

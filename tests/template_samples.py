@@ -8,6 +8,7 @@ from types import SimpleNamespace as Row
 from zoneinfo import ZoneInfo
 
 from bot.records.annual import AnnualLine, AnnualReport
+from bot.records.cells import RowError
 from bot.records.exports import ExportKind, Period
 from bot.rules.domain import (
     AnnualRecommendation,
@@ -198,7 +199,38 @@ LEAVE = LeaveLine("陈立新", LeaveKind.SICK, dt.date(2026, 7, 6), dt.date(2026
 
 EXPORT = {"kind": ExportKind.FORM2, "period": Period(2026, quarter=Q3)}
 
+ROW_ERRORS = [
+    RowError(7, "bad_date", column="出生年月", value="1986-13"),
+    RowError(1, "missing_column", column="角色"),
+]
+ROSTER_SUMMARY = {
+    "total": 37,
+    "created": 1,
+    "updated": 2,
+    "unchanged": 34,
+    "deactivated": ["郑海涛"],
+    "moved": [
+        ["陈立新", "staff", "综合科", "window_staff", "政务服务科"],
+        ["赵建国", "principal", None, "staff", "综合科"],
+    ],
+    "untouched": 3,
+    "shown": 1,
+}
+UPLOAD = {"file": "名册.xlsx", "stage": "check", "errors": [], "quarter": Q3, "limit": 20}
+
 OVERRIDES: dict[str, dict] = {
+    "chat/admin/upload_roster.j2": {**UPLOAD, "summary": ROSTER_SUMMARY},
+    "chat/admin/upload_ballots.j2": {**UPLOAD, "summary": {"new": 3, "unchanged": 1, "skipped": 2}},
+    "chat/admin/upload_errors.j2": {**UPLOAD, "stage": "apply", "errors": ROW_ERRORS, "title": "花名册"},
+    "chat/admin/upload_received.j2": {"file": "名册.xlsx"},
+    "chat/admin/upload_applying.j2": {"file": "名册.xlsx"},
+    "chat/admin/upload_refused.j2": {"file": "名册.xlsx", "code": "too_large", "size": 25 << 20, "most": 20},
+    "chat/admin/upload_unreadable.j2": {"file": "名册.xlsx", "code": "bad_encoding", "detail": ""},
+    "chat/admin/upload_unknown.j2": {
+        "file": "考勤.csv",
+        "headers": ("日期", "打卡"),
+        "kinds": [Row(name="roster", columns=("姓名", "出生年月")), Row(name="ballots", columns=("季度",))],
+    },
     "chat/admin/export_period.j2": EXPORT,
     "chat/admin/export_nothing.j2": {"kind": ExportKind.FORM1, "period": Period(2026, month=9)},
     "chat/admin/export_progress.j2": EXPORT,

@@ -95,6 +95,7 @@ BUTTONS: dict[str, tuple[Access, dict, str]] = {
     "chase": (A.ADMIN, {"kind": "goals", "period": "2019Q1"}, "ok"),
     "reinvite": (A.ADMIN, {}, "ok"),
     "asking": (A.BOUND, {"mode": "objection"}, "cancel"),
+    "upload": (A.ADMIN, {"kind": "no_such_kind", "file": "x.csv"}, "yes"),
 }
 # Every input mode (what free text means): its access and a payload naming nothing that exists.
 MODES_EXPECTED: dict[str, tuple[Access, dict]] = {
@@ -242,6 +243,17 @@ class Matrix:
             turn = await one_turn(self.log, go)
             await until(lambda: query.answered, 5, "the callback answer")
             return turn, query.text, query.show_alert
+
+        return act
+
+    def document(self, kind: str, name: str, data: bytes):
+        user = self.users[kind]
+
+        async def act():
+            count = len(self.bureau.driver.bot_messages(user))
+            turn = await one_turn(self.log, lambda: self.bureau.driver.send_document(user, name, data))
+            new = self.bureau.driver.bot_messages(user)[count:]
+            return turn, new[0].text if new else None, None
 
         return act
 
@@ -446,10 +458,32 @@ async def test_authorization_matrix(database_url, database, tmp_path):
                         )
                     await _clear_mode(bureau, matrix.users[kind])
 
+            # 6. a file (a roster) from every kind of user: only an admin's is taken, and downloaded
+            roster = (tmp_path / "roster.csv").read_bytes()
+            downloads = len(driver.requests_for("getFile"))
+            for kind in PRIVATE_KINDS:
+                matrix.rows += 1
+                matrix.moved()
+                if kind == "admin":
+                    turn, text, _alert = await matrix.document(kind, "名册.csv", roster)()
+                    assert turn.outcome == "ok" and text == render(
+                        "chat/admin/upload_received.j2", file="名册.csv"
+                    )
+                    await bureau.expect(ADMIN, "花名册《名册.csv》", timeout=20)
+                    continue
+                expected = render(
+                    "chat/errors/stranger.j2" if kind in STRANGERS else "chat/errors/file_not_accepted.j2",
+                    admin=False,
+                )
+                await matrix.refused_changes_nothing(
+                    ("document", kind), matrix.document(kind, "名册.csv", roster), expected
+                )
+            assert len(driver.requests_for("getFile")) == downloads + 1  # the admin's file only
+
             print(f"matrix: {matrix.rows} rows, {matrix.refusals} refusals checked")
             assert matrix.refusals >= 4 * len(commands)  # the refusals really ran (338 today)
 
-            # 6. the peer's ballot: after rating closes and results are computed, everyone's every
+            # 7. the peer's ballot: after rating closes and results are computed, everyone's every
             # command and every message the bot wrote name the ratee without the ballot's score
             close = await bureau.command(ADMIN, "close", "rating")
             await bureau.press(ADMIN, close, data=close.buttons[0][0]["callback_data"])

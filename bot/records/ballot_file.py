@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -77,6 +77,22 @@ class BallotImport:
     unchanged: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+
+
+def is_ballot_sheet(table: Table) -> bool:
+    """Whether a sheet is the long paper-ballot format: it names raters and ratees."""
+    return {"评分人", "被评人"} <= set(table.headers)
+
+
+def named_quarters(table: Table) -> list[Quarter]:
+    """The quarters the 季度 column names, most named first (cells that name none left out)."""
+    named: Counter[Quarter] = Counter()
+    for _line, row in table.rows:
+        try:
+            named[Quarter.parse(cell_text(row.get("季度")))] += 1
+        except ValueError:
+            continue
+    return [quarter for quarter, _count in named.most_common()]
 
 
 def _voted_rows(table: Table, outcome: BallotImport) -> list[tuple[int, Mapping[str, Cell]]]:

@@ -85,6 +85,13 @@ class ExistingPerson:
     active: bool
 
 
+def is_roster(table: Table) -> bool:
+    """Whether a sheet is a roster: a 姓名 column, and most of its columns are the roster's."""
+    named = [h for h in table.headers if h]
+    ours = [h for h in named if h in ROSTER_COLUMNS]
+    return "姓名" in named and 2 * len(ours) > len(named)
+
+
 def parse_roster(
     table: Table, *, known_sections: Iterable[str] = (), existing: Iterable[ExistingPerson] = ()
 ) -> tuple[list[PersonRecord], list[RowError]]:

@@ -53,6 +53,15 @@ class OutboxQueries(RepositoryBase):
         )
         return done.rowcount == 1
 
+    async def set_button_payload(self, token: str, payload: str) -> None:
+        """Replace what a button carries (a confirmation done keeps its outcome, to show it again)."""
+        await self.session.execute(
+            update(ButtonRecord)
+            .where(ButtonRecord.token == token)
+            .values(payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+
     # --- input modes -------------------------------------------------------------------------------
 
     async def chat_state(self, telegram_user_id: int, *, lock: bool = False) -> ChatState | None:
