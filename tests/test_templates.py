@@ -164,6 +164,7 @@ def sample_contexts() -> dict[str, dict]:
             "quarter": Quarter(2026, 3),
         },
         "cli/exported.j2": {"quarter": Quarter(2026, 3), "paths": ["a.xlsx"]},
+        "cli/demo_folder_refused.j2": {"folder": ".", "reason": "not_empty"},
         "cli/run_missing_token.j2": {},
         "cli/database_error.j2": {"url": "sqlite:///a.db", "error": "unable to open database file"},
         "cli/backup_done.j2": {
