@@ -155,6 +155,7 @@ async def run_export(
             period=period,
             files=[f.name for f in files],
             items=len(made.parts),
+            unregistered=made.unregistered,
         )
     except ResultsHidden as exc:  # rating reopened after the turn that asked
         await progress.say("chat/admin/results_hidden.j2", quarter=exc.quarter)

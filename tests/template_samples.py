@@ -234,7 +234,12 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/export_period.j2": EXPORT,
     "chat/admin/export_nothing.j2": {"kind": ExportKind.FORM1, "period": Period(2026, month=9)},
     "chat/admin/export_progress.j2": EXPORT,
-    "chat/admin/export_done.j2": {**EXPORT, "files": ["a.zip"], "items": 37},
+    "chat/admin/export_done.j2": {
+        **EXPORT,
+        "files": ["a.zip"],
+        "items": 37,
+        "unregistered": [("韩志刚", False)],
+    },
     "chat/admin/export_failed.j2": {**EXPORT, "reason": "font"},
     "chat/admin/export_caption.j2": {**EXPORT, "part": 1, "parts": 2},
     "chat/admin/invites.j2": {

@@ -8,11 +8,36 @@ import sys
 import pytest
 from docx import Document
 
+import bot.cli
+from bot.cli.ops_commands import unusable_folder
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+
+def test_the_demo_refuses_a_folder_holding_anything_and_deletes_nothing(cli, tmp_path, monkeypatch):
+    """Refused before the demo is even loaded: the folder's files stay, exit code 2, a Chinese reason."""
+    monkeypatch.delattr(bot.cli, "demo", raising=False)
+    monkeypatch.setitem(sys.modules, "bot.cli.demo", None)  # loading the demo would raise ImportError
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    kept = folder / "notes.txt"
+    kept.write_text("mine", encoding="utf-8")
+    (folder / "sub").mkdir()
+    code, out = cli("demo", "-o", folder)
+    assert code == 2 and f"演示未开始：文件夹 {folder} 不是空的。演示不会删除或覆盖其中已有的任何文件。" in (
+        out
+    )
+    monkeypatch.chdir(folder)  # `demo -o .` in a working folder with files
+    code, out = cli("demo", "-o", ".")
+    assert code == 2 and "演示未开始：文件夹 . 不是空的" in out
+    code, out = cli("demo", "-o", kept)
+    assert code == 2 and f"演示未开始：{kept} 是一个文件，不是文件夹。" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "sub"] and kept.read_text() == "mine"
+    # an empty or absent folder is taken (the demo makes the absent one); the check itself makes nothing
+    assert unusable_folder(folder / "sub") is None and unusable_folder(tmp_path / "new") is None
+    assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.slow
 def test_the_demo_plays_a_quarter_and_prints_the_publicity_notice(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "bot", "demo", "-o", str(tmp_path / "demo")],

@@ -203,7 +203,12 @@ def sample_contexts() -> dict[str, dict]:
             "rows": 3,
             "quarter": Quarter(2026, 3),
         },
-        "cli/exported.j2": {"quarter": Quarter(2026, 3), "paths": ["a.xlsx"]},
+        "cli/exported.j2": {
+            "quarter": Quarter(2026, 3),
+            "paths": ["a.xlsx"],
+            "unregistered": [("韩志刚", False)],
+        },
+        "cli/demo_folder_refused.j2": {"folder": ".", "reason": "not_empty"},
         "cli/run_missing_token.j2": {},
         "cli/database_error.j2": {"url": "sqlite:///a.db", "error": "unable to open database file"},
         "cli/backup_done.j2": {
@@ -389,10 +394,15 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
     "records/forms.j2": {
         "title": [(("form1", "市行政审批服务局"), "市行政审批服务局干部职工月工作小结")],
         "month_line": [((2026, 7), "（2026年7月）")],
-        "field": [(("post_since",), "任现职时间")],
+        "field": [(("post_since",), "任现职\n时  间"), (("review",), "直接领导\n审核意见")],
         "year_month": [((dt.date(1990, 7, 1),), "1990.07"), ((None,), "")],
-        "period": [
-            ((Q3, dt.date(2026, 7, 1), dt.date(2026, 9, 30)), "2026年第三季度（2026年7月1日至2026年9月30日）")
+        "period": [((Q3,), "2026年第三季度")],
+        "unregistered": [((), "（本人未提交考核期工作实绩登记）")],
+        "unregistered_note": [
+            (
+                ([("韩志刚", False), ("沈嘉怡", True)],),
+                "未提交平时考核登记表，登记表中考核期工作实绩为空（2人）：韩志刚、沈嘉怡（只写评语）",
+            )
         ],
         "review": [((REVIEW,), "同意。条目清楚"), ((RETURNED,), "退回修改：请补充")],
         "signature": [(("周明远", D), "审核人：周明远    2026年10月9日")],
@@ -407,7 +417,7 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "seal": [((), "（单位公章）")],
         "signed_date": [((D,), "2026年10月9日"), ((None,), "年    月    日")],
         "supervisor_review": [((REVIEW,), "主管领导审核：同意。条目清楚（周明远，2026年10月9日）")],
-        "footnote": [(("form2",), "备注：此表由被考核人填写考核期工作实绩")],
+        "footnote": [(("form2",), "备注：考核期根据单位考核方案填写，如“2020年第三季度”")],
         "item": [((2, "窗口受理"), "2. 窗口受理")],
         "late": [((), "逾期提交。")],
     },
@@ -443,7 +453,13 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "summary_row": [(("within",), "是否符合比例")],
         "status": [((AssessmentStatus.FINAL,), "已完成")],
         "yes_no": [((True,), "是"), ((False,), "否")],
-        "annual_title": [((2026,), "2026年度平时考核结果与年度考核联动")],
+        "annual_title": [
+            ((2026, 4), "2026年度平时考核结果与年度考核联动"),
+            ((2026, 3), "2026年度平时考核结果与年度考核联动（截至第三季度）"),
+        ],
+        "annual_partial": [
+            ((1,), "说明：第二季度至第四季度的平时考核结果尚未确定，本表为截至第一季度的情况")
+        ],
         "quarter_cell": [
             ((QuarterOutcome(Q3, Tier.FAIR),), "较好"),
             ((QuarterOutcome(Q3, None, exempt=True),), "只写评语"),
@@ -451,8 +467,11 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
             ((None,), ""),
         ],
         "reason": [
-            ((POOR_TWICE,), "2次较差 → 基本称职；有季度未按规定参加平时考核 → 取消评先树优资格"),
-            ((ALL_GOOD,), "4个季度均为“好” → 可优先确定为优秀"),
+            (
+                (POOR_TWICE,),
+                "2个季度为“较差”等次；第三季度未按规定参加平时考核（未按时提交平时考核登记表），取消评先树优资格",
+            ),
+            ((ALL_GOOD,), "定等次的4个季度均为“好”等次"),
         ],
         "honours": [((False,), "保留"), ((True,), "取消")],
         "recommendation": [((AnnualRecommendation.BASIC,), "年度考核应确定为基本称职")],

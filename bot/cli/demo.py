@@ -6,7 +6,6 @@ import asyncio
 import csv
 import datetime as dt
 import re
-import shutil
 import tempfile
 import time
 import tomllib
@@ -256,9 +255,11 @@ async def play(folder: Path) -> Path:
 
 
 def main(folder: str | None = None) -> int:
+    """Play into `folder` (absent or empty: see ops_commands.unusable_folder) or a new temp folder.
+
+    Nothing is ever deleted: the demo only adds its own files (database, results, records).
+    """
     target = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="assessment-demo-"))
-    if folder and target.exists():
-        shutil.rmtree(target)
     target.mkdir(parents=True, exist_ok=True)
     asyncio.run(play(target))
     return 0

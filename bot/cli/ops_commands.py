@@ -91,6 +91,21 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    if args.output is not None and (refusal := unusable_folder(Path(args.output))) is not None:
+        echo(render("cli/demo_folder_refused.j2", folder=args.output, reason=refusal), error=True)
+        return EXIT_USAGE  # checked before the demo loads: it refuses at once and touches nothing
     from bot.cli import demo  # the demo brings the whole bot and the stand-in: loaded only here
 
     return demo.main(args.output)
+
+
+def unusable_folder(folder: Path) -> str | None:
+    """Why the demo may not write into `folder` ("file", "not_empty"), or None: absent or empty.
+
+    The demo never deletes anything, so a folder holding anything else is refused rather than mixed into.
+    """
+    if folder.exists() and not folder.is_dir():
+        return "file"
+    if folder.is_dir() and any(folder.iterdir()):
+        return "not_empty"
+    return None

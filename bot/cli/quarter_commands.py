@@ -111,9 +111,11 @@ def _export(args: argparse.Namespace, settings: Settings, folder: Path, wanted: 
         json_path.write_text(results_json(computed) + "\n", encoding="utf-8")
         paths.append(json_path)
     kinds = [ExportKind(k) for k in wanted if k != RESULTS]
+    unregistered: list[tuple[str, bool]] = []
     if kinds:
-        paths += asyncio.run(_records(settings, args.quarter, kinds, folder))
-    echo(render("cli/exported.j2", quarter=args.quarter, paths=paths))
+        written, unregistered = asyncio.run(_records(settings, args.quarter, kinds, folder))
+        paths += written
+    echo(render("cli/exported.j2", quarter=args.quarter, paths=paths, unregistered=unregistered))
     return EXIT_OK
 
 
@@ -124,7 +126,10 @@ async def _refuse_hidden(settings: Settings, quarter: Quarter) -> None:
             await shown_assessment(repo, quarter)
 
 
-async def _records(settings: Settings, quarter: Quarter, kinds: list[ExportKind], folder: Path) -> list[Path]:
+async def _records(
+    settings: Settings, quarter: Quarter, kinds: list[ExportKind], folder: Path
+) -> tuple[list[Path], list[tuple[str, bool]]]:
+    """The files written, and who has a Form 2 without a registration (name, exempt)."""
     async with repository(settings) as repo:
         plans = await quarter_plans(repo, settings, quarter, kinds)
-    return await write_plans(plans, folder)
+    return await write_plans(plans, folder), [entry for made in plans for entry in made.unregistered]

@@ -25,10 +25,17 @@ class AnnualLine:
 
 @dataclass(frozen=True)
 class AnnualReport:
+    """The year's lines; `through` is its last quarter with final results (below 4: the year so far)."""
+
     year: int
     lines: tuple[AnnualLine, ...]
     counts: dict[AnnualRecommendation, int]
     disqualified: int
+    through: int = 4
+
+    @property
+    def complete(self) -> bool:
+        return self.through == 4
 
 
 async def annual_report(repo: Repository, settings: Settings, year: int) -> AnnualReport:
@@ -76,6 +83,7 @@ async def annual_report(repo: Repository, settings: Settings, year: int) -> Annu
         lines,
         {r: counts.get(r, 0) for r in AnnualRecommendation},
         sum(1 for line in lines if line.result.disqualified),
+        max((o.quarter.number for found in outcomes.values() for o in found), default=4),
     )
 
 

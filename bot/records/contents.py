@@ -84,6 +84,7 @@ class QuarterForm:
     comment: str | None
     review: Review | None
     remark: str | None
+    registered: bool = True  # handed in a registration; else Form 2 says none came and the export says who
 
     @property
     def exempt(self) -> bool:
@@ -252,6 +253,7 @@ async def quarter_forms(repo: Repository, quarter: Quarter, tz: ZoneInfo) -> lis
                     comment,
                     review,
                     registration.remark if registration is not None else None,
+                    registration is not None,
                 ),
             )
         )

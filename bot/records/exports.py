@@ -123,6 +123,7 @@ class Plan:
     period: Period
     parts: list[Part] = field(default_factory=list)
     bundle: str | None = None
+    unregistered: list[tuple[str, bool]] = field(default_factory=list)  # (name, exempt): no registration
 
     @property
     def empty(self) -> bool:
@@ -153,6 +154,8 @@ async def plan(
             for i, f in enumerate(forms, start=1)
         ]
         result.bundle = kind.value
+        if kind is ExportKind.FORM2:
+            result.unregistered = [(f.header.name, f.exempt) for f in forms if not f.registered]
     elif kind is ExportKind.FILING:
         filing = await records.filing(repo, settings, period.quarter, tz)
         if filing is not None:

@@ -194,13 +194,16 @@ def annual_workbook(report: AnnualReport) -> bytes:
                 text("honours", line.result.disqualified),
             ]
         )
-    _sheet(sheet, text("annual_title", report.year), ANNUAL_COLUMNS, rows)
+    title = text("annual_title", report.year, report.through)
+    _sheet(sheet, title, ANNUAL_COLUMNS, rows)
     summary = workbook.create_sheet(text("sheet", "annual_summary"))
-    summary.append([text("annual_title", report.year)])
+    summary.append([title])
     summary["A1"].font = Font(bold=True, size=14)
     for recommendation, count in report.counts.items():
         summary.append(xlsx_row([text("recommendation", recommendation), count]))
     summary.append([text("disqualified_row"), report.disqualified])
+    if not report.complete:
+        summary.append([text("annual_partial", report.through)])
     as_text(summary)
     summary.column_dimensions["A"].width = 30
     return _save(workbook)

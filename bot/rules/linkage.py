@@ -26,7 +26,7 @@ class QuarterOutcome:
 
 @dataclass(frozen=True)
 class AnnualResult:
-    """The recommendation with the counts behind it; `disqualified` (no honours this year) beside it."""
+    """The recommendation with the counts behind it; `disqualified`: no honours this year."""
 
     recommendation: AnnualRecommendation
     tiered: int
@@ -35,9 +35,19 @@ class AnnualResult:
     disqualified: bool
     quarters: tuple[QuarterOutcome, ...]
 
+    @property
+    def missed(self) -> tuple[Quarter, ...]:
+        """The quarters not taken part in as required, which cost the year's honours."""
+        return tuple(o.quarter for o in self.quarters if not o.took_part)
+
 
 def annual_linkage(outcomes: Iterable[QuarterOutcome]) -> AnnualResult:
-    """Recommendation for the annual assessment from a year's quarters (exempt quarters left out)."""
+    """Recommendation for the annual assessment from a year's quarters (exempt quarters left out).
+
+    Two or more POOR decide it; else one POOR, or a quarter not taken part in as required (the honours
+    are lost, and EXCELLENT is an honour), rules EXCELLENT out; else every tiered quarter GOOD means it
+    may be EXCELLENT first.
+    """
     quarters = tuple(sorted(outcomes, key=lambda o: o.quarter))
     if len({o.quarter for o in quarters}) != len(quarters):
         raise ValueError("a quarter appears twice")
@@ -53,7 +63,7 @@ def annual_linkage(outcomes: Iterable[QuarterOutcome]) -> AnnualResult:
         recommendation = AnnualRecommendation.INCOMPETENT
     elif poor == 2:
         recommendation = AnnualRecommendation.BASIC
-    elif poor == 1:
+    elif poor == 1 or disqualified:  # no honours, so not EXCELLENT (SPEC 9)
         recommendation = AnnualRecommendation.NOT_EXCELLENT
     elif tiered and good == len(tiered):
         recommendation = AnnualRecommendation.PRIORITY_EXCELLENT
