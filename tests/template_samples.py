@@ -199,6 +199,7 @@ LEAVE = LeaveLine("陈立新", LeaveKind.SICK, dt.date(2026, 7, 6), dt.date(2026
 EXPORT = {"kind": ExportKind.FORM2, "period": Period(2026, quarter=Q3)}
 
 OVERRIDES: dict[str, dict] = {
+    "chat/leaders/rating_request.j2": {"sheet": True},
     "chat/admin/export_period.j2": EXPORT,
     "chat/admin/export_nothing.j2": {"kind": ExportKind.FORM1, "period": Period(2026, month=9)},
     "chat/admin/export_progress.j2": EXPORT,
