@@ -130,6 +130,7 @@ def sample_contexts() -> dict[str, dict]:
         RowError(4, "bad_date", column="出生年月", value="x"),
     ]
     return {
+        **{name: WEB_CONTEXT for name in all_templates() if name.startswith("web/")},
         "row_errors.j2": {"errors": errors, "limit": 10},
         "table_errors.j2": {"code": "formula", "detail": "C3"},
         "cli/import_roster.j2": {
@@ -205,6 +206,10 @@ def sample_contexts() -> dict[str, dict]:
             "seconds": 36.0,
         },
     }
+
+
+# The sheet's page and its JSON errors: the page gets the API's path and its texts, an error its numbers.
+WEB_CONTEXT = {"api": "/sheet/api", "texts": {}, "most": 20}
 
 
 def all_templates() -> list[str]:
