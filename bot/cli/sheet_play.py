@@ -1,0 +1,134 @@
+"""A rater at the rating sheet, played for the demo and the count: the real page in Chromium, or its API.
+
+With Playwright and Debian's chromium (/usr/bin/chromium) the page itself is driven: each tap is a click
+on it, a number typed into an item's box counts as one entry. Without a browser the same plan goes through
+the sheet's HTTP API with the same signed initData (one `save` and one `submit` a ratee, as the page's
+debounced saves would give). Either way each ratee is scored the quickest way the page offers: a tap per
+item, or 全部满分 and a tap for each item below its maximum, then 提交 and 确认.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+CHROMIUM = Path("/usr/bin/chromium")
+INIT_DATA_HEADER = "X-Telegram-Init-Data"
+QUICK = 5  # items over 10 points have buttons for the top QUICK + 1 values, the rest are typed
+
+
+@dataclass
+class Played:
+    """What one rater's scoring took: how (browser or api), ballots, interactions, seconds."""
+
+    mode: str
+    ballots: int = 0
+    interactions: int = 0
+    seconds: float = 0.0
+
+
+def plan(items: list[dict], points: dict[str, int]) -> list[tuple[str, int, int]]:
+    """The taps for one ballot: ("set", index, points) per item, or ("fill", 0, 0) first when 全部满分 and
+    fixing the items below their maximum takes fewer."""
+    wanted = [(item["index"], points[item["name"]], item["max"]) for item in items]
+    each = [("set", index, value) for index, value, _most in wanted]
+    fill = [("fill", 0, 0)] + [("set", index, value) for index, value, most in wanted if value != most]
+    return fill if len(fill) < len(each) else each
+
+
+def available() -> bool:
+    """Whether the page can be driven here: Playwright installed and Debian's chromium present."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return False
+    return CHROMIUM.exists()
+
+
+async def play(
+    local_url: str, launch: Callable[[], str], init_data: Callable[[], str], scores: dict[str, dict[str, int]]
+) -> Played:
+    """Score every ratee not yet submitted: `launch()` gives the Mini App's URL as Telegram opens it,
+    `init_data()` a fresh initData; `scores` is ratee name -> item name -> points."""
+    if available():
+        return await _in_browser(launch(), scores)
+    return await _by_api(local_url, init_data, scores)
+
+
+async def _by_api(local_url: str, init_data: Callable[[], str], scores: dict[str, dict[str, int]]) -> Played:
+    played = Played("api", interactions=1)  # opening the sheet
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as http:
+
+        async def call(name: str, body: dict) -> dict:
+            url = f"{local_url}/api/{name}"
+            async with http.post(url, json=body, headers={INIT_DATA_HEADER: init_data()}) as response:
+                answer = await response.json()
+                if response.status != 200:
+                    raise RuntimeError(f"{name}: {response.status} {answer}")
+                return answer
+
+        listing = await call("ratees", {})
+        following = next((r["ratee_id"] for r in listing["ratees"] if r["state"] != "submitted"), None)
+        played.interactions += following is not None  # the first ratee is picked; then the next one opens
+        while following is not None:
+            ballot = await call("ballot", {"ratee_id": following})
+            steps = plan(ballot["items"], scores[ballot["ratee"]["name"]])
+            points = {str(i["index"]): i["max"] for i in ballot["items"]} if steps[0][0] == "fill" else {}
+            points.update({str(index): value for kind, index, value in steps if kind == "set"})
+            await call("save", {"ballot_id": ballot["ballot_id"], "points": points})
+            following = (await call("submit", {"ballot_id": ballot["ballot_id"]}))["next_ratee_id"]
+            played.ballots += 1
+            played.interactions += len(steps) + 2  # 提交, 确认
+    played.seconds = time.monotonic() - started
+    return played
+
+
+async def _in_browser(url: str, scores: dict[str, dict[str, int]]) -> Played:
+    from playwright.async_api import async_playwright
+
+    played = Played("browser", interactions=1)
+    started = time.monotonic()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+        page = await browser.new_page(viewport={"width": 360, "height": 780})
+        await page.goto(url)
+        await page.locator("button.ratee").first.wait_for()
+        pending = page.locator("button.ratee:not(:has(.tag.submitted))")
+        if await pending.count():
+            await pending.first.click()
+            played.interactions += 1
+        while await page.locator("#submit").count():
+            await page.locator("fieldset").first.wait_for()
+            name = (await page.locator("h2").text_content()).strip()
+            groups = page.locator("fieldset")
+            items = []
+            for index in range(await groups.count()):
+                legend = (await groups.nth(index).locator("legend span").first.text_content()).strip()
+                most = int(await groups.nth(index).locator('[role="radio"]').first.text_content())
+                items.append({"index": index, "name": legend.split(". ", 1)[1], "max": most})
+            steps = plan(items, scores[name])
+            for kind, index, value in steps:
+                if kind == "fill":
+                    await page.locator("#fill").click()
+                    continue
+                group = groups.nth(index)
+                radio = group.locator(f'[role="radio"]:text-is("{value}")')
+                if await radio.count():
+                    await radio.click()
+                else:
+                    box = group.locator("input")
+                    await box.fill(str(value))
+                    await box.press("Enter")
+            await page.locator("#submit:enabled").click()
+            await page.locator("#confirm-yes").click()
+            await page.get_by_text(f"已提交对{name}的测评票").first.wait_for()
+            played.ballots += 1
+            played.interactions += len(steps) + 2
+        await browser.close()
+    played.seconds = time.monotonic() - started
+    return played
