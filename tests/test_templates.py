@@ -192,6 +192,7 @@ def sample_contexts() -> dict[str, dict]:
             "step": "rating",
             "moment": dt.datetime(2026, 10, 14, 9, 0),
             "taps": 375,
+            "sheet": "browser",
             "paper": 356,
             "counts": {"rating_request": 36},
             "sample": "赵建国，您好！",

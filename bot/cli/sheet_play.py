@@ -16,9 +16,27 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.webapp.server import INIT_DATA_HEADER
+
 CHROMIUM = Path("/usr/bin/chromium")
-INIT_DATA_HEADER = "X-Telegram-Init-Data"
-QUICK = 5  # items over 10 points have buttons for the top QUICK + 1 values, the rest are typed
+# The ratee's name and the items of the ballot on screen, read in one call.
+ITEMS_ON_PAGE = """() => [document.querySelector("h2").textContent.trim(),
+  Array.from(document.querySelectorAll("fieldset")).map((f, index) => ({index,
+    name: f.querySelector("legend span").textContent.split(". ").slice(1).join(". "),
+    max: Number(f.querySelector('[role="radio"]').textContent)}))]"""
+# The taps of one ballot, each a click on the page's own button (or a number typed into an item's box
+# and Enter), dispatched in the page in one call: Playwright's per-click checks would take longer than
+# the page itself. 提交 and 确认 are clicked through Playwright.
+TAPS_ON_PAGE = """(steps) => { for (const [kind, index, value] of steps) {
+  if (kind === "fill") { document.getElementById("fill").click(); continue; }
+  const group = document.querySelector(`fieldset[data-item="${index}"]`);
+  const radios = Array.from(group.querySelectorAll('[role="radio"]'));
+  const radio = radios.find(b => b.textContent === String(value));
+  if (radio) { radio.click(); continue; }
+  const box = group.querySelector("input");
+  box.value = String(value);
+  box.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true}));
+} }"""
 
 
 @dataclass
@@ -50,11 +68,17 @@ def available() -> bool:
 
 
 async def play(
-    local_url: str, launch: Callable[[], str], init_data: Callable[[], str], scores: dict[str, dict[str, int]]
+    local_url: str,
+    launch: Callable[[], str],
+    init_data: Callable[[], str],
+    scores: dict[str, dict[str, int]],
+    *,
+    browser: bool | None = None,
 ) -> Played:
     """Score every ratee not yet submitted: `launch()` gives the Mini App's URL as Telegram opens it,
-    `init_data()` a fresh initData; `scores` is ratee name -> item name -> points."""
-    if available():
+    `init_data()` a fresh initData; `scores` is ratee name -> item name -> points. In the browser when
+    `browser` says so (by default when one is available), else through the API."""
+    if available() if browser is None else browser:
         return await _in_browser(launch(), scores)
     return await _by_api(local_url, init_data, scores)
 
@@ -101,29 +125,13 @@ async def _in_browser(url: str, scores: dict[str, dict[str, int]]) -> Played:
         pending = page.locator("button.ratee:not(:has(.tag.submitted))")
         if await pending.count():
             await pending.first.click()
+            await page.locator("#submit").wait_for()
             played.interactions += 1
         while await page.locator("#submit").count():
             await page.locator("fieldset").first.wait_for()
-            name = (await page.locator("h2").text_content()).strip()
-            groups = page.locator("fieldset")
-            items = []
-            for index in range(await groups.count()):
-                legend = (await groups.nth(index).locator("legend span").first.text_content()).strip()
-                most = int(await groups.nth(index).locator('[role="radio"]').first.text_content())
-                items.append({"index": index, "name": legend.split(". ", 1)[1], "max": most})
+            name, items = await page.evaluate(ITEMS_ON_PAGE)
             steps = plan(items, scores[name])
-            for kind, index, value in steps:
-                if kind == "fill":
-                    await page.locator("#fill").click()
-                    continue
-                group = groups.nth(index)
-                radio = group.locator(f'[role="radio"]:text-is("{value}")')
-                if await radio.count():
-                    await radio.click()
-                else:
-                    box = group.locator("input")
-                    await box.fill(str(value))
-                    await box.press("Enter")
+            await page.evaluate(TAPS_ON_PAGE, [[kind, index, value] for kind, index, value in steps])
             await page.locator("#submit:enabled").click()
             await page.locator("#confirm-yes").click()
             await page.get_by_text(f"已提交对{name}的测评票").first.wait_for()
