@@ -20,7 +20,7 @@ from bot.webapp.server import INIT_DATA_HEADER, sheet_app
 from bot.workflow import ballots, phases
 from storage.repository import Repository
 from tests.conftest import EXAMPLES
-from tests.test_webapp_initdata import OTHER_TOKEN, TOKEN, init_data, signed_fields
+from tests.initdata import OTHER_TOKEN, TOKEN, init_data, signed_fields
 from tests.test_workflow_quarter import ADMIN, Q3, Quarterly
 
 RATER_TG, OTHER_TG, STRANGER_TG = 700_001, 700_002, 700_003
