@@ -7,6 +7,7 @@ the body names a ratee or a ballot, never who is asking.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 
@@ -99,6 +100,13 @@ async def _session(sheet: Sheet, quarterly: Quarterly, rater, ratee) -> None:
     assert reloaded["ballot_id"] == ballot_id and reloaded["items"] == saved["items"]
     status, listing = await sheet.call("ratees")
     assert {r["ratee_id"]: r["state"] for r in listing["ratees"]}[ratee.id] == "draft"
+
+    # The same new ballot opened four times at once (a double tap, two phones): one ballot, no error but 409.
+    other_id = next(r for r in rows if r not in (ratee.id, rater.id))
+    answers = await asyncio.gather(*(sheet.call("ballot", {"ratee_id": other_id}) for _ in range(4)))
+    assert {status for status, _ in answers} <= {200, 409} and any(status == 200 for status, _ in answers)
+    assert len({body["ballot_id"] for status, body in answers if status == 200}) == 1
+    assert all(body["error"] == "conflict" for status, body in answers if status == 409)
 
     # The chat's screen for the same pair (the workflow call its list button makes) shows the same row.
     async with quarterly.work(RATER_TG) as work:
