@@ -309,7 +309,7 @@ class WebAppSettings(BaseModel):
 
     public_url: str | None = None  # e.g. https://bot.example.gov.cn/sheet, behind the reverse proxy
     listen: str = "127.0.0.1"
-    port: int = Field(8081, ge=0, le=65535)  # its own small aiohttp server; 0: any free port (tests)
+    port: int = Field(8082, ge=0, le=65535)  # its own small aiohttp server; 0: any free port (tests)
     path: str = "/sheet"
     max_age_seconds: int = Field(86400, ge=1)  # how old a page's initData (its auth_date) may be
     max_body_bytes: int = Field(16384, ge=1024)

@@ -7,18 +7,21 @@ the body names a ratee or a ballot, never who is asking.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.cli.rehearsal import import_roster
 from bot.rules.domain import BallotStatus, Phase
 from bot.webapp.server import INIT_DATA_HEADER, sheet_app
 from bot.workflow import ballots, phases
+from storage.repository import Repository
 from tests.conftest import EXAMPLES
-from tests.test_webapp_initdata import OTHER_TOKEN, TOKEN, init_data, signed_fields
+from tests.initdata import OTHER_TOKEN, TOKEN, init_data, signed_fields
 from tests.test_workflow_quarter import ADMIN, Q3, Quarterly
 
 RATER_TG, OTHER_TG, STRANGER_TG = 700_001, 700_002, 700_003
@@ -97,6 +100,13 @@ async def _session(sheet: Sheet, quarterly: Quarterly, rater, ratee) -> None:
     assert reloaded["ballot_id"] == ballot_id and reloaded["items"] == saved["items"]
     status, listing = await sheet.call("ratees")
     assert {r["ratee_id"]: r["state"] for r in listing["ratees"]}[ratee.id] == "draft"
+
+    # The same new ballot opened four times at once (a double tap, two phones): one ballot, no error but 409.
+    other_id = next(r for r in rows if r not in (ratee.id, rater.id))
+    answers = await asyncio.gather(*(sheet.call("ballot", {"ratee_id": other_id}) for _ in range(4)))
+    assert {status for status, _ in answers} <= {200, 409} and any(status == 200 for status, _ in answers)
+    assert len({body["ballot_id"] for status, body in answers if status == 200}) == 1
+    assert all(body["error"] == "conflict" for status, body in answers if status == 409)
 
     # The chat's screen for the same pair (the workflow call its list button makes) shows the same row.
     async with quarterly.work(RATER_TG) as work:
@@ -200,3 +210,55 @@ async def _session(sheet: Sheet, quarterly: Quarterly, rater, ratee) -> None:
     assert (status, refused["error"]) == (409, "rating_closed")
     assert (await sheet.call("ratees"))[1]["error"] == "nothing_to_rate"
     assert all(p is None for p in await _points(quarterly, second["ballot_id"]))
+
+
+async def test_the_running_bot_serves_the_sheet_on_the_same_ballots_as_its_buttons(
+    database_url, database, tmp_path
+) -> None:
+    """bot/app.py starts the sheet with the bot when webapp.public_url is set, and stops it with the bot;
+    a point given by a chat button is on the sheet, one saved on the sheet is on the chat's screen."""
+    from tests.authz import SMALL_BUREAU, small_roster
+    from tests.botprocess import free_port
+    from tests.chat import TOKEN as BOT_TOKEN
+    from tests.chat import at, bind_everyone, running_bot
+
+    small_roster(tmp_path / "roster.csv", SMALL_BUREAU)
+    await import_roster(database, tmp_path / "roster.csv", "test")
+    port = free_port()
+    webapp = {"public_url": "https://bot.example.gov.cn/sheet", "port": port}
+    async with running_bot(database_url, at(2026, 10, 14, 9, 30), webapp=webapp) as bureau:
+        await bind_everyone(bureau)
+        await bureau.command(ADMIN, "open", "rating")
+        await bureau.settle()
+        rater = bureau.user("周明远")
+        listing = await bureau.command(rater, "rate")
+        _answer, screen = await bureau.press(rater, listing, "吴晓燕")
+        most = max(int(b["text"]) for row in screen.buttons for b in row if b["text"].isdigit())
+        await bureau.press(rater, screen, str(most - 1))  # the first item, by a chat button
+        async with aiohttp.ClientSession() as http:
+            sheet = Sheet(http, f"http://127.0.0.1:{port}")
+
+            async def call(name, body):
+                headers = {INIT_DATA_HEADER: init_data(BOT_TOKEN, rater)}
+                url = f"{sheet.base}/sheet/api/{name}"
+                async with http.post(url, data=json.dumps(body), headers=headers) as response:
+                    return response.status, await response.json()
+
+            status, ballot = await call("ballot", {"ratee_id": await _person_id(database, "吴晓燕")})
+            assert status == 200, ballot
+            assert [i["points"] for i in ballot["items"]][:2] == [most - 1, None]
+            status, saved = await call("save", {"ballot_id": ballot["ballot_id"], "points": {"1": 3}})
+            assert status == 200 and [i["points"] for i in saved["items"]][:2] == [most - 1, 3]
+            listing = await bureau.command(rater, "rate")
+            _answer, screen = await bureau.press(rater, listing, "✎ 吴晓燕")  # a draft, on the chat's list
+            third = ballot["items"][2]["name"]
+            assert third in screen.text and "3" in screen.text  # on to the third item: the second is scored
+            assert (await sheet.call("ratees", user=None))[0] == 401
+    with pytest.raises(aiohttp.ClientError):  # stopped with the bot
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/sheet"):
+            pass
+
+
+async def _person_id(database, name: str) -> int:
+    async with database.session() as session:
+        return next(p.id for p in await Repository(session).people() if p.name == name)

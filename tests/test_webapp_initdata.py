@@ -1,4 +1,4 @@
-"""The sheet's initData check against values signed here, by Telegram's documented algorithm, not the library.
+"""The sheet's initData check against values signed by tests/initdata.py by Telegram's algorithm.
 
 https://core.telegram.org/bots/webapps#validating-data-received-via-the-mini-app: the data-check-string
 is every field but `hash`, as `key=value` lines sorted by key; secret_key = HMAC_SHA256(key="WebAppData",
@@ -10,39 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import time
 from urllib.parse import quote, urlencode
 
 import pytest
 
 from bot.webapp.initdata import EXPIRED, FORGED, MISSING, InitDataChecker, InitDataRefused
+from tests.initdata import OTHER_TOKEN, TOKEN, init_data, signed_fields
 
-TOKEN = "123456:TEST-token_of-the-sheet"
-OTHER_TOKEN = "654321:another-bot"
 DAY = 86400
-
-
-def signed_fields(token: str, user_id: int = 42, auth_date: int | None = None, **extra: str) -> dict:
-    """initData's fields with their hash, signed as Telegram signs them."""
-    fields = {
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(
-            {"id": user_id, "first_name": "晓燕", "last_name": "吴", "language_code": "zh-hans"},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ),
-        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
-        **extra,
-    }
-    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    return {**fields, "hash": hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()}
-
-
-def init_data(token: str = TOKEN, user_id: int = 42, auth_date: int | None = None, **extra: str) -> str:
-    """The raw query string as Telegram.WebApp.initData gives it."""
-    return urlencode(signed_fields(token, user_id, auth_date, **extra), quote_via=quote)
 
 
 CHECKER = InitDataChecker(TOKEN, DAY)

@@ -19,7 +19,7 @@ from bot.webapp.initdata import InitDataChecker, InitDataRefused
 from bot.workflow import ballots
 from bot.workflow.ballots import BallotView
 from bot.workflow.identity import load_identity
-from bot.workflow.services import Services, unavailable
+from bot.workflow.services import Services, unavailable, written_meanwhile
 from bot.workflow.unit import Refusal, Work, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,8 @@ async def answer(
     except Refusal as refusal:
         return _refused(refusal)
     except Exception as exc:
+        if written_meanwhile(exc):  # the same ballot opened twice at once: the other call drafted it
+            return error(409, "conflict")
         if unavailable(exc):
             log.warning("database unavailable for sheet call %s: %s", name, exc)
             return error(503, "unavailable")

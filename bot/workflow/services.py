@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import Settings
 from bot.workflow.clock import Clock, SystemClock
-from storage.database import Database, connection_lost
+from storage.database import Database, connection_lost, duplicate
 
 SERVICES_KEY = "services"
 
@@ -46,3 +46,8 @@ class Services:
 def unavailable(exc: BaseException) -> bool:
     """Whether an error means the database cannot serve right now (the user is asked to try again)."""
     return connection_lost(exc)
+
+
+def written_meanwhile(exc: BaseException) -> bool:
+    """Whether an error is a row another transaction wrote first: the request may simply be made again."""
+    return duplicate(exc)
