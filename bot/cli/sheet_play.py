@@ -4,7 +4,7 @@ With Playwright and Debian's chromium (/usr/bin/chromium) the page itself is dri
 on it, a number typed into an item's box counts as one entry. Without a browser the same plan goes through
 the sheet's HTTP API with the same signed initData (one `save` and one `submit` a ratee, as the page's
 debounced saves would give). Either way each ratee is scored the quickest way the page offers: a tap per
-item, or 全部满分 and a tap for each item below its maximum, then 提交 and 确认.
+item, or fill-to-maximum and a tap for each item below its maximum, then submit and confirm.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ITEMS_ON_PAGE = """() => [document.querySelector("h2").textContent.trim(),
     max: Number(f.querySelector('[role="radio"]').textContent)}))]"""
 # The taps of one ballot, each a click on the page's own button (or a number typed into an item's box
 # and Enter), dispatched in the page in one call: Playwright's per-click checks would take longer than
-# the page itself. 提交 and 确认 are clicked through Playwright.
+# the page itself. Submit and confirm are clicked through Playwright.
 TAPS_ON_PAGE = """(steps) => { for (const [kind, index, value] of steps) {
   if (kind === "fill") { document.getElementById("fill").click(); continue; }
   const group = document.querySelector(`fieldset[data-item="${index}"]`);
@@ -50,8 +50,8 @@ class Played:
 
 
 def plan(items: list[dict], points: dict[str, int]) -> list[tuple[str, int, int]]:
-    """The taps for one ballot: ("set", index, points) per item, or ("fill", 0, 0) first when 全部满分 and
-    fixing the items below their maximum takes fewer."""
+    """The taps for one ballot: ("set", index, points) per item, or ("fill", 0, 0) first when filling every
+    item to its maximum and fixing those below it takes fewer."""
     wanted = [(item["index"], points[item["name"]], item["max"]) for item in items]
     each = [("set", index, value) for index, value, _most in wanted]
     fill = [("fill", 0, 0)] + [("set", index, value) for index, value, most in wanted if value != most]
@@ -107,7 +107,7 @@ async def _by_api(local_url: str, init_data: Callable[[], str], scores: dict[str
             await call("save", {"ballot_id": ballot["ballot_id"], "points": points})
             following = (await call("submit", {"ballot_id": ballot["ballot_id"]}))["next_ratee_id"]
             played.ballots += 1
-            played.interactions += len(steps) + 2  # 提交, 确认
+            played.interactions += len(steps) + 2  # submit, confirm
     played.seconds = time.monotonic() - started
     return played
 
@@ -134,7 +134,7 @@ async def _in_browser(url: str, scores: dict[str, dict[str, int]]) -> Played:
             await page.evaluate(TAPS_ON_PAGE, [[kind, index, value] for kind, index, value in steps])
             await page.locator("#submit:enabled").click()
             await page.locator("#confirm-yes").click()
-            await page.get_by_text(f"已提交对{name}的测评票").first.wait_for()
+            await page.locator('p.note[role="status"]', has_text=name).first.wait_for()  # submitted
             played.ballots += 1
             played.interactions += len(steps) + 2
         await browser.close()
