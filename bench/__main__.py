@@ -1,11 +1,11 @@
-"""`python -m bench`: the benchmarks in turn (compute, taps, broadcast, bombs), then their figures."""
+"""`python -m bench`: the benchmarks in turn (compute, taps, sheet, broadcast, bombs), then their figures."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
-from bench import bombs, broadcast, compute, taps
+from bench import bombs, broadcast, compute, sheet, taps
 from bench.harness import machine
 
 
@@ -13,8 +13,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
     parser.add_argument("--ratees", type=int, default=10_000, help="compute: ratees (about 15 ballots each)")
-    parser.add_argument("--raters", type=int, default=50, help="taps: raters at once")
-    parser.add_argument("--seconds", type=float, default=20.0, help="taps: measured seconds per run")
+    parser.add_argument("--raters", type=int, default=50, help="taps, sheet: raters at once")
+    parser.add_argument("--seconds", type=float, default=20.0, help="taps, sheet: measured seconds per run")
     parser.add_argument("--count", type=int, default=1000, help="broadcast: messages")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that the benchmarks run")
     return parser.parse_args(argv)
@@ -28,6 +28,11 @@ async def run(args: argparse.Namespace) -> list[str]:
         argparse.Namespace(db=args.db, ratees=args.ratees, no_traced=args.quick, measure=None, traced=False)
     )
     lines += await taps.main_async(
+        argparse.Namespace(
+            db=args.db, raters=args.raters, seconds=args.seconds, warmup=1.0 if args.quick else 3.0
+        )
+    )
+    lines += await sheet.main_async(
         argparse.Namespace(
             db=args.db, raters=args.raters, seconds=args.seconds, warmup=1.0 if args.quick else 3.0
         )

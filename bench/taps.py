@@ -131,7 +131,7 @@ async def rater(
             run.latencies.append(latency)
 
 
-async def _prepare(url: str, raters: int) -> list[int]:
+async def prepare_rating(url: str, raters: int) -> list[int]:
     """The bureau (sections of 14: each rater scores 13 peers), rating open now; the raters' Telegram ids."""
     from storage.database import Database
     from storage.models import PhaseWindow
@@ -182,7 +182,7 @@ def _server_times(log_file: Path, since: int) -> list[float]:
 async def bench_backend(backend: str, raters: int, seconds: float, warmup: float) -> list[dict]:
     results = []
     async with throwaway_database(backend) as url, StandIn(token=TOKEN) as api:
-        users = await _prepare(url, raters)
+        users = await prepare_rating(url, raters)
         for user_id in users:
             api.driver.add_user(user_id, f"U{user_id}")
         log_file = Path(tempfile.gettempdir()) / f"bench-taps-{backend}.log"

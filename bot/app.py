@@ -26,6 +26,7 @@ from bot.ops.health import HealthServer, record_tick
 from bot.ops.webhook import webhook_secret
 from bot.rendering import label
 from bot.settings import Settings
+from bot.webapp.server import SheetServer
 from bot.workflow.quarter import work_calendar
 from bot.workflow.services import SERVICES_KEY, Services
 from handlers import (
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SENDER_KEY = "outbox_sender"
 HEALTH_KEY = "health_server"
+SHEET_KEY = "sheet_server"
 
 PRIVATE_COMMANDS = {
     "start": start.start,
@@ -152,9 +154,16 @@ async def _on_start(application: Application) -> None:
         health = HealthServer(services.settings, services.database)
         await health.start()
         application.bot_data[HEALTH_KEY] = health
+    if services.settings.webapp.public_url:
+        sheet = SheetServer(services, services.settings.telegram.token.get_secret_value())
+        await sheet.start()
+        application.bot_data[SHEET_KEY] = sheet
 
 
 async def _on_stop(application: Application) -> None:
+    sheet: SheetServer | None = application.bot_data.pop(SHEET_KEY, None)
+    if sheet is not None:
+        await sheet.stop()
     health: HealthServer | None = application.bot_data.pop(HEALTH_KEY, None)
     if health is not None:
         await health.stop()

@@ -9,7 +9,16 @@ import logging
 import time
 from collections import deque
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MenuButtonDefault,
+    MenuButtonWebApp,
+    WebAppInfo,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.rendering import chunks, label
@@ -17,7 +26,7 @@ from bot.rules.domain import OutboxStatus
 from bot.rules.menus import menu_commands
 from bot.workflow.menus import standings
 from bot.workflow.services import Services
-from bot.workflow.unit import Keyboard, Work, keyboard_from_json
+from bot.workflow.unit import Button, Keyboard, Work, keyboard_from_json, sheet_url
 from storage.database import connection_lost
 from storage.models import OutboxMessage, utcnow
 from storage.repository import Repository
@@ -29,9 +38,13 @@ def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     """A keyboard as Telegram's inline markup."""
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in keyboard]
-    )
+    return InlineKeyboardMarkup([[_inline_button(b) for b in row] for row in keyboard])
+
+
+def _inline_button(button: Button) -> InlineKeyboardButton:
+    if button.web_app:
+        return InlineKeyboardButton(button.text, web_app=WebAppInfo(button.web_app))
+    return InlineKeyboardButton(button.text, callback_data=button.data)
 
 
 BATCH = 100
@@ -96,6 +109,8 @@ class OutboxSender:
         # The command menu each chat was given (bot.rules.menus): a chat's menu is set again only when
         # what he may do changes (a phase opens or closes, his ballots are all in, his role changes).
         self._menus: dict[int, tuple[str, ...]] = {}
+        # Whether each chat's menu button opens the rating sheet (unknown after a start: set once).
+        self._sheet_buttons: dict[int, bool] = {}
         self._menus_next = 0.0  # monotonic time of the next menu round (DeliverySettings.menu_interval)
 
     def start(self) -> None:
@@ -132,15 +147,13 @@ class OutboxSender:
         the overall rate); a chat the bot cannot reach gets its menu with /start."""
         async with self.services.database.session() as session:
             found = await standings(Work(self.services, Repository(session)))
+        await self._sync_menu_buttons(found)
         wanted = {chat: tuple(c.name for c in menu_commands(s)) for chat, s in found.items()}
         wanted.update({chat: () for chat in self._menus if chat not in wanted})  # no longer anyone's
         for chat, names in wanted.items():
             if self._stopping or self._menus.get(chat, None if names else ()) == names:
                 continue
-            delay = self.pacer.next_global - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.pacer.next_global = max(self.pacer.next_global, time.monotonic()) + self.pacer.interval
+            await self._global_slot()
             scope = BotCommandScopeChat(chat)
             try:
                 if names:
@@ -160,6 +173,41 @@ class OutboxSender:
             except TelegramError as exc:
                 log.info("menu for %s not set: %s", chat, exc)
             self._menus[chat] = names
+
+    async def _global_slot(self) -> None:
+        """Wait for the overall rate to allow one more call, and take it."""
+        delay = self.pacer.next_global - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.pacer.next_global = max(self.pacer.next_global, time.monotonic()) + self.pacer.interval
+
+    async def _sync_menu_buttons(self, found: dict) -> None:
+        """A rater with ballots to give in an open rating gets the chat menu button that opens the rating
+        sheet; everyone else (rating closed, all his ballots in) the default one. Only when a sheet is
+        served (settings webapp.public_url)."""
+        url = sheet_url(self.services.settings)
+        if url is None:
+            return
+        for chat, standing in found.items():
+            wanted = standing.ballots_to_give
+            if self._stopping or self._sheet_buttons.get(chat) is wanted:
+                continue
+            if not wanted and chat not in self._sheet_buttons and not standing.bound:
+                continue  # an admin who is no one's rater never had it
+            await self._global_slot()
+            button = MenuButtonWebApp(label("button", "sheet_menu"), WebAppInfo(url)) if wanted else None
+            try:
+                await self.bot.set_chat_menu_button(chat, button or MenuButtonDefault())
+            except RetryAfter as exc:
+                seconds = exc.retry_after
+                self.pacer.pause(seconds.total_seconds() if isinstance(seconds, dt.timedelta) else seconds)
+                return
+            except (TimedOut, NetworkError) as exc:
+                log.info("menu button for %s not set now: %s", chat, exc)
+                return
+            except TelegramError as exc:  # not opened or blocked: not tried again until it changes
+                log.info("menu button for %s not set: %s", chat, exc)
+            self._sheet_buttons[chat] = wanted
 
     async def pending(self) -> list[OutboxMessage]:
         async with self.services.database.session() as session:

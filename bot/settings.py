@@ -34,6 +34,7 @@ FLAT_ENV_NAMES: dict[str, tuple[str, ...]] = {
     "WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "DATABASE_URL": ("database", "url"),
     "ADMIN_IDS": ("admins", "ids"),
+    "WEBAPP_URL": ("webapp", "public_url"),
 }
 
 _config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
@@ -303,6 +304,31 @@ class HealthSettings(BaseModel):
     max_tick_age_seconds: int | None = Field(None, ge=1)  # default: 5 ticks, at least 5 minutes
 
 
+class WebAppSettings(BaseModel):
+    """The rating sheet (a Telegram Mini App): served over HTTPS at `public_url`; none, no sheet at all."""
+
+    public_url: str | None = None  # e.g. https://bot.example.gov.cn/sheet, behind the reverse proxy
+    listen: str = "127.0.0.1"
+    port: int = Field(8082, ge=0, le=65535)  # its own small aiohttp server; 0: any free port (tests)
+    path: str = "/sheet"
+    max_age_seconds: int = Field(86400, ge=1)  # how old a page's initData (its auth_date) may be
+    max_body_bytes: int = Field(16384, ge=1024)
+
+    @field_validator("public_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("Telegram opens Mini Apps over HTTPS only: an https:// URL")
+        return value.rstrip("/") if value else None
+
+    @field_validator("path")
+    @classmethod
+    def _rooted(cls, value: str) -> str:
+        if not value.startswith("/") or value == "/" or value.endswith("/"):
+            raise ValueError("a path like /sheet")
+        return value
+
+
 class Settings(BaseSettings):
     """All settings of the bot."""
 
@@ -325,6 +351,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    webapp: WebAppSettings = Field(default_factory=WebAppSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -36,6 +36,8 @@ async def _show_list(
     page = min(max(page, 0), pages - 1)
     token = await turn.button("rate_list", {"assessment_id": listing.assessment.id})
     keyboard: Keyboard = []
+    if _in_private(turn) and listing.done < listing.total:
+        keyboard += turn.sheet_keyboard() or []
     shown = rows[page * PAGE : (page + 1) * PAGE]
     for start in range(0, len(shown), 2):
         keyboard.append(
@@ -65,6 +67,12 @@ async def _show_list(
         turn.edit("chat/leaders/rate_list.j2", keyboard, **context)
     else:
         turn.reply("chat/leaders/rate_list.j2", keyboard, **context)
+
+
+def _in_private(turn: Turn) -> bool:
+    """Telegram opens a Mini App button only from a private chat."""
+    chat = turn.update.effective_chat if turn.update is not None else None
+    return chat is not None and chat.type == "private"
 
 
 @button("rate_list", Access.RATER)

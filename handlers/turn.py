@@ -17,14 +17,14 @@ from telegram.ext import ContextTypes
 
 from bot.delivery import markup
 from bot.rendering import MESSAGE_LIMIT, chunks, render
-from bot.rules.domain import Role
-from bot.rules.roles import Access, Identity, PersonView
+from bot.rules.roles import Access, Identity
+from bot.workflow.identity import load_identity
 from bot.workflow.services import SERVICES_KEY, Services
 from bot.workflow.unit import SCHEDULER, Button, Keyboard, Refusal, Work
 from storage.database import connection_lost
 from storage.repository import Repository
 
-__all__ = ["Button", "Keyboard", "Refusal", "Turn", "on"]
+__all__ = ["Button", "Keyboard", "Refusal", "Turn", "load_identity", "on"]
 
 log = logging.getLogger(__name__)
 
@@ -111,18 +111,6 @@ class Turn(Work):
 
 
 HandlerFn = Callable[[Turn], Awaitable[None]]
-
-
-async def load_identity(repo: Repository, telegram_user_id: int, bootstrap_admins: list[int]) -> Identity:
-    """Who the user is now, from the records: a bound person, an admin, or a stranger."""
-    person = await repo.person_bound_to(telegram_user_id)
-    admin = telegram_user_id in bootstrap_admins or await repo.is_admin(telegram_user_id)
-    if person is None:
-        return Identity(telegram_user_id, None, admin)
-    supervises = await repo.supervised_by(person.id)
-    view = PersonView(person.id, person.name, person.role, person.section_id, person.active, supervises)
-    heads = person.section_id if person.role is Role.SECTION_HEAD and person.active else None
-    return Identity(telegram_user_id, view, admin, heads)
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -15,13 +15,17 @@ from standin.reading import Reader
 from standin.state import JSON, CallbackQuery, Chat, Message, State, User
 from standin.text import detect_entities, utf16_length
 from standin.views import DriverError, MessageView
+from standin.webapps import launch_url, sign_init_data
 
 
 class Driver(Reader):
     """Plays the people around the bot and reads what the bot did, in the stand-in's event loop."""
 
-    def __init__(self, state: State, faults: Faults, *, clock: Clock, privacy_mode: bool) -> None:
+    def __init__(
+        self, state: State, faults: Faults, *, clock: Clock, privacy_mode: bool, token: str = "123:ABC"
+    ) -> None:
         super().__init__(state)
+        self.token = token  # signs the initData of the Mini Apps a user opens
         self.faults = faults
         self.clock = clock
         self.privacy_mode = privacy_mode
@@ -298,6 +302,22 @@ class Driver(Reader):
         self.faults.add(method, Fault.slow(seconds), times)
 
     # -- helpers -------------------------------------------------------------------------------
+
+    # -- Mini Apps -----------------------------------------------------------------------------
+
+    def init_data(self, user_id: int, *, auth_date: int | None = None, token: str | None = None) -> str:
+        """The initData Telegram gives a Mini App this user opens now (or signed at `auth_date`, Unix
+        seconds); `token` signs it with another bot's token instead, as a forger would."""
+        user = self._user(user_id)
+        when = int(time.time()) if auth_date is None else auth_date
+        return sign_init_data(token or self.token, user.to_api(), when)
+
+    def open_web_app(
+        self, user_id: int, url: str, *, auth_date: int | None = None, token: str | None = None
+    ) -> str:
+        """The URL Telegram opens when this user presses a web_app button (or the menu button) for `url`:
+        the page's URL with the signed initData and the theme in the fragment, for a browser to load."""
+        return launch_url(url, self.init_data(user_id, auth_date=auth_date, token=token))
 
     def _user(self, user_id: int) -> User:
         user = self.state.users.get(user_id)

@@ -136,6 +136,13 @@ def driver_actions(d: Driver) -> Actions:
         "edit_text": lambda b: d.edit_text(
             int(b["user_id"]), int(b["message_id"]), b["text"], chat_id=number(b, "chat_id")
         ).to_dict(),
+        "open_web_app": lambda b: d.open_web_app(
+            int(b["user_id"]), b["url"], auth_date=number(b, "auth_date"), token=b.get("token")
+        ),
+        "init_data": lambda b: d.init_data(
+            int(b["user_id"]), auth_date=number(b, "auth_date"), token=b.get("token")
+        ),
+        "menu_button": lambda b: d.menu_button(int(b["chat_id"])),
         "push_update": lambda b: {"update_id": d.push_update(b["update"])},
         "redeliver": lambda b: done(d.redeliver(int(b["update_id"]))),
         "fail_next": lambda b: done(

@@ -55,6 +55,11 @@ class Reader:
         """The command list the bot set for this scope and language (exact match, no fallback)."""
         return [dict(c) for c in self.state.commands.get((scope_key(scope), language_code), [])]
 
+    def menu_button(self, chat_id: int) -> JSON:
+        """The menu button the bot set for this private chat (its own, else the bot's default)."""
+        button = self.state.menu_buttons.get(chat_id) or self.state.menu_buttons.get(0)
+        return copy.deepcopy(button) if button else {"type": "commands"}
+
     @property
     def requests(self) -> list[LoggedRequest]:
         """The Bot API calls so far: time, method, chat_id, status."""

@@ -73,7 +73,7 @@ class StandIn:
         self.faults = Faults()
         self.limiter = RateLimiter(limits, clock) if limits is not None else None
         self.api = BotApi(self.state, clock=clock, callback_expiry=callback_expiry, privacy_mode=privacy_mode)
-        self.driver = Driver(self.state, self.faults, clock=clock, privacy_mode=privacy_mode)
+        self.driver = Driver(self.state, self.faults, clock=clock, privacy_mode=privacy_mode, token=token)
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._webhook_task: asyncio.Task[None] | None = None

@@ -83,6 +83,7 @@ class State:
         self.files_by_path: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.menu_buttons: dict[int, JSON] = {}  # private chat id (0: every chat's default) -> MenuButton
         self.pending: list[PendingUpdate] = []
         self.archive: dict[int, JSON] = {}  # every update ever queued, by id
         self.allowed_updates: list[str] | None = None

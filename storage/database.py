@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -98,3 +98,9 @@ def connection_lost(exc: BaseException) -> bool:
             return sqlstate.startswith(LOST_SQLSTATES)
         cause = cause.__cause__
     return False
+
+
+def duplicate(exc: BaseException) -> bool:
+    """Whether `exc` is a unique key that another transaction wrote first (e.g. the same ballot opened twice
+    at once): nothing is wrong but the timing, the request may be made again."""
+    return isinstance(exc, IntegrityError)

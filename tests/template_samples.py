@@ -231,6 +231,7 @@ OVERRIDES: dict[str, dict] = {
         "headers": ("日期", "打卡"),
         "kinds": [Row(name="roster", columns=("姓名", "出生年月")), Row(name="ballots", columns=("季度",))],
     },
+    "chat/leaders/rating_request.j2": {"sheet": True},
     "chat/admin/export_period.j2": EXPORT,
     "chat/admin/export_nothing.j2": {"kind": ExportKind.FORM1, "period": Period(2026, month=9)},
     "chat/admin/export_progress.j2": EXPORT,

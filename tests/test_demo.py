@@ -54,7 +54,7 @@ def test_the_demo_plays_a_quarter_and_prints_the_publicity_notice(tmp_path):
         and "【公示】" in out
         and "公示期：2026年10月21日至2026年10月23日 18:00" in out
     )
-    assert "主要领导用按钮评分" in out and "纸质测评票导入356张" not in out
+    assert "主要领导在评分表上评分" in out and "纸质测评票导入356张" not in out
     assert (tmp_path / "demo" / "results-2026Q3.xlsx").exists()
     assert (tmp_path / "demo" / "demo.db").exists()
     records = tmp_path / "demo" / "records"

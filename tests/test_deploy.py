@@ -44,6 +44,11 @@ def test_the_env_example_loads_and_sets_the_webhook(monkeypatch):
     proxy = (DEPLOY / "nginx-webhook.conf").read_text()
     assert f"location = /{settings.telegram.webhook_path} " in proxy
     assert f"proxy_pass http://127.0.0.1:{settings.telegram.webhook_port};" in proxy
+    sheet = settings.webapp  # the Mini App: its public path proxied to its port, by nginx and Caddy alike
+    assert sheet.public_url.startswith("https://") and sheet.public_url.endswith(sheet.path)
+    assert f"location {sheet.path} {{" in proxy and f"proxy_pass http://127.0.0.1:{sheet.port};" in proxy
+    caddy = (DEPLOY / "Caddyfile").read_text()
+    assert f"path {sheet.path} {sheet.path}/*" in caddy and f"reverse_proxy 127.0.0.1:{sheet.port}" in caddy
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")

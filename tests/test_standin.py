@@ -7,12 +7,14 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import socket
 import struct
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import AsyncIterator
@@ -27,6 +29,8 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     Update,
     WebAppInfo,
 )
@@ -305,6 +309,40 @@ async def test_a_web_app_button_is_kept_for_the_test_to_read(api: StandIn, bot: 
     with pytest.raises(BadRequest, match="Button_type_invalid"):  # Web Apps open from private chats only
         await bot.send_message(GROUP, "x", reply_markup=keyboard)
     assert len(d.bot_messages(GROUP)) == 0
+
+
+async def test_the_menu_button_and_a_mini_app_opened_with_signed_init_data(api: StandIn, bot: Bot):
+    d = api.driver
+    d.add_user(ANN, "Ann", username="ann")
+    d.send_text(ANN, "hi")
+    sheet = "https://bot.example.gov.cn/sheet"
+    assert d.menu_button(ANN) == {"type": "commands"}
+    assert await bot.set_chat_menu_button(ANN, MenuButtonWebApp("评分表", WebAppInfo(sheet)))
+    assert d.menu_button(ANN) == {"type": "web_app", "text": "评分表", "web_app": {"url": sheet}}
+    assert (await bot.get_chat_menu_button(ANN)).web_app.url == sheet
+    with pytest.raises(BadRequest, match=r"(?i)button_url_invalid"):
+        await bot.set_chat_menu_button(ANN, MenuButtonWebApp("评分表", WebAppInfo("http://x.org")))
+    assert await bot.set_chat_menu_button(ANN, MenuButtonDefault())
+    assert d.menu_button(ANN) == {"type": "commands"}
+
+    opened = d.open_web_app(ANN, sheet, auth_date=1_790_000_000)
+    url, _, fragment = opened.partition("#")
+    assert url == sheet
+    launch = dict(urllib.parse.parse_qsl(fragment))
+    assert launch["tgWebAppVersion"] and json.loads(launch["tgWebAppThemeParams"])["bg_color"]
+    fields = dict(urllib.parse.parse_qsl(launch["tgWebAppData"]))
+    assert json.loads(fields["user"])["id"] == ANN and fields["auth_date"] == "1790000000"
+
+    def signed_with(token: str) -> bool:  # Telegram's documented check, written out here
+        check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()) if k != "hash")
+        key = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+        return hmac.compare_digest(hmac.new(key, check.encode(), hashlib.sha256).hexdigest(), fields["hash"])
+
+    assert signed_with(TOKEN) and not signed_with("123:XYZ")
+    fields = dict(urllib.parse.parse_qsl(d.init_data(ANN, token="123:XYZ")))
+    assert signed_with("123:XYZ") and not signed_with(TOKEN)  # a forger's token
+    with pytest.raises(DriverError):
+        d.open_web_app(BEN, sheet)  # no such user
 
 
 # -- edits and text rules ------------------------------------------------------------------------

@@ -150,6 +150,7 @@ def sample_contexts() -> dict[str, dict]:
         RowError(4, "bad_date", column="出生年月", value="x"),
     ]
     return {
+        **{name: WEB_CONTEXT for name in all_templates() if name.startswith("web/")},
         "row_errors.j2": {"errors": errors + ADJUSTMENT_ERRORS, "limit": 20},
         "table_errors.j2": {"code": "formula", "detail": "C3"},
         "cli/import_roster.j2": {
@@ -236,6 +237,7 @@ def sample_contexts() -> dict[str, dict]:
             "step": "rating",
             "moment": dt.datetime(2026, 10, 14, 9, 0),
             "taps": 375,
+            "sheet": "browser",
             "paper": 356,
             "counts": {"rating_request": 36},
             "sample": "赵建国，您好！",
@@ -250,6 +252,10 @@ def sample_contexts() -> dict[str, dict]:
             "seconds": 36.0,
         },
     }
+
+
+# The sheet's page and its JSON errors: the page gets the API's path and its texts, an error its numbers.
+WEB_CONTEXT = {"api": "/sheet/api", "texts": {}, "most": 20}
 
 
 def all_templates() -> list[str]:

@@ -12,6 +12,8 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
+from bot.app import SHEET_KEY
+from bot.cli import sheet_play
 from bot.cli.rehearsal import ADMIN, GROUP, Bureau, at, bind_everyone, import_roster, running_bot
 from bot.cli.results import results_json, results_rows
 from bot.records.ballot_file import BALLOT_COLUMNS
@@ -29,6 +31,8 @@ QUARTER = Quarter(2026, 3)
 SCRIPT = EXAMPLES / "demo.toml"  # what the demo's people type (their words are data, like a roster)
 _QUARTER, RATER, RATEE, _PART, ITEM, _MOST, SCORE, _GROUP = BALLOT_COLUMNS
 RESOLVE = re.compile(r"/resolve (\d+)")
+# The rating sheet, on a free local port standing for its public HTTPS URL behind the reverse proxy.
+SHEET = {"public_url": "https://bureau.example.gov.cn/sheet", "port": 0, "path": "/sheet"}
 
 
 def button(name: str) -> str:
@@ -124,7 +128,8 @@ async def rate_by_buttons(bureau: Bureau, rater: str, scores: dict) -> int:
                 b
                 for row in screen.buttons
                 for b in row
-                if not b["text"].startswith("\u2713")
+                if "callback_data" in b  # not the sheet's web_app button
+                and not b["text"].startswith("\u2713")
                 and b["text"] not in (button("prev_page"), button("next_page"))
             ]
             if not pending:
@@ -133,13 +138,26 @@ async def rate_by_buttons(bureau: Bureau, rater: str, scores: dict) -> int:
         taps += 1
 
 
+async def rate_on_sheet(bureau: Bureau, rater: str, scores: dict) -> sheet_play.Played:
+    """The rater scores all his ratees on the rating sheet, opened as Telegram opens a Mini App."""
+    user = bureau.user(rater)
+    local = f"http://127.0.0.1:{bureau.application.bot_data[SHEET_KEY].port}{SHEET['path']}"
+    mine: dict[str, dict[str, int]] = {}
+    for (who, ratee, item), points in scores.items():
+        if who == rater:
+            mine.setdefault(ratee, {})[item] = points
+    return await sheet_play.play(
+        local, lambda: bureau.driver.open_web_app(user, local), lambda: bureau.driver.init_data(user), mine
+    )
+
+
 async def play(folder: Path) -> Path:
     """Play the quarter; returns the folder with the database and the exported results."""
     started = time.monotonic()
     script = tomllib.loads(SCRIPT.read_text(encoding="utf-8"))
     url = f"sqlite:///{folder / 'demo.db'}"
     await upgrade_async(url)
-    async with running_bot(url, at(2026, 6, 30, 17, 0)) as bureau:
+    async with running_bot(url, at(2026, 6, 30, 17, 0), webapp=SHEET) as bureau:
         await import_roster(bureau.services.database, EXAMPLES / "roster.csv", "demo")
         story = Transcript(bureau, started)
         await bind_everyone(bureau)
@@ -170,7 +188,7 @@ async def play(folder: Path) -> Path:
 
         await tick(bureau, at(2026, 10, 14, 9, 0))
         principal = script["principal"]
-        taps = await rate_by_buttons(bureau, principal, scores)
+        sheet = await rate_on_sheet(bureau, principal, scores)
         paper = folder / "paper-ballots.csv"
         table = read_table(EXAMPLES / "ballots-2026Q3.csv")
         write_table(
@@ -182,7 +200,7 @@ async def play(folder: Path) -> Path:
             outcome = await import_ballots(
                 Repository(session), bureau.services.settings, QUARTER, read_table(paper), "demo"
             )
-        await story.step("rating", taps=taps, paper=len(outcome.new))
+        await story.step("rating", taps=sheet.interactions, sheet=sheet.mode, paper=len(outcome.new))
         await bureau.command(ADMIN, "veto", script["veto"])
         await bureau.command(ADMIN, "affirm", script["affirm"])
         await tick(bureau, at(2026, 10, 20, 18, 0))

@@ -109,12 +109,17 @@ async def open_rating(work: Work, assessment_id: object) -> Assessment:
     return assessment
 
 
-async def first_ratee_list(work: Work, rater_id: int) -> RateeList:
-    """The ratees of the first open quarter the rater takes part in; refused when there is none."""
+async def rating_for(work: Work, rater_id: int) -> Assessment:
+    """The first quarter open for rating that the rater takes part in; refused when there is none."""
     for assessment in await rating_assessments(work):
         if await ratees_of(work, assessment, rater_id):
-            return await _listing(work, assessment, rater_id)
+            return assessment
     raise Refusal("chat/leaders/nothing_to_rate.j2")
+
+
+async def first_ratee_list(work: Work, rater_id: int) -> RateeList:
+    """The ratees of the first open quarter the rater takes part in; refused when there is none."""
+    return await _listing(work, await rating_for(work, rater_id), rater_id)
 
 
 async def ratee_list(work: Work, rater_id: int, assessment_id: object) -> RateeList:
@@ -145,9 +150,31 @@ async def outstanding_for(work: Work, rater_id: int) -> list[tuple[Quarter, int,
         ratees = await ratees_of(work, assessment, rater_id)
         if not ratees:
             continue
-        ballots = await work.repo.rater_ballots(assessment.id, rater_id)
-        done = sum(1 for r in ratees if r in ballots and ballots[r].status is BallotStatus.SUBMITTED)
-        found.append((assessment.period, done, len(ratees)))
+        found.append((assessment.period, *await _progress(work, assessment, rater_id, ratees)))
+    return found
+
+
+async def progress(work: Work, assessment_id: int, rater_id: int) -> tuple[int, int]:
+    """(submitted, to score) of the rater in a quarter."""
+    assessment = await work.repo.assessment_by_id(assessment_id)
+    return await _progress(work, assessment, rater_id, await ratees_of(work, assessment, rater_id))
+
+
+async def _progress(
+    work: Work, assessment: Assessment, rater_id: int, ratees: dict[int, RaterGroup]
+) -> tuple[int, int]:
+    ballots = await work.repo.rater_ballots(assessment.id, rater_id)
+    done = sum(1 for r in ratees if r in ballots and ballots[r].status is BallotStatus.SUBMITTED)
+    return done, len(ratees)
+
+
+async def ballot_scores(work: Work, assessment_id: int, rater_id: int) -> dict[int, Decimal]:
+    """Ratee id -> the score of the rater's ballot on him, for the ballots whose every item is scored."""
+    found = {}
+    for ratee_id, ballot in (await work.repo.rater_ballots(assessment_id, rater_id)).items():
+        score = _score(work, ballot, await work.repo.items_of_ballot(ballot.id))
+        if score is not None:
+            found[ratee_id] = score
     return found
 
 
@@ -233,13 +260,23 @@ async def draft(work: Work, rater_id: int, ballot_id: object) -> BallotView:
 
 async def score_item(work: Work, rater_id: int, ballot_id: object, index: int, points: int) -> BallotView:
     """Score one item (by its place on the ballot, from 0): between 0 and the item's maximum."""
+    return await score_items(work, rater_id, ballot_id, {index: points})
+
+
+async def score_items(work: Work, rater_id: int, ballot_id: object, points: dict[int, int]) -> BallotView:
+    """Score several items at once (the sheet's save): all of them or, if one is refused, none.
+
+    An item the ballot does not have is refused with `item` (its index) in the refusal's context.
+    """
     view = await draft(work, rater_id, ballot_id)
-    if not 0 <= index < len(view.items):
-        raise Refusal("chat/errors/button_unknown.j2", alert=True)
-    item = view.items[index]
-    if not 0 <= points <= item.max_points:
-        raise Refusal("chat/leaders/score_out_of_range.j2", alert=True, most=item.max_points)
-    item.points = points
+    for index, value in points.items():
+        if not 0 <= index < len(view.items):
+            raise Refusal("chat/errors/button_unknown.j2", alert=True, item=index)
+        most = view.items[index].max_points
+        if not 0 <= value <= most:
+            raise Refusal("chat/leaders/score_out_of_range.j2", alert=True, most=most)
+    for index, value in points.items():
+        view.items[index].points = value
     await work.repo.flush()
     view.score = _score(work, view.ballot, view.items)
     return view
@@ -272,6 +309,14 @@ async def submit_ballot(work: Work, rater_id: int, ballot_id: object, *, source:
 async def next_to_rate(work: Work, rater_id: int, submitted: BallotView) -> BallotView | RateeList:
     """After a submit: the next ratee not submitted yet (his ballot opened), or the list when all are."""
     assessment = await work.repo.assessment_by_id(submitted.ballot.assessment_id)
+    following = await next_ratee(work, assessment, rater_id)
+    if following is None:
+        return await _listing(work, assessment, rater_id)
+    return await _open(work, assessment, rater_id, following)
+
+
+async def next_ratee(work: Work, assessment: Assessment, rater_id: int) -> int | None:
+    """The first ratee (by section and name) whose ballot the rater has not submitted; None when all are."""
     ratees = await ratees_of(work, assessment, rater_id)
     ballots = await work.repo.rater_ballots(assessment.id, rater_id)
     people = await work.repo.people_by_id()
@@ -279,6 +324,4 @@ async def next_to_rate(work: Work, rater_id: int, submitted: BallotView) -> Ball
         (r for r in ratees if r not in ballots or ballots[r].status is not BallotStatus.SUBMITTED),
         key=lambda r: (people[r].section_id or 0, people[r].name),
     )
-    if not pending:
-        return await _listing(work, assessment, rater_id)
-    return await _open(work, assessment, rater_id, pending[0])
+    return pending[0] if pending else None

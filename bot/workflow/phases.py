@@ -160,12 +160,14 @@ async def announce_phase(work: Work, assessment: Assessment, phase: Phase, until
                 f"rating:{quarter}:{rater_id}",
                 person.telegram_user_id,
                 "chat/leaders/rating_request.j2",
+                work.sheet_keyboard(),
                 person_id=rater_id,
                 kind="rating_request",
                 name=person.name,
                 quarter=quarter,
                 count=count,
                 until=until,
+                sheet=work.sheet_url is not None,
             )
         return sent
     template = "chat/staff/goals_request.j2" if phase is Phase.GOALS else "chat/staff/registration_request.j2"

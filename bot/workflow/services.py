@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bot.rules.workcalendar import WorkCalendar
 from bot.settings import Settings
 from bot.workflow.clock import Clock, SystemClock
-from storage.database import Database
+from storage.database import Database, connection_lost, duplicate
 
 SERVICES_KEY = "services"
 
@@ -41,3 +41,13 @@ class Services:
                 cal.extra_workdays, cal.extra_holidays, self.settings.schedule.timezone
             )
         return self.calendar
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database cannot serve right now (the user is asked to try again)."""
+    return connection_lost(exc)
+
+
+def written_meanwhile(exc: BaseException) -> bool:
+    """Whether an error is a row another transaction wrote first: the request may simply be made again."""
+    return duplicate(exc)

@@ -43,10 +43,24 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class Button:
-    """A button to show: its label and its callback data (a server-side token and an argument)."""
+    """A button to show: its label and its callback data (a server-side token and an argument), or, for a
+    button that opens the rating sheet (a Telegram Mini App), the page's URL and no callback data."""
 
     text: str
-    data: str
+    data: str = ""
+    web_app: str | None = None
+
+    @classmethod
+    def opening(cls, text: str, url: str) -> Button:
+        """A button opening the Mini App at `url` (Telegram accepts it in private chats only)."""
+        return cls(text, web_app=url)
+
+    def to_json(self) -> dict[str, str]:
+        return (
+            {"text": self.text, "web_app": self.web_app}
+            if self.web_app
+            else {"text": self.text, "data": self.data}
+        )
 
 
 Keyboard = list[list[Button]]
@@ -55,15 +69,19 @@ Keyboard = list[list[Button]]
 def keyboard_json(keyboard: Keyboard | None) -> str | None:
     if not keyboard:
         return None
-    return json.dumps(
-        [[{"text": b.text, "data": b.data} for b in row] for row in keyboard], ensure_ascii=False
-    )
+    return json.dumps([[b.to_json() for b in row] for row in keyboard], ensure_ascii=False)
 
 
 def keyboard_from_json(text: str | None) -> Keyboard | None:
     if not text:
         return None
-    return [[Button(b["text"], b["data"]) for b in row] for row in json.loads(text)]
+    return [[Button(b["text"], b.get("data", ""), b.get("web_app")) for b in row] for row in json.loads(text)]
+
+
+def sheet_url(settings: Settings) -> str | None:
+    """The rating sheet's public HTTPS URL (settings `webapp.public_url`), or None: no sheet is offered."""
+    webapp = getattr(settings, "webapp", None)
+    return getattr(webapp, "public_url", None) or None
 
 
 def button_data(token: str, arg: str | int = "") -> str:
@@ -104,6 +122,15 @@ class Work:
     def actor(self) -> str:
         """Who the audit log names: the Telegram user, or the scheduler."""
         return f"tg:{self.user_id}" if self.user_id else "scheduler"
+
+    @property
+    def sheet_url(self) -> str | None:
+        return sheet_url(self.settings)
+
+    def sheet_keyboard(self) -> Keyboard | None:
+        """One button opening the rating sheet, when the bot serves one."""
+        url = self.sheet_url
+        return [[Button.opening(self.label("button", "sheet"), url)]] if url else None
 
     def label(self, kind: str, value: Any) -> str:
         return label(kind, value)

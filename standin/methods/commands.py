@@ -61,3 +61,48 @@ async def set_my_commands(api: BotApi, params: Params) -> bool:
         api.state.commands.pop(key, None)
     api.state.changed()
     return True
+
+
+_MENU_BUTTONS = frozenset({"commands", "web_app", "default"})
+
+
+@api_method("setChatMenuButton")
+async def set_chat_menu_button(api: BotApi, params: Params) -> bool:
+    """A private chat's menu button (or the default of every chat without chat_id)."""
+    button = params.json("menu_button", "menu button")
+    if button is None:
+        button = {"type": "default"}
+    if not isinstance(button, dict) or button.get("type") not in _MENU_BUTTONS:
+        raise bad_request("Bad Request: can't parse MenuButton JSON object")
+    if button["type"] == "web_app":
+        url = (button.get("web_app") or {}).get("url") if isinstance(button.get("web_app"), dict) else None
+        if not isinstance(button.get("text"), str) or not button["text"].strip():
+            raise bad_request("Bad Request: TEXT_EMPTY")
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise bad_request("Bad Request: BUTTON_URL_INVALID")
+        button = {"type": "web_app", "text": button["text"], "web_app": {"url": url}}
+    else:
+        button = {"type": button["type"]}
+    key = 0
+    if params.values.get("chat_id") not in (None, ""):
+        chat = api.find_chat(params.chat_id())
+        if chat is None or chat.is_group:
+            raise bad_request(CHAT_NOT_FOUND)
+        key = chat.id
+    if button["type"] == "default":
+        api.state.menu_buttons.pop(key, None)
+    else:
+        api.state.menu_buttons[key] = button
+    api.state.changed()
+    return True
+
+
+@api_method("getChatMenuButton")
+async def get_chat_menu_button(api: BotApi, params: Params) -> dict:
+    key = 0
+    if params.values.get("chat_id") not in (None, ""):
+        chat = api.find_chat(params.chat_id())
+        if chat is None:
+            raise bad_request(CHAT_NOT_FOUND)
+        key = chat.id
+    return dict(api.state.menu_buttons.get(key) or api.state.menu_buttons.get(0) or {"type": "commands"})
