@@ -220,6 +220,16 @@ UPLOAD = {"file": "名册.xlsx", "stage": "check", "errors": [], "quarter": Q3, 
 
 OVERRIDES: dict[str, dict] = {
     "chat/admin/upload_roster.j2": {**UPLOAD, "summary": ROSTER_SUMMARY},
+    "chat/admin/upload_adjustments.j2": {
+        **UPLOAD,
+        "stage": "done",
+        "summary": {
+            "counts": {"sick": 3, "veto": 1},
+            "replaced": 1,
+            "unchanged": 2,
+            "recomputed": [{"year": 2026, "number": 3}],
+        },
+    },
     "chat/admin/upload_ballots.j2": {**UPLOAD, "summary": {"new": 3, "unchanged": 1, "skipped": 2}},
     "chat/admin/upload_errors.j2": {**UPLOAD, "stage": "apply", "errors": ROW_ERRORS, "title": "花名册"},
     "chat/admin/upload_received.j2": {"file": "名册.xlsx"},

@@ -7,17 +7,20 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.records.ballot_sheets import plan_sheets, sheets_workbook
 from bot.records.roster_file import parse_roster
 from bot.records.spreadsheets import read_table
 from bot.rendering import render
 from bot.rules.domain import Quarter
-from bot.workflow.quarter import import_ballots
+from bot.rules.scoring import group_weights
+from bot.workflow.quarter import ballot_context, import_ballots
 from storage.models import AuditEntry, BallotRecord, Person
 from storage.repository import Repository
 from tests.authz import forge_press
 from tests.chat import ADMIN, at, import_roster, running_bot
 from tests.conftest import EXAMPLES
 from tests.dbsnapshot import snapshot_async, without_processed
+from tests.test_ballot_sheets import example_scores, fill
 from tests.test_chat_exports import bind
 
 pytestmark = pytest.mark.slow  # the real bot per test, files downloaded and checked: seconds apiece
@@ -155,7 +158,7 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         assert "陈立新" not in heads and "吴晓燕" in heads
 
 
-async def test_ballots_by_file_and_every_file_refused(database_url, database):
+async def test_ballots_by_file_and_every_file_refused(database_url, database, tmp_path):
     await import_roster(database, EXAMPLES / "roster.csv")
     async with running_bot(database_url, at(2026, 10, 21)) as bureau:
         driver = bureau.driver
@@ -213,3 +216,43 @@ async def test_ballots_by_file_and_every_file_refused(database_url, database):
             )
             # the command line's import of the same file finds every ballot stored, the same
             assert not again.errors and again.new == [] and again.unchanged == new
+
+        # the same ballots as the per-rater workbook (the 测评票 as printed), filled in: recognised by its
+        # headings, checked whole, every ballot found stored already: nothing to confirm
+        ctx = await _context(bureau)
+        plan = plan_sheets(
+            ctx, bureau.services.settings.bureau_name, group_weights(bureau.services.settings.rules)
+        )
+        blank = tmp_path / "blank.xlsx"
+        blank.write_bytes(sheets_workbook(plan))
+        fill(blank, tmp_path / "sheets.xlsx", example_scores())
+        sheets = await _checked(bureau, "测评票.xlsx", (tmp_path / "sheets.xlsx").read_bytes())
+        assert sheets.text.startswith(
+            f"2026年第三季度测评票《测评票.xlsx》检查通过：新票0张，已有且相同{new}张"
+        )
+        assert not sheets.buttons and "无需导入" in sheets.text
+
+        # a quarter's leave and a veto as the adjustments file: checked, then recorded after 确认
+        adjustments = (
+            "类别,姓名,出生年月,季度,开始日期,结束日期,依据,事由\n"
+            "病假,冯雪梅,,,２０２６年８月３日,2026-08-07,,住院\n"
+            "一票否决,许振东,,2026Q3,,,1,违反工作纪律\n"
+        ).encode()
+        checked = await _checked(bureau, "请假.csv", adjustments)
+        assert checked.text.startswith("登记表《请假.csv》检查通过：病假1条、一票否决1条"), checked.text
+        assert _labels(checked) == ["确认", "取消"]
+        await bureau.press(ADMIN, checked, "确认")
+        recorded = await _edited_to(bureau, checked, "已导入")
+        assert recorded.text.startswith("登记表《请假.csv》已导入：病假1条、一票否决1条"), recorded.text
+        async with database.session() as session:
+            kinds = (
+                await session.scalars(select(AuditEntry.action).where(AuditEntry.actor == f"tg:{ADMIN}"))
+            ).all()
+        assert {"leave", "override_veto"} <= set(kinds), kinds
+        again = await _checked(bureau, "请假.csv", adjustments)  # sent twice: nothing new to record
+        assert "已登记过的相同记录2条" in again.text and not again.buttons
+
+
+async def _context(bureau):
+    async with bureau.services.database.session() as session:
+        return await ballot_context(Repository(session), bureau.services.settings, Quarter(2026, 3))

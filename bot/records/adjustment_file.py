@@ -141,6 +141,11 @@ class AdjustmentImport:
         return {kind: n for kind, n in counted.items() if n}
 
 
+def is_adjustment_sheet(table: Table) -> bool:
+    """Whether a sheet is the adjustments file: its 类别 and 姓名 columns (the roster has no 类别)."""
+    return set(ADJUSTMENT_REQUIRED) <= set(table.headers)
+
+
 def read_kind(text: str) -> AdjustmentKind | None:
     return KIND_WORDS.get(typed(text).lower().translate(_MARKS))
 

@@ -34,13 +34,25 @@ from functools import cached_property
 from pathlib import PurePath
 from typing import Any
 
+from bot.records.adjustment_file import ADJUSTMENT_COLUMNS, AdjustmentImport, is_adjustment_sheet
 from bot.records.ballot_file import BALLOT_COLUMNS, is_ballot_sheet, named_quarters, parse_ballots
+from bot.records.ballot_sheets import (
+    GROUP_LABEL,
+    QUARTER_LABEL,
+    RATER_LABEL,
+    RawSheet,
+    check_sheets,
+    looks_like_ballot_sheets,
+    read_sheets,
+    sheets_quarter,
+)
 from bot.records.cells import RowError
 from bot.records.roster_file import ROSTER_COLUMNS, ExistingPerson, PersonRecord, is_roster, parse_roster
 from bot.records.spreadsheets import MAX_BYTES, SUFFIXES, Table, TableError, read_csv_bytes, read_xlsx_bytes
 from bot.rules.domain import Phase, Quarter
+from bot.workflow.adjustment_import import import_adjustments
 from bot.workflow.phases import quarter_for
-from bot.workflow.quarter import ballot_context, import_ballots
+from bot.workflow.quarter import ballot_context, import_ballots, import_checked_ballots
 from bot.workflow.unit import Work
 from storage.repository.people import PERSON_FIELDS
 
@@ -287,5 +299,91 @@ upload_kind(
         apply=_apply_ballots,
         template="chat/admin/upload_ballots.j2",
         columns=BALLOT_COLUMNS,
+    )
+)
+
+
+# --- the paper ballots, one sheet per rater (the ballot as printed) ---------------------------------
+
+
+def _read_ballot_sheets(upload: Upload) -> list[RawSheet] | None:
+    if upload.suffix != ".xlsx" or len(upload.data) > MAX_BYTES or not looks_like_ballot_sheets(upload.data):
+        return None
+    return read_sheets(upload.data)
+
+
+async def _sheets_quarter(work: Work, sheets: list[RawSheet], quarter: Quarter | None) -> Quarter:
+    """The quarter the first sheet's heading names, else the one whose rating is at hand."""
+    return quarter or sheets_quarter(sheets) or await quarter_for(work, Phase.RATING, None)
+
+
+async def _check_ballot_sheets(work: Work, sheets: list[RawSheet], quarter: Quarter | None) -> Checked:
+    """Every sheet checked as `import-ballots` checks the workbook; nothing written, nothing locked."""
+    quarter = await _sheets_quarter(work, sheets, quarter)
+    outcome = check_sheets(sheets, await ballot_context(work.repo, work.settings, quarter))
+    if outcome.errors:
+        return Checked(outcome.errors, quarter=quarter)
+    return Checked(summary=_ballot_summary(outcome), quarter=quarter, applicable=bool(outcome.new))
+
+
+async def _apply_ballot_sheets(work: Work, sheets: list[RawSheet], quarter: Quarter | None) -> Checked:
+    """The sheets' ballots stored as the long file's are: the quarter locked, all or none."""
+    quarter = await _sheets_quarter(work, sheets, quarter)
+    check = lambda ctx: check_sheets(sheets, ctx)  # noqa: E731
+    outcome = await import_checked_ballots(work.repo, work.settings, quarter, check, work.actor)
+    return Checked(outcome.errors, {} if outcome.errors else _ballot_summary(outcome), quarter)
+
+
+upload_kind(
+    UploadKind(
+        name="ballot_sheets",
+        read=_read_ballot_sheets,
+        check=_check_ballot_sheets,
+        apply=_apply_ballot_sheets,
+        template="chat/admin/upload_ballots.j2",
+        columns=(QUARTER_LABEL, RATER_LABEL, GROUP_LABEL),  # the heading's labels, on each sheet's row 2
+    )
+)
+
+
+# --- leave, vetoes, affirmations and exemptions ----------------------------------------------------
+
+
+def _read_adjustments(upload: Upload) -> Table | None:
+    table = upload.table()
+    return table if is_adjustment_sheet(table) else None
+
+
+def _adjustment_summary(outcome: AdjustmentImport) -> dict[str, Any]:
+    return {
+        "counts": {kind.value: n for kind, n in outcome.counts().items()},
+        "replaced": outcome.replaced,
+        "unchanged": len(outcome.unchanged),
+        "recomputed": [{"year": q.year, "number": q.number} for q in outcome.recomputed],
+    }
+
+
+async def _check_adjustments(work: Work, table: Table, quarter: Quarter | None) -> Checked:
+    """The rows checked as `import-adjustments --dry-run` checks them; nothing written."""
+    outcome = await import_adjustments(work, table, apply=False)
+    if outcome.errors:
+        return Checked(outcome.errors)
+    return Checked(summary=_adjustment_summary(outcome), applicable=bool(outcome.new))
+
+
+async def _apply_adjustments(work: Work, table: Table, quarter: Quarter | None) -> Checked:
+    """The rows checked again and recorded through the chat commands' steps, all or none."""
+    outcome = await import_adjustments(work, table)
+    return Checked(outcome.errors, {} if outcome.errors else _adjustment_summary(outcome))
+
+
+upload_kind(
+    UploadKind(
+        name="adjustments",
+        read=_read_adjustments,
+        check=_check_adjustments,
+        apply=_apply_adjustments,
+        template="chat/admin/upload_adjustments.j2",
+        columns=ADJUSTMENT_COLUMNS,
     )
 )
