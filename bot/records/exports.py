@@ -178,7 +178,7 @@ async def plan(
                 Part(name("chart", "composites", period), partial(charts.composite_chart, filing), PNG_MIME),
             ]
         for month in period.quarter.months:
-            progress = await records.submissions(repo, period.year, month)
+            progress = await records.submissions(repo, settings, period.year, month)
             if progress.submitted:
                 result.parts.append(
                     Part(
