@@ -311,7 +311,7 @@ class Small:
                     sheet = load_workbook(io.BytesIO(workbooks.filing_workbook(filing, category))).worksheets[
                         0
                     ]
-                    for values in sheet.iter_rows(min_row=3, values_only=True):
+                    for values in sheet.iter_rows(min_row=4, values_only=True):
                         cells = dict(zip(workbooks.FILING_COLUMNS, values, strict=False))
                         want, n, _peers, _peer = expected[self.ids[cells["name"]]]
                         assert cells["composite"] == (None if want is None else float(want))

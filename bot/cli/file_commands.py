@@ -11,6 +11,7 @@ from bot.records.ballot_file import BALLOT_COLUMNS, PART_LABELS
 from bot.records.cells import NameIndex, PersonRef
 from bot.records.roster_file import ROSTER_COLUMNS, ExistingPerson, parse_roster
 from bot.records.spreadsheets import write_table
+from bot.records.workbooks import sheet_name
 from bot.rendering import render
 from bot.rules.domain import BallotPart
 from bot.settings import Settings
@@ -18,7 +19,7 @@ from bot.workflow.quarter import ballot_context, import_ballots
 
 
 def cmd_roster_template(args: argparse.Namespace, settings: Settings) -> int:
-    path = write_table(args.output, ROSTER_COLUMNS, [])
+    path = write_table(args.output, ROSTER_COLUMNS, [], sheet_name("roster_template"))
     echo(render("cli/template_written.j2", kind="roster", path=path, rows=0, quarter=None))
     return EXIT_OK
 
@@ -78,7 +79,7 @@ def cmd_ballots_template(args: argparse.Namespace, settings: Settings) -> int:
         return out
 
     data = asyncio.run(rows())
-    path = write_table(args.output or f"ballots-{quarter}.xlsx", BALLOT_COLUMNS, data)
+    path = write_table(args.output or f"ballots-{quarter}.xlsx", BALLOT_COLUMNS, data, sheet_name("ballots"))
     echo(render("cli/template_written.j2", kind="ballots", path=path, rows=len(data), quarter=quarter))
     return EXIT_OK
 
