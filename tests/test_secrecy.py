@@ -345,9 +345,12 @@ class Small:
                 at = {c: i for i, c in enumerate(RESULT_COLUMNS)}
                 for row in rows:
                     want, n, _peers, peer = expected[self.ids[row[at["name"]]]]
-                    assert row[at["composite"]] == ("" if want is None else f"{want:.2f}")
+                    shown = row[at["composite"]]  # a Decimal as shown (a number in the workbook)
+                    assert (None if shown is None else f"{shown:.2f}") == (
+                        None if want is None else f"{want:.2f}"
+                    )
                     assert row[at["peer_ballots"]] == n
-                    assert row[at["peer_score"]] == ("" if peer is None else f"{shown_score(peer, 2)}")
+                    assert row[at["peer_score"]] == (None if peer is None else shown_score(peer, 2))
                 assert results_json(computed) and results_table(computed)
                 for r in computed.proposal.ratees:
                     assert (r.composite, r.ballot_counts[RaterGroup.PEER]) == expected[r.person_id][:2]
