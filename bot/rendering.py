@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -12,14 +11,10 @@ from jinja2.runtime import Context
 
 from bot.records.cells import group_errors
 from bot.rules.scoring import shown_score
+from bot.rules.text import display_width
 from bot.settings import RuleSettings
 
 SCORE_PLACES: int = RuleSettings.model_fields["score_places"].default
-
-
-def display_width(text: str) -> int:
-    """Columns a terminal gives `text` (CJK characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def pad(value: Any, width: int, align: str = "left") -> str:

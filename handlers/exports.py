@@ -257,7 +257,7 @@ async def send_progress_chart(services: Services, period: Period, chat_id: int, 
     )
     try:
         async with unit_of_work(services, user_id=chat_id) as work:
-            found = await submissions(work.repo, period.year, period.month)
+            found = await submissions(work.repo, services.settings, period.year, period.month)
         today = services.work_calendar().localize(services.clock.now()).date()
         png = await asyncio.to_thread(progress_chart, found, tz, today)
         name = macro("records/files.j2", "chart", "progress", period)

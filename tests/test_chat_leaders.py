@@ -232,8 +232,8 @@ async def test_a_ratees_feedback_reaches_his_supervisor_the_admins_and_the_recor
     assert row.feedback == ("希望加强业务培训",)
     sheet = load_workbook(io.BytesIO(filing_workbook(filing, Category.CIVIL_SERVANT))).active
     values = [[c.value for c in line] for line in sheet.iter_rows()]
-    column = values[1].index("本人意见")
-    assert any(line[column] == "希望加强业务培训" for line in values[2:])
+    column = values[2].index("本人意见")  # under the title and the 填报单位 heading
+    assert any(line[column] == "希望加强业务培训" for line in values[3:])
 
 
 # --- menus and /help: what each person may do now (item 8) -----------------------------------------------

@@ -162,7 +162,7 @@ def test_every_record_writes_any_stored_text(text, other):
         exemption_reason=other,
     )
     book = load_workbook(io.BytesIO(filing_workbook(filing, Category.CIVIL_SERVANT)))
-    assert book["考核结果"]["B3"].value in (clean_text(text or "甲"), None)
+    assert book["考核结果"]["B4"].value in (clean_text(text or "甲"), None)
     result = AnnualResult(
         AnnualRecommendation.BASIC, 4, 1, 0, False, (QuarterOutcome(Quarter(2026, 3), Tier.GOOD),)
     )

@@ -135,7 +135,7 @@ def test_names_typed_by_people_make_no_folders_and_texts_make_no_formulas():
         row, header=dataclasses.replace(row.header, name='=HYPERLINK("http://x","甲")')
     )
     book = load_workbook(io.BytesIO(filing_workbook(filing, Category.CIVIL_SERVANT)))
-    cell = book["考核结果"]["B3"]
+    cell = book["考核结果"]["B4"]
     assert cell.value == '=HYPERLINK("http://x","甲")' and cell.data_type == "s"
 
 
@@ -555,12 +555,11 @@ def test_a_known_quarter_exports_forms_workbooks_annual_report_and_charts(cli, d
     for label in ("公务员", "事业单位人员"):
         book = load_workbook(out / f"2026年第三季度平时考核结果-{label}.xlsx")
         sheet = book["考核结果"]
-        assert sheet.freeze_panes == "C3"
-        header = [c.value for c in sheet[2]]
-        assert (
-            header[:4] == ["序号", "姓名", "科室", "职务"] and "综合得分" in header and "审定等次" in header
-        )
-        lines = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=3, values_only=True)]
+        assert sheet.freeze_panes == "C4" and sheet.print_title_rows == "$1:$3"
+        header = [c.value for c in sheet[3]]
+        assert header[:7] == ["序号", "姓名", "性别", "出生年月", "政治面貌", "科室", "职务"]
+        assert "综合得分" in header and "审定等次" in header
+        lines = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=4, values_only=True)]
         expected = {n for n, r in by_name.items() if r["人员身份类别"] == label and n in finals}
         assert {line["姓名"] for line in lines} == expected
         scored = [line for line in lines if line["综合得分"] is not None and line["审定等次"] != "只写评语"]
@@ -577,7 +576,8 @@ def test_a_known_quarter_exports_forms_workbooks_annual_report_and_charts(cli, d
         assert summary["是否符合比例"] == ("是" if tiers["好"] <= summary["“好”等次名额"] else "否")
         if label == "公务员":
             (exempt,) = [line for line in lines if line["姓名"] == "吴晓燕"]
-            assert exempt["审定等次"] == "只写评语" and "借调市政府办公室" in exempt["只写评语原因"]
+            assert exempt["审定等次"] == "只写评语" and exempt["按分数等次"] == "—"
+            assert exempt["说明"] == "只写评语，不确定等次：经局领导班子研究决定（借调市政府办公室）"
 
     # the annual report: the third quarter's tiers and a recommendation with its reason
     book = load_workbook(out / "2026年度平时考核与年度考核联动.xlsx")

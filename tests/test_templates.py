@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections import namedtuple
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace as Row
@@ -297,6 +298,13 @@ POOR_TWICE = annual_linkage(
     + [QuarterOutcome(Quarter(2026, 3), Tier.GOOD, registered_on_time=False)]
 )
 ALL_GOOD = annual_linkage([QuarterOutcome(Quarter(2026, n), Tier.GOOD) for n in (1, 2, 3, 4)])
+NOTE_FIELDS = "exempt_reasons exemption_reason override override_ground override_reason flags change_reason"
+NOTE_ROW = namedtuple("NoteRow", NOTE_FIELDS)(
+    (ExemptReason.PROBATION,), "试用期至11月", None, "1", "通报", (), None
+)
+VETOED_ROW = NOTE_ROW._replace(
+    exempt_reasons=(), override=OverrideKind.VETO, flags=(Flag.QUOTA_CUT,), change_reason="同分"
+)
 MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
     "labels.j2": {
         "tier": [((Tier.FAIR,), "较好"), ((None,), "待定")],
@@ -381,6 +389,8 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "expected": [((37,), "应提交 37 人")],
         "day_axis": [((), "日期")],
         "no_data": [((), "暂无数据")],
+        "deadline": [((dt.datetime(2026, 10, 12, 18, 0),), "截止 10月12日18:00")],
+        "deadline_mark": [((), "截止")],
     },
     "records/files.j2": {
         "person_file": [
@@ -482,6 +492,15 @@ MACRO_SAMPLES: dict[str, dict[str, list[tuple[tuple, str]]]] = {
         "honours": [((False,), "保留"), ((True,), "取消")],
         "recommendation": [((AnnualRecommendation.BASIC,), "年度考核应确定为基本称职")],
         "disqualified_row": [((), "取消评先树优资格")],
+        "bureau_cell": [(("市行政审批服务局",), "填报单位：市行政审批服务局")],
+        "made_on_cell": [((D,), "填报日期：2026年10月9日"), ((None,), "填报日期：    年  月  日")],
+        "page_footer": [((), "第 &P 页，共 &N 页")],
+        "no_tier": [((), "—")],
+        "note_cell": [
+            ((NOTE_ROW,), "只写评语，不确定等次：试用期内（试用期至11月）"),
+            ((VETOED_ROW,), "一票否决：因工作作风问题被全市通报"),
+            ((VETOED_ROW._replace(override=None),), "超出“好”等次比例，拟为较好；班子调整：同分"),
+        ],
     },
 }
 

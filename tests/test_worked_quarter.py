@@ -7,6 +7,7 @@ import csv
 import json
 import shutil
 from collections import defaultdict
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -252,9 +253,16 @@ def test_export_writes_xlsx_csv_and_json(cli, tmp_path):
     code, _out = cli("export", "2026Q3", "-o", tmp_path / "out")
     assert code == 0
     sheet = load_workbook(tmp_path / "out" / "results-2026Q3.xlsx").active
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A2" and sheet.title == "考核结果"
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("季度", "姓名", "科室", "人员身份类别") and len(rows) == 34
+    composite = rows[0].index("综合得分")
+    cells = [line[composite] for line in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "n" and c.number_format == "0.00" for c in cells if c.value is not None)
+    written = list(csv.reader((tmp_path / "out" / "results-2026Q3.csv").open(encoding="utf-8-sig")))
+    assert [Decimal(r[composite]) for r in written[1:] if r[composite]] == [
+        Decimal(str(c.value)) for c in cells if c.value is not None
+    ] and all(len(r[composite].partition(".")[2]) == 2 for r in written[1:] if r[composite])
     data = json.loads((tmp_path / "out" / "results-2026Q3.json").read_text(encoding="utf-8"))
     assert len(data["ratees"]) == 33
     shutil.rmtree(tmp_path / "out")

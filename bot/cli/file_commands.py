@@ -32,6 +32,7 @@ from bot.records.ballot_sheets import (
 from bot.records.cells import NameIndex
 from bot.records.roster_file import ROSTER_COLUMNS, ExistingPerson, parse_roster
 from bot.records.spreadsheets import TableError, write_table
+from bot.records.workbooks import sheet_name
 from bot.rendering import render
 from bot.rules.domain import BallotPart, Quarter
 from bot.rules.scoring import group_weights
@@ -44,7 +45,7 @@ from bot.workflow.unit import Refusal
 
 
 def cmd_roster_template(args: argparse.Namespace, settings: Settings) -> int:
-    path = write_table(args.output, ROSTER_COLUMNS, [])
+    path = write_table(args.output, ROSTER_COLUMNS, [], sheet_name("roster_template"))
     echo(render("cli/template_written.j2", kind="roster", path=path, rows=0, quarter=None))
     return EXIT_OK
 
@@ -100,7 +101,7 @@ def cmd_ballots_template(args: argparse.Namespace, settings: Settings) -> int:
                 data.append(
                     [str(quarter), rater, ratee, PART_LABELS[part], item.name, item.max_points, None, group]
                 )
-    path = write_table(args.output or f"ballots-{quarter}.xlsx", BALLOT_COLUMNS, data)
+    path = write_table(args.output or f"ballots-{quarter}.xlsx", BALLOT_COLUMNS, data, sheet_name("ballots"))
     echo(render("cli/template_written.j2", kind="ballots", path=path, rows=len(data), quarter=quarter))
     return EXIT_OK
 

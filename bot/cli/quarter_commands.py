@@ -10,6 +10,7 @@ from bot.cli.results import results_json, results_rows, results_table
 from bot.cli.shared import CLI_ACTOR, EXIT_INVALID, EXIT_OK, cli_work, echo, repository
 from bot.records.exports import ExportKind, quarter_plans, write_plans
 from bot.records.spreadsheets import TableError, csv_text, write_table
+from bot.records.workbooks import sheet_name
 from bot.rendering import render
 from bot.rules.cycle import Event
 from bot.rules.domain import AssessmentStatus, Quarter
@@ -73,7 +74,7 @@ def cmd_results(args: argparse.Namespace, settings: Settings) -> int:
     elif args.format == "csv":
         headers, rows = results_rows(computed, settings.rules.score_places)
         if args.output:
-            write_table(args.output, headers, rows)
+            write_table(args.output, headers, rows, sheet_name("results"))
             echo(render("cli/exported.j2", quarter=args.quarter, paths=[args.output]))
             return EXIT_OK
         text = csv_text(headers, rows)
@@ -104,7 +105,7 @@ def _export(args: argparse.Namespace, settings: Settings, folder: Path, wanted: 
         computed = asyncio.run(_compute(settings, args.quarter))
         headers, rows = results_rows(computed, settings.rules.score_places)
         paths += [
-            write_table(folder / f"results-{args.quarter}.xlsx", headers, rows),
+            write_table(folder / f"results-{args.quarter}.xlsx", headers, rows, sheet_name("results")),
             write_table(folder / f"results-{args.quarter}.csv", headers, rows),
         ]
         json_path = folder / f"results-{args.quarter}.json"

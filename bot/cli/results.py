@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
-from bot.rendering import SCORE_PLACES, label, render, score
+from bot.rendering import SCORE_PLACES, label, render
 from bot.rules.domain import Category
-from bot.rules.scoring import shown_group_scores
+from bot.rules.scoring import shown_group_scores, shown_score
 from bot.workflow.quarter import ComputedQuarter
 
 
@@ -67,15 +68,16 @@ RESULT_COLUMNS = (
 
 
 def results_rows(computed: ComputedQuarter, places: int = SCORE_PLACES) -> tuple[list[str], list[list[Any]]]:
-    """The proposal as spreadsheet rows with Chinese headers and labels; scores as shown, to `places`."""
+    """The proposal as spreadsheet rows with Chinese headers and labels; scores as shown, to `places`, as
+    Decimals (numbers in a workbook, 94.00 in a CSV); an exempt ratee has no tier, not even by score."""
     headers = [label("column", c) for c in RESULT_COLUMNS]
     out = []
     for items in _rows_by_category(computed).values():
         for row in items:
             r = row["result"]
 
-            def fmt(value: Any) -> str:
-                return "" if value is None else score(value, places)
+            def fmt(value: Any) -> Decimal | None:  # a number, as shown (rounded once); the CSV writes 94.00
+                return shown_score(value, places)
 
             out.append(
                 [
@@ -91,14 +93,14 @@ def results_rows(computed: ComputedQuarter, places: int = SCORE_PLACES) -> tuple
                     r.ballot_counts["supervisor"],
                     r.ballot_counts["peer"],
                     fmt(r.composite),
-                    label("tier", r.score_tier) if r.score_tier else "",
+                    label("tier", r.score_tier) if r.score_tier and not r.exempt else "",
                     label("override", r.override),
                     "；".join(label("exempt_reason", x) for x in r.exempt_reasons),
                     "" if r.exempt else label("tier", r.proposed),
                     ""
                     if r.exempt or computed.final is None
                     else label("tier", computed.final.get(r.person_id)),
-                    r.rank or "",
+                    r.rank,
                     "；".join(label("flag", f) for f in sorted(r.flags)),
                 ]
             )

@@ -166,24 +166,50 @@ def composite_chart(filing: Filing) -> bytes:
 
 @drawn
 def progress_chart(progress: Submissions, tz: ZoneInfo, today: dt.date | None = None) -> bytes:
-    """Summaries handed in day by day, against how many are due."""
+    """Summaries handed in day by day, against how many are due, the deadline marked.
+
+    Bars and the cumulative line share the day's centre: the line steps up at the centre of the bar that
+    makes it grow (steps-post) and holds until the next day's. The deadline is drawn at the end of its
+    day's slot, so that every bar left of it is of days when handing in was still on time.
+    """
     figure = _figure()
+    draw_progress(figure, progress, tz, today)
+    return _png(figure)
+
+
+def draw_progress(figure: Figure, progress: Submissions, tz: ZoneInfo, today: dt.date | None) -> None:
+    """The progress chart's drawing, on a figure (tests read its lines and bars back)."""
     axes = figure.add_subplot()
     per_day = Counter(moment.astimezone(tz).date() for moment in progress.submitted)
+    deadline = progress.deadline.astimezone(tz) if progress.deadline is not None else None
     if per_day:
         month_end = dt.date(
             progress.year, progress.month, calendar.monthrange(progress.year, progress.month)[1]
         )
         first = min(min(per_day), month_end - dt.timedelta(days=6)) - dt.timedelta(days=1)
         last = max(max(per_day), month_end) + dt.timedelta(days=1)
+        if deadline is not None and deadline.date() <= last + dt.timedelta(days=31):
+            last = max(last, deadline.date() + dt.timedelta(days=1))
         if today is not None and last < today <= last + dt.timedelta(days=31):
             last = today
         span = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
         cumulative = list(itertools.accumulate(per_day.get(day, 0) for day in span))
         axes.bar(span, [per_day.get(day, 0) for day in span], width=0.7, color="#90caf9", label=text("daily"))
         axes.plot(
-            span, cumulative, drawstyle="steps-mid", color="#1565c0", marker=".", label=text("submitted")
+            span, cumulative, drawstyle="steps-post", color="#1565c0", marker=".", label=text("submitted")
         )
+        if deadline is not None and first <= deadline.date() <= last:
+            edge = mdates.date2num(deadline.date()) + 0.5  # the end of the deadline day's slot
+            axes.axvline(edge, color="#c62828", linestyle="dashdot", label=text("deadline", deadline))
+            axes.annotate(
+                text("deadline_mark"),
+                (edge, 1),
+                xycoords=("data", "axes fraction"),
+                textcoords="offset points",
+                xytext=(3, -12),
+                fontsize=9,
+                color="#c62828",
+            )
         axes.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, len(span) // 10)))
         figure.autofmt_xdate()
     else:
@@ -197,4 +223,3 @@ def progress_chart(progress: Submissions, tz: ZoneInfo, today: dt.date | None = 
     axes.set_title(text("progress_title", progress.year, progress.month))
     axes.legend(loc="upper left")
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
-    return _png(figure)

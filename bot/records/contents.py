@@ -19,10 +19,11 @@ from bot.rules.domain import (
     ReviewStatus,
     Tier,
 )
+from bot.rules.periods import summary_deadline
 from bot.rules.scoring import shown_group_scores, shown_score
 from bot.rules.tiers import QuotaCheck
 from bot.settings import Settings
-from bot.workflow.quarter import LOCKED, shown_assessment, stored_results
+from bot.workflow.quarter import LOCKED, shown_assessment, stored_results, work_calendar
 from storage.models import Person, Registration, RegistrationItem, SummaryItem
 from storage.repository import Repository
 
@@ -134,6 +135,7 @@ class Submissions:
     month: int
     expected: int
     submitted: tuple[dt.datetime, ...] = field(default=())
+    deadline: dt.datetime | None = None  # the month's summary deadline (SPEC 3), marked on the chart
 
 
 def header_of(person: Person, sections: dict[int, str]) -> Header:
@@ -327,11 +329,13 @@ async def filing(repo: Repository, settings: Settings, quarter: Quarter, tz: Zon
     )
 
 
-async def submissions(repo: Repository, year: int, month: int) -> Submissions:
-    """The month's summaries with their submission times, against the active ratees."""
+async def submissions(repo: Repository, settings: Settings, year: int, month: int) -> Submissions:
+    """The month's summaries with their submission times, against the active ratees, and the deadline."""
     expected = sum(1 for p in await repo.people(active_only=True) if p.is_ratee)
     times = await repo.summary_times(year, month, FILED)
-    return Submissions(year, month, expected, tuple(times))
+    calendar = await work_calendar(repo, settings)
+    deadline = summary_deadline(year, month, calendar, settings.schedule)
+    return Submissions(year, month, expected, tuple(times), deadline)
 
 
 async def months_with_summaries(repo: Repository, limit: int = 6) -> list[tuple[int, int]]:

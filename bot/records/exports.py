@@ -138,6 +138,7 @@ async def plan(
         raise ValueError(f"{kind} needs a {PERIOD_OF[kind]}, not {period}")
     tz = ZoneInfo(settings.schedule.timezone)
     bureau = settings.bureau_name
+    made_on = today or dt.datetime.now(tz).date()  # the day the filing workbook says it was made
     result = Plan(kind, period)
     if kind in (ExportKind.FORM1, ExportKind.FORM2):
         if kind is ExportKind.FORM1:
@@ -162,7 +163,7 @@ async def plan(
             result.parts = [
                 Part(
                     name("filing", period.quarter, category),
-                    partial(workbooks.filing_workbook, filing, category),
+                    partial(workbooks.filing_workbook, filing, category, bureau, made_on),
                     workbooks.MIME,
                 )
                 for category in filing.rows
@@ -181,7 +182,7 @@ async def plan(
                 Part(name("chart", "composites", period), partial(charts.composite_chart, filing), PNG_MIME),
             ]
         for month in period.quarter.months:
-            progress = await records.submissions(repo, period.year, month)
+            progress = await records.submissions(repo, settings, period.year, month)
             if progress.submitted:
                 result.parts.append(
                     Part(
@@ -252,7 +253,11 @@ def write(files: list[ExportFile], folder: Path) -> list[Path]:
 
 
 async def quarter_plans(
-    repo: Repository, settings: Settings, quarter: Quarter, kinds: list[ExportKind] | None = None
+    repo: Repository,
+    settings: Settings,
+    quarter: Quarter,
+    kinds: list[ExportKind] | None = None,
+    today: dt.date | None = None,
 ) -> list[Plan]:
     """Every record of a quarter: Form 1 of its months, Form 2, filing workbooks, annual report, charts."""
     plans = []
@@ -264,7 +269,7 @@ async def quarter_plans(
         else:
             periods = [Period(quarter.year, quarter=quarter)]
         for period in periods:
-            made = await plan(repo, settings, kind, period)
+            made = await plan(repo, settings, kind, period, today)
             if not made.empty:
                 plans.append(made)
     return plans

@@ -8,13 +8,16 @@ import io
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.rules.text import clean_line, clean_text
+from bot.rules.text import clean_line, clean_text, display_width
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -39,7 +42,7 @@ FORMULA_SIGNS = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
 _LEADING = " \u3000\t\r\n'"
 FORMULA_GUARD = "'"
 
-Cell = str | int | float | dt.date | dt.datetime | None
+Cell = str | int | float | Decimal | dt.date | dt.datetime | None
 
 
 class TableError(Exception):
@@ -215,8 +218,11 @@ def _table(raw: Sequence[Sequence[Any]]) -> Table:
     return Table(headers, tuple(rows))
 
 
-def write_table(path: str | Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> Path:
-    """Write a CSV (UTF-8 with BOM, so Excel reads the Chinese) or an XLSX with a bold header."""
+def write_table(
+    path: str | Path, headers: Sequence[str], rows: Sequence[Sequence[Cell]], sheet: str | None = None
+) -> Path:
+    """Write a CSV (UTF-8 with BOM, so Excel reads the Chinese) or an XLSX with a bold frozen header on
+    a sheet named `sheet` (else after the file); numbers stay numbers, a Decimal with its own decimals."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
@@ -226,19 +232,28 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Sequence[Sequenc
     if path.suffix.lower() != ".xlsx":
         raise TableError("wrong_type", path.suffix)
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(xlsx_row(headers))
-    for cell in sheet[1]:
+    table = workbook.active
+    table.title = (sheet or path.stem)[:31]  # a sheet's name holds 31 characters
+    table.append(xlsx_row(headers))
+    for cell in table[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(xlsx_row(row))
-    as_text(sheet)
+        table.append(xlsx_row(row))
+    as_text(table)
+    number_formats(table)
     for index, header in enumerate(headers, start=1):
-        width = max([len(str(header)) * 2 + 2] + [len(str(r[index - 1] or "")) + 2 for r in rows[:200]])
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width, 40)
-    sheet.freeze_panes = "A2"
+        shown = [display_width(str(header)) + 2] + [
+            display_width(_text(r[index - 1])) + 2 for r in rows[:200]
+        ]
+        table.column_dimensions[table.cell(1, index).column_letter].width = min(max(shown), 40)
+    table.freeze_panes = "A2"
+    print_setup(table, "1:1", landscape=len(headers) > 8)
     workbook.save(path)
     return path
+
+
+def _text(value: Cell) -> str:
+    return "" if value is None else str(value)
 
 
 def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
@@ -261,3 +276,31 @@ def as_text(sheet) -> None:
         for cell in row:
             if cell.data_type == "f":
                 cell.data_type = "s"
+
+
+def number_formats(sheet: Worksheet) -> None:
+    """A Decimal cell (a score, already rounded as shown) is a number shown with its own decimals:
+    Decimal("94.00") is the number 94 displayed 94.00, whatever the reader's default format."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, Decimal) and cell.value.is_finite():
+                places = max(0, -cell.value.as_tuple().exponent)
+                cell.number_format = "0." + "0" * places if places else "0"
+
+
+def print_setup(
+    sheet: Worksheet, title_rows: str | None, *, landscape: bool, footer: str = "&P / &N"
+) -> None:
+    """A4, fit to the page's width (as many pages down as it takes), the title rows repeated on every
+    page, narrow margins and the page number in the footer."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE if landscape else sheet.ORIENTATION_PORTRAIT
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.25, footer=0.3)
+    sheet.print_options.horizontalCentered = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    sheet.oddFooter.center.text = footer
+    sheet.evenFooter.center.text = footer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # C0 controls but tab and newline, DEL and the C1 controls; lone surrogates; the noncharacters
 # (U+FDD0..U+FDEF and the last two code points of every plane). Everything else, full-width forms
@@ -61,3 +62,8 @@ def typed_command(text: str) -> str | None:
 def typed_number(text: str, *, max_digits: int = 9) -> int | None:
     """A whole number a person typed: ASCII or full-width digits, else None."""
     return ascii_number(typed(text).strip(), max_digits=max_digits)
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal or a spreadsheet gives `text` (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
