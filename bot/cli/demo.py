@@ -19,6 +19,7 @@ from bot.cli.results import results_json, results_rows
 from bot.records.ballot_file import BALLOT_COLUMNS
 from bot.records.exports import quarter_plans, write_plans
 from bot.records.spreadsheets import read_table, write_table
+from bot.records.workbooks import sheet_name
 from bot.rendering import label, render
 from bot.rules.domain import Quarter
 from bot.workflow.quarter import compute_and_store, import_ballots
@@ -247,7 +248,7 @@ async def play(folder: Path) -> Path:
         async with bureau.services.database.session() as session:
             computed = await compute_and_store(Repository(session), bureau.services.settings, QUARTER, "demo")
         headers, rows = results_rows(computed, bureau.services.settings.rules.score_places)
-        paths = [write_table(folder / "results-2026Q3.xlsx", headers, rows)]
+        paths = [write_table(folder / "results-2026Q3.xlsx", headers, rows, sheet_name("results"))]
         (folder / "results-2026Q3.json").write_text(results_json(computed) + "\n", encoding="utf-8")
         paths.append(folder / "results-2026Q3.json")
         # the records: Form 1 of the three months, Form 2, the filing workbooks, the annual report, charts
