@@ -101,7 +101,22 @@ async def test_a_rater_scores_on_the_sheet_and_strangers_are_refused(database_ur
             await page.evaluate("window.scrollTo(0, 0)")
             await page.screenshot(path=str(tmp_path / "sheet-360.png"))
             shutil.copy(tmp_path / "sheet-360.png", SHOT)
-            await page.locator("#submit").click()
+            # a double tap on 提交 (150 ms apart), then Enter twice: the dialog asks, nothing is submitted
+            where = await page.locator("#submit").bounding_box()
+            x, y = where["x"] + where["width"] / 2, where["y"] + where["height"] / 2
+            await page.mouse.click(x, y)
+            await page.wait_for_timeout(150)
+            await page.mouse.click(x, y)
+            await page.wait_for_timeout(100)
+            assert await page.get_by_role("alertdialog").is_visible()
+            await page.keyboard.press("Escape")
+            await page.locator("#submit").focus()
+            await page.keyboard.press("Enter")
+            await page.keyboard.press("Enter")
+            await page.wait_for_timeout(100)
+            assert await page.get_by_role("alertdialog").is_visible()
+            status, shown = await _api(local, "ratees", driver.init_data(principal), {})
+            assert [r["state"] for r in shown["ratees"] if r["name"] == name] == ["draft"]
             await page.get_by_role("button", name="确认提交").click()
             await page.get_by_text(f"已提交对{name}的测评票").wait_for()
             status, shown = await _api(local, "ratees", driver.init_data(principal), {})
