@@ -101,12 +101,11 @@ async def _session(sheet: Sheet, quarterly: Quarterly, rater, ratee) -> None:
     status, listing = await sheet.call("ratees")
     assert {r["ratee_id"]: r["state"] for r in listing["ratees"]}[ratee.id] == "draft"
 
-    # The same new ballot opened four times at once (a double tap, two phones): one ballot, no error but 409.
-    other_id = next(r for r in rows if r not in (ratee.id, rater.id))
-    answers = await asyncio.gather(*(sheet.call("ballot", {"ratee_id": other_id}) for _ in range(4)))
-    assert {status for status, _ in answers} <= {200, 409} and any(status == 200 for status, _ in answers)
-    assert len({body["ballot_id"] for status, body in answers if status == 200}) == 1
-    assert all(body["error"] == "conflict" for status, body in answers if status == 409)
+    # The same new ballot opened six times at once (a double tap, two phones): one ballot, each call its.
+    for other_id in [r for r in rows if r not in (ratee.id, rater.id)][:3]:
+        answers = await asyncio.gather(*(sheet.call("ballot", {"ratee_id": other_id}) for _ in range(6)))
+        assert [status for status, _ in answers] == [200] * 6, answers
+        assert len({body["ballot_id"] for _, body in answers}) == 1
 
     # The chat's screen for the same pair (the workflow call its list button makes) shows the same row.
     async with quarterly.work(RATER_TG) as work:

@@ -166,6 +166,14 @@ def _refused(refusal: Refusal) -> Answer:
     return error(status, code, **{k: v for k, v in refusal.context.items() if k == "most"})
 
 
+async def _called(services: Services, call: Call, user_id: int, body: dict[str, Any]) -> Answer:
+    async with unit_of_work(services, user_id=user_id) as work:
+        identity = await load_identity(work.repo, user_id, services.settings.admins.ids)
+        if not identity.allows(Access.RATER):
+            raise Refused(403, "not_bound")
+        return Answer(200, await call(work, identity.person.id, body))
+
+
 async def answer(
     services: Services, checker: InitDataChecker, name: str, init_data: str | None, body: Any
 ) -> Answer:
@@ -180,17 +188,20 @@ async def answer(
     if not isinstance(body, dict):
         return error(400, "malformed")
     try:
-        async with unit_of_work(services, user_id=user_id) as work:
-            identity = await load_identity(work.repo, user_id, services.settings.admins.ids)
-            if not identity.allows(Access.RATER):
-                raise Refused(403, "not_bound")
-            return Answer(200, await call(work, identity.person.id, body))
+        try:
+            return await _called(services, call, user_id, body)
+        except Exception as exc:
+            if name != "ballot" or not written_meanwhile(exc):
+                raise
+        # The same new ballot opened twice at once (a double tap, two phones): the other call drafted it,
+        # and a fresh unit of work reads that one.
+        return await _called(services, call, user_id, body)
     except Refused as refused:
         return error(refused.status, refused.code, **refused.context)
     except Refusal as refusal:
         return _refused(refusal)
     except Exception as exc:
-        if written_meanwhile(exc):  # the same ballot opened twice at once: the other call drafted it
+        if written_meanwhile(exc):  # written by another call meanwhile: the page may try again
             return error(409, "conflict")
         if unavailable(exc):
             log.warning("database unavailable for sheet call %s: %s", name, exc)
