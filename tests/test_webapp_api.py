@@ -163,6 +163,16 @@ async def _session(sheet: Sheet, quarterly: Quarterly, rater, ratee) -> None:
     assert (await sheet.call("ballot", {"ratee_id": rater.id}))[1]["error"] == "not_your_ratee"
     assert (await sheet.call("delete", {}))[0] == 404
     assert (await sheet.call("save", b"[" + b"1," * 20000 + b"1]"))[0] == 413
+    status, refused = await sheet.call("save", b"[" * 3000)
+    assert (status, refused["error"]) == (400, "malformed") and not refused["message"].isascii()
+    for too_far in (0, -1, 2**31, 2**63, 10**30):  # ids no column holds: as unknown ones
+        status, refused = await sheet.call("save", {"ballot_id": too_far, "points": {"0": 1}})
+        assert (status, refused["error"]) == (403, "not_your_ballot"), too_far
+        status, refused = await sheet.call("submit", {"ballot_id": too_far})
+        assert (status, refused["error"]) == (403, "not_your_ballot"), too_far
+        status, refused = await sheet.call("ballot", {"ratee_id": too_far})
+        assert (status, refused["error"]) == (403, "not_your_ratee"), too_far
+    assert (await sheet.call("save", {"ballot_id": 2**31 - 1, "points": {}}))[1]["error"] == "not_your_ballot"
 
     # Not submitted while an item is unscored; then every item, the submit, and a second submit.
     status, refused = await sheet.call("submit", {"ballot_id": ballot_id})

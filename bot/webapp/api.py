@@ -61,10 +61,16 @@ def error(status: int, code: str, **context: Any) -> Answer:
     return Answer(status, {"error": code, "message": render(f"web/errors/{code}.j2", **context)})
 
 
+# An id the page sends names a row only in the columns' range; outside it, it names none (as an unknown id).
+UNKNOWN_ID = {"ratee_id": "not_your_ratee", "ballot_id": "not_your_ballot"}
+
+
 def _number(body: dict[str, Any], key: str) -> int:
     value = body.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise Refused(400, "malformed")
+    if not 1 <= value < 2**31:
+        raise Refused(403, UNKNOWN_ID[key])
     return value
 
 

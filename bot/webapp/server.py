@@ -58,7 +58,7 @@ def sheet_app(services: Services, token: str) -> web.Application:
                 body = json.loads(await request.read() or b"{}")
             except web.HTTPRequestEntityTooLarge:
                 found = error(413, "too_large")
-            except ValueError:  # not JSON, or not UTF-8
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to decode
                 found = error(400, "malformed")
             else:
                 found = await answer(services, checker, name, request.headers.get(INIT_DATA_HEADER), body)
