@@ -317,7 +317,7 @@ class WebAppSettings(BaseModel):
     @field_validator("public_url")
     @classmethod
     def _https(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        if value is not None and not value.startswith("https://"):  # local ports stand behind an https one
             raise ValueError("Telegram opens Mini Apps over HTTPS only: an https:// URL")
         return value.rstrip("/") if value else None
 

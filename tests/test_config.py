@@ -75,6 +75,9 @@ def test_environment_beats_the_file(tmp_path, monkeypatch):
         ("ASSESSMENT_RULES__QUOTA_SHARE", "1.5", "rules.quota_share"),
         ("ASSESSMENT_SCHEDULE__REMINDER_TIME", "25:00", "schedule.reminder_time"),
         ("GROUP_CHAT_ID", "the-group", "telegram.group_chat_id"),
+        ("WEBAPP_URL", "http://127.0.0.1:8082/sheet", "webapp.public_url"),  # Telegram opens https only
+        ("WEBAPP_URL", "http://localhost/sheet", "webapp.public_url"),
+        ("WEBAPP_URL", "http://bot.example.gov.cn/sheet", "webapp.public_url"),
     ],
 )
 def test_a_bad_setting_is_named(monkeypatch, env, value, setting):
