@@ -71,8 +71,15 @@ async def test_a_rater_scores_on_the_sheet_and_strangers_are_refused(database_ur
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
             page = await browser.new_page(viewport={"width": 360, "height": 780}, device_scale_factor=2)
+            # the client is told the page is ready and wants the full height, without Telegram's script
+            await page.add_init_script(
+                "window.posted = [];"
+                "window.TelegramWebviewProxy = {postEvent: function (t) { window.posted.push(t); }};"
+            )
             await page.goto(driver.open_web_app(principal, local))
             await page.get_by_text("已评 0/33").wait_for()
+            assert await page.evaluate("window.posted") == ["web_app_ready", "web_app_expand"]
+            assert await page.locator("main[aria-live]").count() == 0  # only the status and the alert
             first = page.locator("button.ratee").first
             name = (await first.locator(".who span").first.text_content()).strip()
             await first.click()
@@ -91,6 +98,25 @@ async def test_a_rater_scores_on_the_sheet_and_strangers_are_refused(database_ur
             await page.get_by_role("heading", name=name).wait_for()
             checked = page.locator('[role="radio"][aria-checked="true"]')
             assert await checked.count() == 3
+            # a refused save: its message is in sight while scoring far down the sheet (360×780)
+            refused = []
+
+            async def refuse_once(route):
+                if refused:
+                    await route.continue_()
+                else:
+                    refused.append(route.request.url)
+                    await route.abort()
+
+            await page.route("**/api/save", refuse_once)
+            last = groups.nth(count - 2)
+            await last.scroll_into_view_if_needed()
+            await last.get_by_role("radio").nth(2).click()
+            alert = page.locator("#alert")
+            await alert.wait_for()
+            shown_at = await alert.bounding_box()
+            assert refused and shown_at["y"] >= 0 and shown_at["y"] + shown_at["height"] <= 780
+            assert await page.evaluate("document.getElementById('alert').getBoundingClientRect().top") >= 0
             # the rest by the quick fill, one item changed by the keyboard's number box, then 提交
             await page.get_by_role("button", name="把未打分的各项都设为满分").click()
             box = page.get_by_role("textbox").nth(count - 1)
