@@ -186,13 +186,16 @@ class OutboxSender:
         sheet; everyone else (rating closed, all his ballots in) the default one. Only when a sheet is
         served (settings webapp.public_url)."""
         url = sheet_url(self.services.settings)
-        if url is None:
-            return
-        for chat, standing in found.items():
-            wanted = standing.ballots_to_give
+        # No sheet (public_url removed) or a chat no longer listed (unbound, deactivated): the default one.
+        wanted_by = {chat: bool(url) and standing.ballots_to_give for chat, standing in found.items()}
+        wanted_by.update(
+            {chat: False for chat, had in self._sheet_buttons.items() if had and chat not in found}
+        )
+        for chat, wanted in wanted_by.items():
+            standing = found.get(chat)
             if self._stopping or self._sheet_buttons.get(chat) is wanted:
                 continue
-            if not wanted and chat not in self._sheet_buttons and not standing.bound:
+            if not wanted and chat not in self._sheet_buttons and (standing is None or not standing.bound):
                 continue  # an admin who is no one's rater never had it
             await self._global_slot()
             button = MenuButtonWebApp(label("button", "sheet_menu"), WebAppInfo(url)) if wanted else None
