@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.records.adjustment_file import NOTE_MAX
 from bot.rules.domain import OverrideKind, RaterAction
 from bot.rules.periods import parse_month
 from bot.rules.roles import Access
@@ -196,7 +197,9 @@ async def leave(turn: Turn) -> None:
         raise usage("leave", "bad_date")
     if end < start:
         raise usage("leave", "bad_order")
-    note = " ".join(args[4:])[:200] or None
+    note = " ".join(args[4:]) or None
+    if note is not None and len(note) > NOTE_MAX:  # refused as the adjustments file refuses it: none cut
+        raise Refusal("chat/admin/leave_note_too_long.j2", length=len(note), limit=NOTE_MAX)
     recomputed = await adjustments.record_leave(turn, person, kind, start, end, note)
     turn.reply(
         "chat/admin/leave_recorded.j2",
@@ -206,6 +209,7 @@ async def leave(turn: Turn) -> None:
         end=end,
         workdays=len(turn.calendar.workdays(start, end)),
         recomputed=recomputed,
+        kept=await adjustments.confirmed_touched(turn, [(start, end)]),
     )
 
 

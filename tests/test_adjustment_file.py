@@ -22,6 +22,7 @@ from bot.records.adjustment_file import (
 )
 from bot.records.cells import PersonRef
 from bot.records.spreadsheets import Table, read_table, write_table
+from bot.rendering import render
 from bot.rules.domain import AssessmentStatus, LeaveKind, OverrideKind, Quarter
 from bot.workflow import adjustments
 from bot.workflow.quarter import compute_and_store
@@ -165,6 +166,35 @@ def test_rows_checked_across_the_file_and_against_what_is_recorded():
         (11, "quarter_locked", "2026Q2", "final"),
     ]
     assert outcome.new == [] and outcome.unchanged == []
+
+
+def test_a_day_without_its_year_is_one_of_the_quarter_column_or_of_this_year_as_in_chat():
+    """7月1日 as /leave reads it: of the 季度 column's year if given, else of today's; a number 7.10 is
+    7.1 in a cell, so a day without its year is read as text only."""
+    good = [
+        SICK | {"开始日期": "7月1日", "结束日期": "７月１０号"},
+        SICK | {"季度": "2025年第三季度", "开始日期": "7.1", "结束日期": "9/30"},
+    ]
+    outcome = parse_adjustments(table(*good), context())
+    assert outcome.errors == []
+    assert [(r.start, r.end) for r in outcome.new] == [
+        (dt.date(2026, 7, 1), dt.date(2026, 7, 10)),
+        (dt.date(2025, 7, 1), dt.date(2025, 9, 30)),
+    ]
+    bad = [SICK | {"开始日期": 7.1, "结束日期": "7月2日"}, SICK | {"开始日期": "2月30日"}]
+    outcome = parse_adjustments(table(*bad), context())
+    found = [(e.line, e.code, e.column) for e in outcome.errors]
+    assert found == [(2, "bad_day", "开始日期"), (3, "bad_day", "开始日期")]
+
+
+def test_leave_touching_a_confirmed_quarter_is_recorded_and_the_answer_says_its_results_stay():
+    locked = context(locked={Q3: AssessmentStatus.CONFIRMED, Quarter(2026, 2): AssessmentStatus.FINAL})
+    outcome = parse_adjustments(table(SICK | {"结束日期": "2026-10-09"}), locked)
+    assert outcome.errors == [] and outcome.kept == [Q3]
+    out = render("cli/import_adjustments.j2", file="a.xlsx", outcome=outcome, dry_run=False)
+    assert "病假1条" in out and "2026年第三季度考核结果已审定，不因此改变" in out, out
+    assert "第二季度" not in out
+    assert parse_adjustments(table(SICK), context()).kept == []
 
 
 def test_a_veto_recorded_with_another_reason_is_replaced_and_counted():

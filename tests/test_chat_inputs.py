@@ -8,8 +8,11 @@ import zipfile
 
 import pytest
 from docx import Document
+from sqlalchemy import update
 
 from bot.rendering import render
+from bot.rules.domain import AssessmentStatus
+from storage.models import Assessment
 from tests.authz import (
     SMALL_BUREAU,
     forge_press,
@@ -184,7 +187,8 @@ async def test_raters_with_a_name_missing_says_what_is_missing(rating):
 
 
 async def test_dates_typed_as_chinese_write_them_are_read_in_commands(rating):
-    """/leave 7月6日 8月31日: a day without its year is one of this year, by the bot's clock (2026)."""
+    """/leave 7月6日 8月31日: a day without its year is one of this year, by the bot's clock (2026); /leave
+    refuses what the adjustments file refuses."""
     reply = await rating.command(ADMIN, "leave", "周明远 病假 7月6日 8月31日")
     assert "已登记：周明远" in reply.text and "2026年7月6日至2026年8月31日" in reply.text, reply.text
     (row,) = (await table_rows(rating))["leave_record"]
@@ -194,6 +198,22 @@ async def test_dates_typed_as_chinese_write_them_are_read_in_commands(rating):
     # a year out of range is still refused, written the Chinese way too
     reply = await rating.command(ADMIN, "leave", "周明远 病假 2099年1月1日 2099年1月2日")
     assert OUT_OF_RANGE in reply.text, reply.text
+    # under the adjustments file's rules: overlapping leave, a bureau leader's, a note over 200 characters
+    # are refused and change nothing; leave touching confirmed results is recorded, the answer says they stay
+    before = await table_rows(rating)
+    for args, answer in [
+        ("周明远 事假 8月31日 9月1日", "与已登记的请假重叠（"),
+        ("赵建国 病假 8月3日 8月4日", "赵建国是局领导，不是平时考核对象"),
+        ("吴晓燕 病假 8月3日 8月4日 " + "长" * 201, "未登记：备注有201字，最多200字"),
+    ]:
+        reply = await rating.command(ADMIN, "leave", args)
+        assert answer in reply.text, reply.text
+    assert await table_rows(rating) == before
+    async with rating.services.database.engine.begin() as connection:
+        await connection.execute(update(Assessment).values(status=AssessmentStatus.CONFIRMED))
+    reply = await rating.command(ADMIN, "leave", "吴晓燕 病假 9月28日 10月9日 " + "长" * 200)
+    assert "已登记：吴晓燕" in reply.text, reply.text
+    assert "2026年第三季度考核结果已审定，不因此改变" in reply.text, reply.text
 
 
 async def test_goal_lines_are_read_as_people_type_them(july):

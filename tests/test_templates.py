@@ -152,6 +152,7 @@ def sample_contexts() -> dict[str, dict]:
     ]
     return {
         **{name: WEB_CONTEXT for name in all_templates() if name.startswith("web/")},
+        "kept_confirmed.j2": {"kept": [Quarter(2026, 3)]},
         "row_errors.j2": {"errors": errors + ADJUSTMENT_ERRORS, "limit": 20},
         "table_errors.j2": {"code": "formula", "detail": "C3"},
         "cli/import_roster.j2": {

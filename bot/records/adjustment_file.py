@@ -15,11 +15,19 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from bot.records.cells import NameIndex, PersonRef, RowError, cell_text, missing_columns, parse_date
+from bot.records.cells import (
+    NameIndex,
+    PersonRef,
+    RowError,
+    cell_text,
+    day_without_year,
+    missing_columns,
+    parse_date,
+)
 from bot.records.spreadsheets import Cell, Table, as_text, write_table, xlsx_row
 from bot.rendering import macro
 from bot.rules.domain import AssessmentStatus, LeaveKind, OverrideKind, Quarter
-from bot.rules.periods import year_allowed
+from bot.rules.periods import touches, year_allowed
 from bot.rules.text import typed
 from bot.rules.vocabulary import ground_number, typed_period
 
@@ -127,13 +135,15 @@ class AdjustmentContext:
 class AdjustmentImport:
     """The outcome of checking (and importing) an adjustments file. `new` are the rows to record (`replaced`
     of them take the place of a veto, affirmation or exemption recorded with another ground or reason);
-    `unchanged` rows are recorded already, the same, and skipped; `recomputed` the quarters computed again."""
+    `unchanged` rows are recorded already, the same, and skipped; `recomputed` the quarters computed again;
+    `kept` the quarters with confirmed results that new leave touches: recorded, results kept (as /leave)."""
 
     new: list[AdjustmentRow] = field(default_factory=list)
     replaced: int = 0
     unchanged: list[AdjustmentRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     recomputed: list[Quarter] = field(default_factory=list)
+    kept: list[Quarter] = field(default_factory=list)
 
     def counts(self) -> dict[AdjustmentKind, int]:
         """How many new rows of each kind, in the order of AdjustmentKind, kinds with none left out."""
@@ -172,6 +182,8 @@ def parse_adjustments(table: Table, ctx: AdjustmentContext) -> AdjustmentImport:
         outcome.new.clear()
         outcome.unchanged.clear()
         outcome.replaced = 0
+    spans = [(r.start, r.end) for r in outcome.new if r.kind.leave_kind is not None]
+    outcome.kept = [q for q in sorted(ctx.locked) if touches(q, spans)]
     return outcome
 
 
@@ -201,7 +213,8 @@ def _row(
     reason = text("事由")
     start = end = ground = None
     if kind.leave_kind is not None:
-        start, end = (_day(cells.get(c), c, ctx.today, error) for c in LEAVE_ONLY)
+        year = quarter.year if quarter else ctx.today.year  # of a day written without it, as in chat
+        start, end = (_day(cells.get(c), c, year, ctx.today, error) for c in LEAVE_ONLY)
         if start and end and end < start:
             error("end_before_start", "结束日期", text("结束日期"), text("开始日期"))
         elif start and end and quarter and not (quarter.first_day <= end and start <= quarter.last_day):
@@ -273,12 +286,15 @@ def _quarter(text: str, today: dt.date, error) -> Quarter | None:
     return quarter
 
 
-def _day(value: Cell, column: str, today: dt.date, error) -> dt.date | None:
+def _day(value: Cell, column: str, year: int, today: dt.date, error) -> dt.date | None:
+    """A leave's first or last day, written as a file's dates are or, as in chat, without its year (7月1日,
+    7.1: one of `year`); as text only: a number 7.10 in a cell is 7.1, July the first."""
     if value is None or cell_text(value) == "":
         error("missing", column)
         return None
     try:
-        day = parse_date(value, day_required=True)
+        day = day_without_year(value, year) if isinstance(value, str) else None
+        day = day or parse_date(value, day_required=True)
     except ValueError:
         error("bad_day", column, cell_text(value))
         return None

@@ -62,10 +62,17 @@ def parse_typed_day(text: str, today: dt.date) -> dt.date:
     2026-07-06), and a day without its year (7月6日, 7月6号, 7.6, 7/6) is one of today's year. Only in chat:
     in a file, 1988.03 is a birth month."""
     read = typed(text).strip()  # an input method's full-width digits and marks (７．６) read as ASCII
-    match = _DAY_NO_YEAR.match(read)
-    if match:
-        return dt.date(today.year, int(match.group(1)), int(match.group(2) or match.group(3)))
-    return parse_date(read)
+    day = day_without_year(read, today.year)
+    return day if day is not None else parse_date(read)
+
+
+def day_without_year(text: str, year: int) -> dt.date | None:
+    """A day written without its year (7月6日, 7月6号, 7.6, 7/6) as one of `year`; None if it is not one
+    (ValueError if it names no day, as 2月30日)."""
+    match = _DAY_NO_YEAR.match(typed(text).strip())
+    if not match:
+        return None
+    return dt.date(year, int(match.group(1)), int(match.group(2) or match.group(3)))
 
 
 def cell_text(value: Cell) -> str:

@@ -22,6 +22,11 @@ def year_range(today: dt.date) -> tuple[int, int]:
     return FIRST_YEAR, today.year + 1
 
 
+def touches(quarter: Quarter, spans: list[tuple[dt.date, dt.date]]) -> bool:
+    """Whether any of these spans of days (first and last day) overlaps the quarter."""
+    return any(quarter.first_day <= end and start <= quarter.last_day for start, end in spans)
+
+
 def year_allowed(year: int, today: dt.date) -> bool:
     first, last = year_range(today)
     return first <= year <= last

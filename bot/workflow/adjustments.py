@@ -16,6 +16,7 @@ from bot.rules.domain import (
     Quarter,
     RaterAction,
 )
+from bot.rules.periods import touches
 from bot.workflow.quarter import compute_and_store
 from bot.workflow.unit import Refusal, Work
 from storage.models import Admin, Assessment, Exemption, LeaveRecord, Override, Person, RaterChange
@@ -177,8 +178,9 @@ async def withdraw_leave(
     """Take back a leave record: the one containing `day`, or the person's only one. Like recording leave,
     the quarters it touches whose results are computed are computed again; returns it and those.
 
-    Two withdrawals of a person's leave take turns: the second reads what the first left."""
-    await work.repo.serialize(f"leave_withdrawal:{person.id}")
+    Two withdrawals (or a withdrawal and a record) of a person's leave take turns: the second reads what
+    the first left."""
+    await work.repo.serialize(f"leave:{person.id}")
     rows = await work.repo.leave_records(person.id)
     if day is not None:
         rows = [r for r in rows if r.start_date <= day <= r.end_date]
@@ -215,8 +217,18 @@ async def record_leave(
     *,
     recompute: bool = True,
 ) -> list[Quarter]:
-    """Sick or personal leave; returns the computed quarters it touches, which are computed again (none
-    without `recompute`: see record_override)."""
+    """Sick or personal leave of a ratee; returns the computed quarters it touches, which are computed again
+    (none without `recompute`: see record_override). Leave overlapping a recorded leave of the person is
+    refused (the adjustments file refuses it too): the days would count twice; withdraw the old one first.
+    Quarters whose results are confirmed keep them (confirmed_touched names them for the answer)."""
+    require_ratee(person)
+    await work.repo.serialize(f"leave:{person.id}")  # two records of a person's leave take turns
+    clash = next(
+        (r for r in await work.repo.leave_records(person.id) if r.start_date <= end and start <= r.end_date),
+        None,
+    )
+    if clash is not None:
+        raise Refusal("chat/admin/leave_overlap.j2", leave=_leave_line(work, person.name, clash))
     work.repo.add(
         LeaveRecord(
             person_id=person.id,
@@ -233,6 +245,17 @@ async def record_leave(
     return await recompute_touched(work, [(start, end)]) if recompute else []
 
 
+async def confirmed_touched(work: Work, spans: list[tuple[dt.date, dt.date]]) -> list[Quarter]:
+    """The quarters touched by leave between these days whose results are confirmed (or published): the
+    leave is recorded, their results stay as confirmed (SPEC 7: changed only when an upheld objection
+    sends them back to confirmation)."""
+    return [
+        a.period
+        for a in await work.repo.assessments()
+        if a.status not in EDITABLE and touches(a.period, spans)
+    ]
+
+
 async def recompute_touched(
     work: Work, spans: list[tuple[dt.date, dt.date]], quarters: frozenset[Quarter] = frozenset()
 ) -> list[Quarter]:
@@ -243,9 +266,7 @@ async def recompute_touched(
     # confirmed meanwhile keeps its results as confirmed. Locked in id order, as every turn would.
     for assessment in sorted(await work.repo.assessments(), key=lambda a: a.id):
         quarter = assessment.period
-        if quarter in quarters or any(
-            quarter.first_day <= end and start <= quarter.last_day for start, end in spans
-        ):
+        if quarter in quarters or touches(quarter, spans):
             await work.repo.lock(assessment)
             if await recompute_if_computed(work, assessment):
                 recomputed.append(quarter)

@@ -360,6 +360,7 @@ def _adjustment_summary(outcome: AdjustmentImport) -> dict[str, Any]:
         "replaced": outcome.replaced,
         "unchanged": len(outcome.unchanged),
         "recomputed": [{"year": q.year, "number": q.number} for q in outcome.recomputed],
+        "kept": [{"year": q.year, "number": q.number} for q in outcome.kept],
     }
 
 
