@@ -113,7 +113,9 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         answer = await driver.wait_for_callback_answer(query.id)
         assert answer.text == render("chat/errors/already_done.j2")
         assert driver.message(ADMIN, summary.message_id).text == done.text
-        assert await _people(database) == 37 and len(driver.requests_for("getFile")) == downloads + 2
+        assert (
+            await _people(database) == 37 and len(driver.requests_for("getFile")) == downloads + 1
+        )  # once: the 确认 turn took the button
 
         # the same roster again: nothing to do, no button
         same = await _checked(bureau, "名册.csv", ROSTER)
@@ -150,7 +152,13 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         other = await _checked(bureau, "吴晓燕.csv", second)
         await bureau.press(ADMIN, other, "确认")
         await _edited_to(bureau, other, "已导入")
-        await bureau.press(ADMIN, stale, "确认")
+        # 确认 then 取消 at once (a change of mind): 确认 took the button, 取消 is told it is too late,
+        # and the import's own outcome is shown (never "已处理过" for a file not imported)
+        await driver.wait_for_callback_answer(driver.press(ADMIN, stale, label="确认"))
+        cancel = stale.buttons[0][1]["callback_data"]  # as a client still showing the buttons sends it
+        late = forge_press(bureau, ADMIN, cancel, message_id=stale.message_id)
+        late = await driver.wait_for_callback_answer(late.id)
+        assert late.text == "《陈立新.csv》已在导入，不能取消；结果见该消息。", late.text
         refused = await _edited_to(bureau, stale, "在确认时重新检查")
         assert "第2行：科室“档案室”已有负责人吴晓燕" in refused.text and "未导入任何内容" in refused.text
         async with database.session() as session:
