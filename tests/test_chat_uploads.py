@@ -165,6 +165,21 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
             heads = (await session.scalars(select(Person.name).where(Person.role == "section_head"))).all()
         assert "陈立新" not in heads and "吴晓燕" in heads
 
+        # two rosters that both add the same person, confirmed at once: the second waits for the first,
+        # is checked again against it and imported (on PostgreSQL it failed on the person's identity)
+        row = "郑海涛,男,1990-01,中共党员,2021-01,2013-07,科员,公务员,综合科,工作人员,,,,,是"
+        both = ROSTER.decode("utf-8-sig").rstrip("\r\n") + "\n" + row.replace("郑海涛", "林一新") + "\n"
+        one = await _checked(bureau, "名册甲.csv", both.encode())
+        two = await _checked(bureau, "名册乙.csv", both.replace(row, row[:-1] + "否").encode())
+        presses = [driver.press(ADMIN, message, label="确认") for message in (one, two)]
+        for query in presses:
+            await driver.wait_for_callback_answer(query)
+        for message in (one, two):
+            assert "已导入" in (await _edited_to(bureau, message, "已导入")).text
+        async with database.session() as session:
+            names = (await session.scalars(select(Person.name).where(Person.name == "林一新"))).all()
+        assert names == ["林一新"]
+
 
 async def test_ballots_by_file_and_every_file_refused(database_url, database, tmp_path):
     await import_roster(database, EXAMPLES / "roster.csv")
