@@ -200,13 +200,14 @@ async def test_ballots_by_file_and_every_file_refused(database_url, database, tm
         for name in ("名册.txt", "测评票.pdf", "名册"):
             answer = await _answer(bureau, ADMIN, name, b"%PDF-1.4 whatever")
             assert "文件类型" in answer.text and "不支持" in answer.text and ".xlsx 或 .csv" in answer.text
+            assert "病事假等登记表" in answer.text and "只能是 .xlsx" in answer.text
         answer = await _answer(bureau, ADMIN, "大名册.xlsx", b"PK", file_size=25 * 1024 * 1024)
         assert answer.text.startswith("《大名册.xlsx》过大（25.0 MB），机器人最多能接收20 MB 的文件")
         assert driver.requests_for("getFile") == []
 
         # downloaded, and unreadable or of no kind: a clear answer
         cases = {
-            "名册.xlsx": (b"PK\x03\x04 garbage, not a workbook", "文件无法读取或已损坏"),
+            "名册.xlsx": (b"PK\x03\x04 garbage, not a workbook", "文件无法读取或已损坏：可能不是 .xlsx 文件"),
             "空白.csv": (b"\xef\xbb\xbf\r\n", "文件是空的"),
             "编码.csv": (b"a,b\n\x80\x80,\xff\n", "文件编码无法识别"),
             "考勤.csv": (
