@@ -69,6 +69,15 @@ def _sheet(dim: str, rows: str) -> dict[str, bytes]:
     return {"xl/worksheets/sheet1.xml": SHEET.format(dim=dim, rows=rows).encode()}
 
 
+def _styles(formats: int) -> bytes:
+    """The workbook's styles with `formats` cell formats more."""
+    styles = _workbook_parts()["xl/styles.xml"].decode()
+    start = styles.index("<cellXfs")
+    head = styles.index(">", start) + 1
+    xf = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    return (styles[:head] + xf * formats + styles[head:]).encode()
+
+
 def bomb_files() -> dict[str, tuple[bytes, str]]:
     """Small files that unfold into huge tables: name → (bytes, the refusal expected)."""
     last_row = '<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row>'
@@ -85,6 +94,8 @@ def bomb_files() -> dict[str, tuple[bytes, str]]:
         ),
         "sheet.xlsx": (xlsx(_sheet("A1", " " * 300_000_000)), "unzipped_too_large"),
         "parts.xlsx": (xlsx({}, extra=2_000), "too_many_parts"),
+        # a 167 KB file whose styles unzip to 56 MB (openpyxl loads them whole: 1.75 GB)
+        "styles.xlsx": (xlsx({"xl/styles.xml": _styles(880_000)}), "part_too_large"),
         # one inline string as long as a sheet part may unzip to
         "inline.xlsx": (
             xlsx(

@@ -17,7 +17,7 @@ REGISTRY: dict[str, tuple[Access, ButtonFn]] = {}
 MAX_ARG = 40
 
 
-DoneFn = Callable[[Turn, dict[str, Any]], Awaitable[bool]]
+DoneFn = Callable[[Turn, dict[str, Any], str], Awaitable[bool]]
 # A one-time confirmation pressed again after it was done: the step's outcome drawn again on the message,
 # for when the first press was done but its answer never shown (a crash between the commit and the edit).
 DONE_VIEWS: dict[str, DoneFn] = {}
@@ -58,8 +58,8 @@ async def pressed(turn: Turn) -> None:
     if record.used_at is not None:
         entry = REGISTRY.get(record.kind)
         view = DONE_VIEWS.get(record.kind)
-        allowed = arg == "yes" and view is not None and entry is not None and turn.identity.allows(entry[0])
-        if allowed and await view(turn, json.loads(record.payload)):
+        allowed = view is not None and entry is not None and turn.identity.allows(entry[0])
+        if allowed and await view(turn, json.loads(record.payload), arg):
             turn.answer("chat/errors/already_done.j2")
             return
         raise Refusal("chat/errors/already_done.j2", alert=True)

@@ -110,8 +110,10 @@ async def publish_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
 
 
 @done_view("publish")
-async def publish_shown_again(turn: Turn, payload: dict) -> bool:
+async def publish_shown_again(turn: Turn, payload: dict, arg: str) -> bool:
     """Confirm pressed again on a publication that was done: the message says so, as it should have."""
+    if arg != "yes":
+        return False
     assessment = await turn.repo.assessment(Quarter.parse(payload["quarter"]))
     running = await turn.repo.current_publicity(assessment.id) if assessment is not None else None
     if running is None:

@@ -31,7 +31,7 @@ from bot.rules.text import clean_line
 from bot.workflow.services import Services
 from bot.workflow.unit import Button, Keyboard, Refusal, Work, button_data, unit_of_work
 from bot.workflow.uploads import KINDS, MAX_BYTES, SUFFIXES, Checked, NoKind, Upload, checksum, recognise
-from handlers.buttons import button, consume, done_view
+from handlers.buttons import button, done_view
 from handlers.turn import Turn, load_identity, on
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ PENDING_VALID = dt.timedelta(days=1)
 DOWNLOAD_TIMEOUT = 120.0  # seconds for 20 MB on a slow line
 MAX_NAME = 120
 MOST = MAX_BYTES // (1024 * 1024)  # in MB, as the answer says it
+TAKEN = (
+    "taken"  # in a used button's payload: "cancelled" (cancel), or "applying" (confirm: the import queued)
+)
 
 
 @on(Access.ANYONE)
@@ -191,8 +194,13 @@ async def upload_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
     """Confirmed: the file is imported after the turn (see apply_upload); cancelled: nothing is."""
     if payload.get("kind") not in KINDS or arg not in ("yes", "no"):
         raise Refusal("chat/errors/button_unknown.j2", alert=True)
+    # Confirm or cancel takes the button in this turn: a press after it is refused (see upload_shown_again),
+    # and of two at the same moment the other is told the first is being done
+    if not await turn.repo.use_button(record.token, turn.now):
+        raise Refusal("chat/admin/upload_taken.j2", alert=True, file=payload["file"], state="raced")
+    state = {**payload, TAKEN: "cancelled" if arg == "no" else "applying"}
+    await turn.repo.set_button_payload(record.token, json.dumps(state, ensure_ascii=False))
     if arg == "no":
-        await consume(turn, record)
         turn.edit("chat/admin/cancelled.j2")
         return
     turn.edit("chat/admin/upload_applying.j2", file=payload["file"])
@@ -206,8 +214,8 @@ async def upload_pressed(turn: Turn, payload: dict, arg: str, record) -> None:
 async def apply_upload(
     services: Services, chat_id: int, message_id: int, token: str, payload: dict[str, Any], bot: Bot
 ) -> None:
-    """The file downloaded again and compared, then in one transaction: the button used (of two presses
-    one gets it; the other shows its outcome), the file checked again and applied, or nothing at all."""
+    """The file downloaded again and compared, then in one transaction checked again and applied, or
+    nothing at all (the button was used by the confirming turn; if nothing is applied it says so)."""
     text, _none = await _told(_apply(services, chat_id, token, payload, bot), payload["file"])
     await _edit(bot, chat_id, message_id, text)
 
@@ -228,23 +236,12 @@ async def _apply(
     quarter = Quarter.parse(payload["quarter"]) if payload.get("quarter") else None
     async with unit_of_work(services, user_id=chat_id) as work:
         await _still_admin(work)
-        if not await work.repo.use_button(token, work.now):
-            raise _Told(await _outcome_again(work, token))
         checked = await kind.apply(work, content, quarter)
         if checked.errors:  # the records changed since the check: nothing is applied
             raise _Told(render(kind.template, **_context(name, "apply", checked)))
         done = {**payload, "outcome": checked.summary}
         await work.repo.set_button_payload(token, json.dumps(done, ensure_ascii=False))
     return render(kind.template, **_context(name, "done", checked)), None
-
-
-async def _outcome_again(work: Work, token: str) -> str:
-    """What a confirmation used by another press did, or that it was done."""
-    record = await work.repo.button(token)
-    payload = json.loads(record.payload) if record is not None else {}
-    if "outcome" not in payload:
-        return render("chat/errors/already_done.j2")
-    return render(KINDS[payload["kind"]].template, **_done(payload))
 
 
 def _done(payload: dict[str, Any]) -> dict[str, Any]:
@@ -254,9 +251,21 @@ def _done(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @done_view("upload")
-async def upload_shown_again(turn: Turn, payload: dict) -> bool:
-    """Confirm pressed again after the import: the message shows what was imported."""
-    if "outcome" not in payload or payload.get("kind") not in KINDS:
+async def upload_shown_again(turn: Turn, payload: dict, arg: str) -> bool:
+    """A button pressed after confirm: the import's outcome again if it was done, else (being imported, or
+    stopped with its reason on the message) that cancel is too late or confirm already taken."""
+    if payload.get("kind") not in KINDS:
         return False
+    if payload.get(TAKEN) == "cancelled":
+        raise Refusal("chat/admin/cancelled.j2", alert=True)
+    if "outcome" not in payload:
+        raise Refusal(
+            "chat/admin/upload_taken.j2",
+            alert=True,
+            file=payload["file"],
+            state="cancel" if arg == "no" else "again",
+        )
+    if arg != "yes":
+        raise Refusal("chat/admin/upload_taken.j2", alert=True, file=payload["file"], state="done")
     turn.edit(KINDS[payload["kind"]].template, **_done(payload))
     return True

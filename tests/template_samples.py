@@ -235,6 +235,7 @@ OVERRIDES: dict[str, dict] = {
     "chat/admin/upload_errors.j2": {**UPLOAD, "stage": "apply", "errors": ROW_ERRORS, "title": "花名册"},
     "chat/admin/upload_received.j2": {"file": "名册.xlsx"},
     "chat/admin/upload_applying.j2": {"file": "名册.xlsx"},
+    "chat/admin/upload_taken.j2": {"file": "名册.xlsx", "state": "cancel"},
     "chat/admin/upload_refused.j2": {"file": "名册.xlsx", "code": "too_large", "size": 25 << 20, "most": 20},
     "chat/admin/upload_unreadable.j2": {"file": "名册.xlsx", "code": "bad_encoding", "detail": ""},
     "chat/admin/upload_unknown.j2": {

@@ -113,7 +113,9 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         answer = await driver.wait_for_callback_answer(query.id)
         assert answer.text == render("chat/errors/already_done.j2")
         assert driver.message(ADMIN, summary.message_id).text == done.text
-        assert await _people(database) == 37 and len(driver.requests_for("getFile")) == downloads + 2
+        assert (
+            await _people(database) == 37 and len(driver.requests_for("getFile")) == downloads + 1
+        )  # once: the 确认 turn took the button
 
         # the same roster again: nothing to do, no button
         same = await _checked(bureau, "名册.csv", ROSTER)
@@ -150,12 +152,33 @@ async def test_an_admin_sends_the_roster_it_is_checked_then_imported_once(databa
         other = await _checked(bureau, "吴晓燕.csv", second)
         await bureau.press(ADMIN, other, "确认")
         await _edited_to(bureau, other, "已导入")
-        await bureau.press(ADMIN, stale, "确认")
+        # 确认 then 取消 at once (a change of mind): 确认 took the button, 取消 is told it is too late,
+        # and the import's own outcome is shown (never "已处理过" for a file not imported)
+        await driver.wait_for_callback_answer(driver.press(ADMIN, stale, label="确认"))
+        cancel = stale.buttons[0][1]["callback_data"]  # as a client still showing the buttons sends it
+        late = forge_press(bureau, ADMIN, cancel, message_id=stale.message_id)
+        late = await driver.wait_for_callback_answer(late.id)
+        assert late.text == "《陈立新.csv》已在导入，不能取消；结果见该消息。", late.text
         refused = await _edited_to(bureau, stale, "在确认时重新检查")
         assert "第2行：科室“档案室”已有负责人吴晓燕" in refused.text and "未导入任何内容" in refused.text
         async with database.session() as session:
             heads = (await session.scalars(select(Person.name).where(Person.role == "section_head"))).all()
         assert "陈立新" not in heads and "吴晓燕" in heads
+
+        # two rosters that both add the same person, confirmed at once: the second waits for the first,
+        # is checked again against it and imported (on PostgreSQL it failed on the person's identity)
+        row = "郑海涛,男,1990-01,中共党员,2021-01,2013-07,科员,公务员,综合科,工作人员,,,,,是"
+        both = ROSTER.decode("utf-8-sig").rstrip("\r\n") + "\n" + row.replace("郑海涛", "林一新") + "\n"
+        one = await _checked(bureau, "名册甲.csv", both.encode())
+        two = await _checked(bureau, "名册乙.csv", both.replace(row, row[:-1] + "否").encode())
+        presses = [driver.press(ADMIN, message, label="确认") for message in (one, two)]
+        for query in presses:
+            await driver.wait_for_callback_answer(query)
+        for message in (one, two):
+            assert "已导入" in (await _edited_to(bureau, message, "已导入")).text
+        async with database.session() as session:
+            names = (await session.scalars(select(Person.name).where(Person.name == "林一新"))).all()
+        assert names == ["林一新"]
 
 
 async def test_ballots_by_file_and_every_file_refused(database_url, database, tmp_path):
@@ -177,13 +200,14 @@ async def test_ballots_by_file_and_every_file_refused(database_url, database, tm
         for name in ("名册.txt", "测评票.pdf", "名册"):
             answer = await _answer(bureau, ADMIN, name, b"%PDF-1.4 whatever")
             assert "文件类型" in answer.text and "不支持" in answer.text and ".xlsx 或 .csv" in answer.text
+            assert "病事假等登记表" in answer.text and "只能是 .xlsx" in answer.text
         answer = await _answer(bureau, ADMIN, "大名册.xlsx", b"PK", file_size=25 * 1024 * 1024)
         assert answer.text.startswith("《大名册.xlsx》过大（25.0 MB），机器人最多能接收20 MB 的文件")
         assert driver.requests_for("getFile") == []
 
         # downloaded, and unreadable or of no kind: a clear answer
         cases = {
-            "名册.xlsx": (b"PK\x03\x04 garbage, not a workbook", "文件无法读取或已损坏"),
+            "名册.xlsx": (b"PK\x03\x04 garbage, not a workbook", "文件无法读取或已损坏：可能不是 .xlsx 文件"),
             "空白.csv": (b"\xef\xbb\xbf\r\n", "文件是空的"),
             "编码.csv": (b"a,b\n\x80\x80,\xff\n", "文件编码无法识别"),
             "考勤.csv": (

@@ -42,6 +42,7 @@ from bot.workflow.clock import SystemClock
 from bot.workflow.paper_ballots import import_ballot_sheets
 from bot.workflow.quarter import ballot_context, import_ballots
 from bot.workflow.unit import Refusal
+from bot.workflow.uploads import ROSTER_LOCK
 
 
 def cmd_roster_template(args: argparse.Namespace, settings: Settings) -> int:
@@ -57,6 +58,8 @@ def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> tuple[list, list, Any]:
         async with repository(settings) as repo:
+            if not args.dry_run:
+                await repo.serialize(ROSTER_LOCK)  # as a roster confirmed in chat at the same moment
             sections = {s.id: s.name for s in await repo.sections()}
             existing = [
                 ExistingPerson(p.name, p.birth_month, p.role, sections.get(p.section_id), p.active)

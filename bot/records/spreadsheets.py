@@ -33,6 +33,8 @@ MAX_ZIP_MEMBERS = 500
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # one part of the workbook, unzipped
 MAX_UNZIPPED_BYTES = 80 * 1024 * 1024  # all its parts
 MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # openpyxl reads this part whole, before any row
+# every other XML part (styles, workbook, rels, theme…): openpyxl loads it whole, at ~30× its size
+MAX_OTHER_PART_BYTES = 2 * 1024 * 1024
 
 # A text a spreadsheet program would take for a formula when it opens a CSV: one that starts, maybe
 # after spaces, tabs or line breaks, with a sign (the ASCII ones and the full-width ones an input
@@ -126,7 +128,15 @@ def check_xlsx_archive(data: bytes) -> None:
         raise TableError("too_many_parts", str(MAX_ZIP_MEMBERS))
     total = 0
     for member in members:
-        limit = MAX_SHARED_STRINGS_BYTES if member.filename.lower().endswith("sharedstrings.xml") else None
+        name = member.filename.lower()
+        if (
+            name.endswith((".xml", ".rels"))
+            and not name.startswith("xl/worksheets/")
+            and not name.endswith("sharedstrings.xml")
+            and member.file_size > MAX_OTHER_PART_BYTES
+        ):
+            raise TableError("part_too_large", str(MAX_OTHER_PART_BYTES // (1024 * 1024)))
+        limit = MAX_SHARED_STRINGS_BYTES if name.endswith("sharedstrings.xml") else None
         if member.file_size > (limit or MAX_MEMBER_BYTES):
             raise TableError("unzipped_too_large", str((limit or MAX_MEMBER_BYTES) // (1024 * 1024)))
         total += member.file_size

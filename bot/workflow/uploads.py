@@ -59,6 +59,7 @@ from storage.repository.people import PERSON_FIELDS
 __all__ = [
     "KINDS",
     "MAX_BYTES",
+    "ROSTER_LOCK",
     "SUFFIXES",
     "Checked",
     "NoKind",
@@ -69,6 +70,7 @@ __all__ = [
     "upload_kind",
 ]
 
+ROSTER_LOCK = "roster_import"  # taken by every roster import, here and on the command line
 NAMES_SHOWN = 30  # people named in a summary's list (deactivated, moved); the rest are counted
 
 
@@ -233,7 +235,9 @@ async def _check_roster(work: Work, table: Table, quarter: Quarter | None) -> Ch
 
 
 async def _apply_roster(work: Work, table: Table, quarter: Quarter | None) -> Checked:
-    """The roster checked again against the records as they are now, then imported as one."""
+    """The roster checked again against the records as they are now, then imported as one (a roster
+    confirmed at the same moment waits, then is checked against what the first imported)."""
+    await work.repo.serialize(ROSTER_LOCK)
     records, errors = await _parsed_roster(work, table)
     if errors:
         return Checked(errors)
