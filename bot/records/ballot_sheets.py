@@ -144,8 +144,13 @@ def plan_sheets(ctx: BallotContext, bureau: str, weights: Mapping[RaterGroup, De
     return BallotSheets(bureau, ctx.quarter, tuple(ctx.common_items), tuple(sheets))
 
 
+def most_label(most: int) -> str:
+    """A maximum as the headers write it, （20分）: read back by _ITEM_HEADER."""
+    return f"（{most}分）"
+
+
 def item_header(item: IndicatorItem) -> str:
-    return f"{item.name}\n（{item.max_points}分）"
+    return f"{item.name}\n{most_label(item.max_points)}"
 
 
 def _columns(sheet: RaterSheet, block: Sequence[SheetRatee], common: Sequence[IndicatorItem]) -> list[str]:
@@ -261,7 +266,7 @@ def _block(sheet, rater, block, plan, row, formulas, validations) -> int:
         sheet.cell(row, column).value = value
     for column, value in enumerate(columns[fixed:], start=fixed + 1):
         sheet.cell(row + 1, column).value = value
-    sheet.cell(row + 1, total_column).value = f"（{most}分）"
+    sheet.cell(row + 1, total_column).value = most_label(most)
     for column in range(1, fixed + 1):
         sheet.merge_cells(start_row=row, start_column=column, end_row=row + 1, end_column=column)
     sheet.merge_cells(start_row=row, start_column=fixed + 1, end_row=row, end_column=fixed + len(plan.common))
@@ -398,7 +403,7 @@ def _document_block(document, rater: RaterSheet, block: Sequence[SheetRatee], pl
     _cell(top[len(columns)], TOTAL, HEAD_CELL_STYLE)
     for column in range(fixed, len(columns)):
         _cell(items[column], columns[column], HEAD_CELL_STYLE)
-    _cell(items[len(columns)], f"（{most}分）", HEAD_CELL_STYLE)
+    _cell(items[len(columns)], most_label(most), HEAD_CELL_STYLE)
     rows = table.rows
     for header in rows[:2]:
         _repeat_header(header)
